@@ -1,0 +1,77 @@
+// swift-tools-version:6.1
+// Wasmton: a server-side WebAssembly host. The targets follow the layers of DESIGN.md:
+// Runtime (over WasmKit) ← Tools (module inspection) ← CLI (thin `wasmton` executable).
+
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Wasmton",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wasmton", targets: ["wasmton"]),
+        .library(name: "WasmtonRuntime", targets: ["WasmtonRuntime"]),
+        .library(name: "WasmtonTools", targets: ["WasmtonTools"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Runtime: modules, instances, limits, WASI, host functions. The only layer that sees WasmKit's execution API.
+        .target(
+            name: "WasmtonRuntime",
+            dependencies: [
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmKitWASI", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "WasmParser", package: "WasmKit"),
+            ],
+            swiftSettings: strict
+        ),
+        // Tools: what a Wasm developer reaches for first (section table, details, disassembly).
+        .target(
+            name: "WasmtonTools",
+            dependencies: [
+                "WasmtonRuntime",
+                .product(name: "WasmParser", package: "WasmKit"),
+            ],
+            swiftSettings: strict
+        ),
+        // CLI commands live in a library so tests and other front ends can reuse them.
+        .target(
+            name: "WasmtonCLI",
+            dependencies: [
+                "WasmtonRuntime",
+                "WasmtonTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "wasmton",
+            dependencies: ["WasmtonCLI"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WasmtonRuntimeTests",
+            dependencies: ["WasmtonRuntime"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WasmtonToolsTests",
+            dependencies: ["WasmtonTools", "WasmtonRuntime"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WasmtonCLITests",
+            dependencies: ["WasmtonCLI"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,70 @@
+import WasmKit
+
+/// The state of the call in progress on one instance, shared with its host functions.
+///
+/// Confined to the instance's lock: it is written when a call begins and ends, and read by host
+/// functions, which run on the same thread inside that call.
+final class CallContext {
+    /// How much fuel a call may burn and which limit that number came from.
+    struct Budget {
+        var fuel: UInt64
+        var isLimited: Bool
+        /// The timeout's fuel is what bounds this call (so running out means the deadline passed).
+        var deadlineIsTighter: Bool
+    }
+
+    var memory: Memory?
+    private(set) var deadline: ContinuousClock.Instant?
+    private(set) var timeout: Duration?
+
+    func begin(limits: Limits, calibration: FuelCalibration) -> Budget {
+        timeout = limits.timeout
+        deadline = limits.timeout.map { ContinuousClock.now + $0 }
+        let timeFuel = limits.timeout.map { calibration.fuel(for: $0) }
+        switch (limits.fuel, timeFuel) {
+        case (nil, nil):
+            return Budget(fuel: .max, isLimited: false, deadlineIsTighter: false)
+        case (let fuel?, nil):
+            return Budget(fuel: fuel, isLimited: true, deadlineIsTighter: false)
+        case (nil, let time?):
+            return Budget(fuel: time, isLimited: true, deadlineIsTighter: true)
+        case (let fuel?, let time?):
+            return Budget(fuel: min(fuel, time), isLimited: true, deadlineIsTighter: time < fuel)
+        }
+    }
+
+    func end() {
+        deadline = nil
+    }
+
+    /// Wraps a ``HostFunction`` as a WasmKit function that checks the deadline, gives the body
+    /// bounds-checked memory, and turns foreign errors into ``GuestError/hostFunctionFailed(name:message:)``.
+    func wrap(_ function: HostFunction, store: Store) -> Function {
+        let parameters = function.signature.parameters.compactMap(\.valueType)
+        let results = function.signature.results.compactMap(\.valueType)
+        let qualifiedName = "\(function.module).\(function.name)"
+        let body = function.body
+        return Function(store: store, parameters: parameters, results: results) { [unowned self] caller, arguments in
+            if let deadline, ContinuousClock.now >= deadline, let timeout {
+                throw GuestError.deadlineExceeded(seconds: timeout.seconds, function: nil)
+            }
+            let memory: Memory?
+            if let cached = self.memory {
+                memory = cached
+            } else if case .memory(let exported)? = caller.instance?.export("memory") {
+                memory = exported
+            } else {
+                memory = nil
+            }
+            var call = HostCall(memory: memory.map(LinearMemory.init), deadline: deadline)
+            let values = arguments.compactMap(WasmValue.init)
+            do {
+                return try body(&call, values).map(\.engineValue)
+            } catch let error as GuestError {
+                throw error
+            } catch {
+                throw GuestError.hostFunctionFailed(name: qualifiedName, message: "\(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import WasmKit
+
+/// Bounds-checked access to a guest's linear memory.
+///
+/// Contracts move bytes in and out of the guest only through this: a pointer and length that
+/// fall outside the memory throw ``GuestError/memoryAccessOutOfBounds(address:length:memorySize:)``,
+/// which fails the call, instead of reaching WasmKit's precondition and crashing the host.
+/// Valid only during the host call or instance access that produced it.
+public struct LinearMemory {
+    let memory: Memory
+
+    init(_ memory: Memory) {
+        self.memory = memory
+    }
+
+    /// The current size in bytes.
+    public var byteCount: Int { memory.byteCount }
+
+    /// Copies `count` bytes starting at `address`.
+    public func read(at address: UInt64, count: Int) throws(GuestError) -> [UInt8] {
+        try check(address, count)
+        if count == 0 { return [] }
+        return memory.withUnsafeBufferPointer(offset: UInt(address), count: count) { Array($0) }
+    }
+
+    /// Reads `count` bytes at `address` as UTF-8 (invalid sequences become U+FFFD).
+    public func readString(at address: UInt64, count: Int) throws(GuestError) -> String {
+        String(decoding: try read(at: address, count: count), as: UTF8.self)
+    }
+
+    /// Writes `bytes` starting at `address`.
+    public func write(_ bytes: some Collection<UInt8>, at address: UInt64) throws(GuestError) {
+        let count = bytes.count
+        try check(address, count)
+        if count == 0 { return }
+        memory.withUnsafeMutableBufferPointer(offset: UInt(address), count: count) { buffer in
+            buffer.copyBytes(from: bytes)
+        }
+    }
+
+    /// Reads a little-endian `UInt32` at `address`.
+    public func readUInt32(at address: UInt64) throws(GuestError) -> UInt32 {
+        let bytes = try read(at: address, count: 4)
+        return UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+    }
+
+    /// Writes `value` little-endian at `address`.
+    public func writeUInt32(_ value: UInt32, at address: UInt64) throws(GuestError) {
+        try write([UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)], at: address)
+    }
+
+    private func check(_ address: UInt64, _ count: Int) throws(GuestError) {
+        let size = memory.byteCount
+        guard count >= 0, address <= UInt64(size), UInt64(count) <= UInt64(size) - address else {
+            throw .memoryAccessOutOfBounds(address: address, length: UInt64(max(count, 0)), memorySize: size)
+        }
+    }
+}

@@ -1,0 +1,155 @@
+@_spi(OnlyForCLI) import WasmKit
+import WasmParser
+
+/// A parsed and fully validated module, ready to be instantiated many times.
+///
+/// Load it through ``WasmRuntime/load(path:)`` or ``WasmRuntime/load(bytes:name:)``, which cache
+/// by content, so the same bytes are parsed and validated once per runtime.
+public final class WasmModule: Sendable {
+    /// A name for messages and metrics: the file name without extension, unless given.
+    public let name: String
+    /// The Wasm binary (text input is assembled first).
+    public let bytes: [UInt8]
+    /// What the module imports, in declaration order.
+    public let imports: [ImportDescription]
+    /// What the module exports, in declaration order.
+    public let exports: [ExportDescription]
+
+    let module: Module
+    let contentHash: ContentHash
+
+    init(name: String, bytes: [UInt8], module: Module, contentHash: ContentHash, exports: [ExportDescription]) {
+        self.name = name
+        self.bytes = bytes
+        self.module = module
+        self.contentHash = contentHash
+        self.imports = module.imports.map { ImportDescription($0, in: module) }
+        self.exports = exports
+    }
+
+    /// The signature of the exported function `name`, or `nil` if there is no such function.
+    public func signature(ofExport name: String) -> FunctionSignature? {
+        guard let export = exports.first(where: { $0.name == name }), case .function(let signature) = export.kind
+        else { return nil }
+        return signature
+    }
+
+    /// Names of the exported functions, in declaration order.
+    public var exportedFunctions: [String] {
+        exports.compactMap { export in
+            if case .function = export.kind { return export.name }
+            return nil
+        }
+    }
+
+    /// Whether the module imports anything from WASI preview 1.
+    public var usesWASI: Bool {
+        imports.contains { $0.module == "wasi_snapshot_preview1" }
+    }
+}
+
+/// One import of a module, described without engine types.
+public struct ImportDescription: Sendable, Equatable {
+    public var module: String
+    public var name: String
+    public var kind: ExternKind
+
+    init(_ entry: Import, in module: Module) {
+        self.module = entry.module
+        self.name = entry.name
+        self.kind = ExternKind(entry.descriptor, in: module)
+    }
+}
+
+/// One export of a module, described without engine types.
+public struct ExportDescription: Sendable, Equatable {
+    public var name: String
+    public var kind: ExternKind
+
+    init(name: String, kind: ExternKind) {
+        self.name = name
+        self.kind = kind
+    }
+
+    /// Describes `entry`, taking function signatures from an instance of the module (WasmKit
+    /// resolves export types only on instances).
+    init(_ entry: Export, instance: Instance) {
+        self.name = entry.name
+        switch entry.descriptor {
+        case .function:
+            let type = instance.exports[function: entry.name]?.type
+            self.kind = .function(type.map(FunctionSignature.init) ?? FunctionSignature(parameters: []))
+        case .table: self.kind = .table
+        case .memory: self.kind = .memory
+        case .global: self.kind = .global
+        case .tag: self.kind = .tag
+        }
+    }
+}
+
+/// The kind of an imported or exported entity; functions carry their signature.
+public enum ExternKind: Sendable, Equatable, CustomStringConvertible {
+    case function(FunctionSignature)
+    case table, memory, global, tag
+
+    public var description: String {
+        switch self {
+        case .function: return "function"
+        case .table: return "table"
+        case .memory: return "memory"
+        case .global: return "global"
+        case .tag: return "tag"
+        }
+    }
+
+    init(_ descriptor: ImportDescriptor, in module: Module) {
+        switch descriptor {
+        case .function(let typeIndex):
+            let type = module.functionType(at: typeIndex)
+            self = .function(type.map(FunctionSignature.init) ?? FunctionSignature(parameters: []))
+        case .table: self = .table
+        case .memory: self = .memory
+        case .global: self = .global
+        case .tag: self = .tag
+        }
+    }
+}
+
+extension FunctionSignature {
+    init(_ type: FunctionType) {
+        self.init(parameters: type.parameters.map(ValueKind.init), results: type.results.map(ValueKind.init))
+    }
+}
+
+extension ValueKind {
+    init(_ type: ValueType) {
+        switch type {
+        case .i32: self = .i32
+        case .i64: self = .i64
+        case .f32: self = .f32
+        case .f64: self = .f64
+        case .v128: self = .v128
+        case .ref(let reference):
+            if reference == .funcRef {
+                self = .funcref
+            } else if reference == .externRef {
+                self = .externref
+            } else {
+                self = .other("\(reference)")
+            }
+        }
+    }
+
+    var valueType: ValueType? {
+        switch self {
+        case .i32: return .i32
+        case .i64: return .i64
+        case .f32: return .f32
+        case .f64: return .f64
+        case .v128: return .v128
+        case .funcref: return .ref(.funcRef)
+        case .externref: return .ref(.externRef)
+        case .other: return nil
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+import WasmKit
+
+/// The entry point of the Runtime layer: loads modules once, and makes sandboxed instances.
+///
+/// One runtime holds one engine configuration and a module cache keyed by content, so loading
+/// the same bytes again (a pool refilling, a reload of an unchanged file) costs a hash and a
+/// comparison, not a parse and validation. Safe to share between threads.
+public final class WasmRuntime: Sendable {
+    /// Engine settings that apply to every instance of this runtime.
+    public struct Configuration: Sendable {
+        /// How out-of-bounds guest memory accesses are caught.
+        public enum BoundsChecking: Sendable {
+            /// Guard pages and `mprotect` where the platform supports it (the fastest).
+            case automatic
+            /// An explicit check on every load and store.
+            case software
+        }
+
+        /// Count fuel, needed for ``Limits/fuel`` and ``Limits/timeout``. Costs some speed.
+        public var fuelMetering: Bool
+        public var boundsChecking: BoundsChecking
+        /// Bytes of guest value stack per call; deeper recursion traps with `stackExhausted`.
+        public var stackSize: Int?
+
+        public init(fuelMetering: Bool = true, boundsChecking: BoundsChecking = .automatic, stackSize: Int? = nil) {
+            self.fuelMetering = fuelMetering
+            self.boundsChecking = boundsChecking
+            self.stackSize = stackSize
+        }
+    }
+
+    public let configuration: Configuration
+    let engine: Engine
+    private let validationEngine: Engine
+    let calibration: FuelCalibration
+    private let cache = Mutex<[ContentHash: [WasmModule]]>([:])
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        let bounds: EngineConfiguration.MemoryBoundsChecking? =
+            configuration.boundsChecking == .software ? .software : nil
+        engine = Engine(
+            configuration: EngineConfiguration(
+                stackSize: configuration.stackSize, features: WasmtonFeatures.parser,
+                memoryBoundsChecking: bounds, fuelMetering: configuration.fuelMetering))
+        validationEngine = Engine(
+            configuration: EngineConfiguration(
+                compilationMode: .eager, features: WasmtonFeatures.parser, memoryBoundsChecking: .software))
+        calibration = FuelCalibration(engine: engine)
+    }
+
+    /// Loads, validates and caches the module in the file at `path` (`.wasm` or `.wat`).
+    public func load(path: String) throws(ModuleError) -> WasmModule {
+        let bytes = try ModuleSource.read(path: path)
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return try load(binary: bytes, name: name, path: path)
+    }
+
+    /// Loads, validates and caches a module from memory; `bytes` may be a binary or WAT text.
+    public func load(bytes: [UInt8], name: String) throws(ModuleError) -> WasmModule {
+        let binary = try ModuleSource.binary(from: bytes, path: name)
+        return try load(binary: binary, name: name, path: name)
+    }
+
+    /// How many distinct modules the cache holds.
+    public var cachedModuleCount: Int {
+        cache.withLock { $0.values.reduce(0) { $0 + $1.count } }
+    }
+
+    private func load(binary: [UInt8], name: String, path: String) throws(ModuleError) -> WasmModule {
+        let hash = ContentHash(binary)
+        if let hit = cache.withLock({ $0[hash]?.first { $0.bytes == binary } }) {
+            return hit.name == name ? hit : hit.renamed(name)
+        }
+        let module = try ModuleValidation.validate(bytes: binary, name: name, path: path, engine: validationEngine)
+        cache.withLock { $0[hash, default: []].append(module) }
+        return module
+    }
+
+    /// Makes a new instance of `module` in `sandbox`, with `hostFunctions` as imports besides WASI.
+    ///
+    /// The module's start function (and nothing else) runs here, under the sandbox's limits.
+    public func instantiate(
+        _ module: WasmModule, sandbox: Sandbox = Sandbox(), hostFunctions: [HostFunction] = []
+    ) throws(GuestError) -> WasmInstance {
+        try WasmInstance(runtime: self, module: module, sandbox: sandbox, hostFunctions: hostFunctions)
+    }
+}
+
+extension WasmModule {
+    func renamed(_ name: String) -> WasmModule {
+        WasmModule(name: name, bytes: bytes, module: module, contentHash: contentHash, exports: exports)
+    }
+}

@@ -1,0 +1,1 @@
+// Placeholder: the inspect tool is being written.

@@ -1,0 +1,3 @@
+import WasmtonCLI
+
+WasmtonCommand.main()
