@@ -7,10 +7,12 @@ import WasmKit
 ///
 /// WasmKit cannot interrupt a running guest from another thread (its fuel counter is plain,
 /// unsynchronized memory, and writing it from a watchdog would be a data race). Fuel is the one
-/// race-free brake it has, so Wasmton measures how much fuel this machine burns per second on a
-/// representative loop, budgets `timeout × rate`, and keeps refining the rate from the calls it
-/// runs. Host functions additionally check the clock, which catches guests that spend their time
-/// in the host instead of burning fuel.
+/// race-free brake it has, so Wasmton measures how fast this machine burns fuel and budgets
+/// `timeout × rate`. Code burns fuel at different speeds (a loop of calls about five times slower
+/// than straight-line arithmetic), and the rate used is the slowest measured: a guest never runs
+/// past its deadline, at the price that arithmetic-heavy code may be stopped before the full
+/// deadline has passed. Host functions also check the clock, which catches guests that spend
+/// their time in the host instead of burning fuel.
 final class FuelCalibration: Sendable {
     private let engine: Engine
     private let rate = Mutex<Double?>(nil)
@@ -19,27 +21,14 @@ final class FuelCalibration: Sendable {
         self.engine = engine
     }
 
-    /// Fuel that takes about `timeout` to burn on this machine.
+    /// Fuel that takes at most about `timeout` to burn on this machine.
     func fuel(for timeout: Duration) -> UInt64 {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) * 1e-18
-        let budget = seconds * currentRate()
+        let budget = timeout.seconds * currentRate()
         return budget >= Double(UInt64.max / 2) ? UInt64.max / 2 : UInt64(max(budget, 1_000))
     }
 
-    /// Folds an observed call (fuel burnt in a measured time) into the rate estimate.
-    func observe(fuel: UInt64, elapsed: Duration) {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        guard seconds >= 0.005, fuel >= 100_000 else { return }
-        let observed = Double(fuel) / seconds
-        rate.withLock { current in
-            guard let value = current else { return }
-            // Weighted toward the new observation, bounded so one odd call cannot swing it far.
-            let clamped = min(max(observed, value / 4), value * 4)
-            current = value * 0.8 + clamped * 0.2
-        }
-    }
-
-    private func currentRate() -> Double {
+    /// The measured rate in fuel per second (measured on first use).
+    func currentRate() -> Double {
         if let value = rate.withLock({ $0 }) { return value }
         let measured = Self.measure(engine: engine)
         return rate.withLock { current in
@@ -48,43 +37,53 @@ final class FuelCalibration: Sendable {
         }
     }
 
-    /// Runs a loop of loads, stores, arithmetic and branches until a fixed budget runs out, three
-    /// times, and returns the median rate in fuel per second.
+    /// Burns a fixed budget in each pattern of ``calibrationLoops`` and returns the slowest rate.
     private static func measure(engine: Engine) -> Double {
-        let fallback = 200_000_000.0
+        let fallback = 50_000_000.0
         guard engine.configuration.fuelMetering,
-            let bytes = try? wat2wasm(calibrationLoop),
+            let bytes = try? wat2wasm(calibrationLoops),
             let module = try? parseWasm(bytes: bytes)
         else { return fallback }
         let store = Store(engine: engine)
-        guard let instance = try? module.instantiate(store: store),
-            let spin = instance.exports[function: "spin"]
-        else { return fallback }
-        let budget: UInt64 = 4_000_000
-        var rates: [Double] = []
-        for _ in 0..<3 {
-            store.fuel = Fuel(remaining: budget)
-            let clock = ContinuousClock()
-            let start = clock.now
-            _ = try? spin.invoke([])
-            let elapsed = clock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            if seconds > 0 { rates.append(Double(budget) / seconds) }
+        guard let instance = try? module.instantiate(store: store) else { return fallback }
+        let budget: UInt64 = 250_000
+        var slowest = Double.infinity
+        for pattern in ["calls", "tight", "straight", "memory"] {
+            guard let function = instance.exports[function: pattern] else { continue }
+            var best = 0.0
+            for _ in 0..<2 {
+                store.fuel = Fuel(remaining: budget)
+                let clock = ContinuousClock()
+                let start = clock.now
+                _ = try? function.invoke([])
+                let seconds = (clock.now - start).seconds
+                if seconds > 0 { best = max(best, Double(budget) / seconds) }
+            }
+            if best > 0 { slowest = min(slowest, best) }
         }
-        rates.sort()
-        return rates.isEmpty ? fallback : rates[rates.count / 2]
+        return slowest.isFinite ? slowest : fallback
     }
 
-    private static let calibrationLoop = """
+    /// Endless loops of different shapes: calls, a bare branch, arithmetic, memory traffic.
+    private static let calibrationLoops = """
         (module
           (memory 1)
-          (func (export "spin") (local $i i32) (local $acc i32)
+          (func $next (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+          (func (export "calls") (local $i i32)
+            (loop $again (local.set $i (call $next (local.get $i))) (br $again)))
+          (func (export "tight") (loop $again (br $again)))
+          (func (export "straight") (local $a i32) (local $b i32)
             (loop $again
-              (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (local.set $acc
-                (i32.add (local.get $acc) (i32.load (i32.and (local.get $i) (i32.const 1020)))))
+              (local.set $a (i32.add (local.get $a) (local.get $b)))
+              (local.set $b (i32.xor (local.get $a) (i32.const 7)))
+              (local.set $a (i32.mul (local.get $a) (local.get $b)))
+              (local.set $b (i32.sub (local.get $b) (i32.const 3)))
+              (br $again)))
+          (func (export "memory") (local $i i32) (local $acc i32)
+            (loop $again
+              (local.set $i (i32.add (local.get $i) (i32.const 4)))
+              (local.set $acc (i32.add (local.get $acc) (i32.load (i32.and (local.get $i) (i32.const 1020)))))
               (i32.store (i32.and (local.get $acc) (i32.const 1020)) (local.get $i))
-              (br_if $again (i32.ne (local.get $i) (i32.const -1)))
               (br $again))))
         """
 }

@@ -166,14 +166,9 @@ public final class WasmInstance: @unchecked Sendable {
         defer { context.end() }
         if budget.isLimited { store.fuel = Fuel(remaining: budget.fuel) } else if store.fuel != nil { store.fuel = nil }
         _ = limiter.takeDenied()
-        let clock = ContinuousClock()
-        let started = clock.now
         do {
             let results = try ExecutionStackCache.withStack(engine: runtime.engine) { stack in
                 try function.invoke(values, on: &stack)
-            }
-            if budget.isLimited, let left = store.fuel?.remaining {
-                runtime.calibration.observe(fuel: budget.fuel - left, elapsed: clock.now - started)
             }
             return results
         } catch {

@@ -53,14 +53,14 @@ public final class WasmRuntime: Sendable {
 
     /// Loads, validates and caches the module in the file at `path` (`.wasm` or `.wat`).
     public func load(path: String) throws(ModuleError) -> WasmModule {
-        let bytes = try ModuleSource.read(path: path)
+        let bytes = try ModuleFile.read(path: path)
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         return try load(binary: bytes, name: name, path: path)
     }
 
     /// Loads, validates and caches a module from memory; `bytes` may be a binary or WAT text.
     public func load(bytes: [UInt8], name: String) throws(ModuleError) -> WasmModule {
-        let binary = try ModuleSource.binary(from: bytes, path: name)
+        let binary = try ModuleFile.binary(from: bytes, path: name)
         return try load(binary: binary, name: name, path: name)
     }
 

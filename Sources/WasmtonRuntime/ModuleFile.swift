@@ -6,8 +6,9 @@ import WAT
 /// Every command that reads a module accepts either form; text is recognised by its content
 /// (anything not starting with the `\0asm` magic that looks like an S-expression), not only by
 /// its extension, so `wasmton inspect module.txt` works too.
-enum ModuleSource {
-    static func read(path: String) throws(ModuleError) -> [UInt8] {
+public enum ModuleFile {
+    /// The Wasm binary in the file at `path`, assembled first if the file holds WebAssembly text.
+    public static func read(path: String) throws(ModuleError) -> [UInt8] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .fileNotFound(path: path)
@@ -22,7 +23,8 @@ enum ModuleSource {
     }
 
     /// The Wasm binary for `bytes`, assembling them first if they are WebAssembly text.
-    static func binary(from bytes: [UInt8], path: String) throws(ModuleError) -> [UInt8] {
+    /// `path` only names the source in errors (and `.wat` marks it as text).
+    public static func binary(from bytes: [UInt8], path: String) throws(ModuleError) -> [UInt8] {
         if bytes.starts(with: [0x00, 0x61, 0x73, 0x6D]) {
             return bytes
         }

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import WasmtonRuntime
+
+/// A failure the CLI reports as one line on stderr, with the exit status the user can script on.
+///
+/// Exit statuses: 1 for a bad module or bad input, 2 for bad usage, 134 when the guest failed
+/// (trap, fuel, deadline, memory limit), as wasmtime does; `run` passes on the guest's own exit code.
+enum CLIError: Error, CustomStringConvertible {
+    case module(ModuleError)
+    case guest(GuestError)
+    case usage(String)
+    case io(String)
+
+    var description: String {
+        switch self {
+        case .module(let error): return error.description
+        case .guest(let error): return error.description
+        case .usage(let message): return message
+        case .io(let message): return message
+        }
+    }
+
+    var exitCode: Int32 {
+        switch self {
+        case .module, .io: return 1
+        case .usage: return 2
+        case .guest(let error):
+            switch error {
+            case .trap, .outOfFuel, .deadlineExceeded, .memoryLimitExceeded, .memoryAccessOutOfBounds, .hostFunctionFailed:
+                return 134
+            case .exited(let code):
+                return code
+            default:
+                return 1
+            }
+        }
+    }
+}
+
+/// Runs a command body, printing any failure as `error: …` and exiting with its status.
+func reportingFailures(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as CLIError {
+        fail(error)
+    } catch let error as ModuleError {
+        fail(.module(error))
+    } catch let error as GuestError {
+        fail(.guest(error))
+    }
+}
+
+private func fail(_ error: CLIError) -> Never {
+    FileHandle.standardOutput.synchronizeFile()
+    FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+    exit(error.exitCode)
+}

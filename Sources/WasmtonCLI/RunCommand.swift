@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import WasmtonRuntime
+
+/// `wasmton run FILE [-- ARGS…]`: run a WASI command with the host's stdio and exit with its code.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a WASI command module (its _start), passing stdin, stdout and stderr through.",
+        discussion: "Options go before FILE; everything after FILE (or after --) is the guest's argv. Exits with the guest's exit code.")
+
+    @OptionGroup var sandbox: SandboxOptions
+
+    @Argument(help: "The command module (.wasm or .wat).")
+    var file: String
+
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for the guest.")
+    var arguments: [String] = []
+
+    func run() throws {
+        try reportingFailures {
+            let runtime = sandbox.runtime()
+            let module = try runtime.load(path: file)
+            guard module.signature(ofExport: "_start") != nil else {
+                throw CLIError.usage(
+                    "\(file) is not a WASI command (it has no _start export); use `wasmton invoke \(file) FUNCTION` to call one of: \(module.exportedFunctions.joined(separator: ", "))")
+            }
+            var guestArguments = arguments
+            if guestArguments.first == "--" { guestArguments.removeFirst() }
+            let name = URL(fileURLWithPath: file).lastPathComponent
+            let instance = try runtime.instantiate(
+                module, sandbox: try sandbox.sandbox(arguments: [name] + guestArguments, stdio: .inherit))
+            defer { instance.close() }
+            do {
+                try instance.call("_start")
+            } catch GuestError.exited(let code) {
+                instance.close()
+                throw ExitCode(code)
+            }
+        }
+    }
+}
