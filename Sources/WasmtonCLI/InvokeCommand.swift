@@ -36,7 +36,8 @@ struct InvokeCommand: ParsableCommand {
             var values: [WasmValue] = []
             for (index, text) in arguments.enumerated() {
                 guard let value = WasmValue(parsing: text, as: signature.parameters[index]) else {
-                    throw GuestError.argumentType(function: function, index: index, expected: signature.parameters[index], given: text)
+                    throw GuestError.argumentType(
+                        function: function, index: index, expected: signature.parameters[index], given: text)
                 }
                 values.append(value)
             }

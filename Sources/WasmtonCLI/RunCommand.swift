@@ -7,7 +7,8 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a WASI command module (its _start), passing stdin, stdout and stderr through.",
-        discussion: "Options go before FILE; everything after FILE (or after --) is the guest's argv. Exits with the guest's exit code.")
+        discussion:
+            "Options go before FILE; everything after FILE (or after --) is the guest's argv. Exits with the guest's exit code.")
 
     @OptionGroup var sandbox: SandboxOptions
 
@@ -23,7 +24,8 @@ struct RunCommand: ParsableCommand {
             let module = try runtime.load(path: file)
             guard module.signature(ofExport: "_start") != nil else {
                 throw CLIError.usage(
-                    "\(file) is not a WASI command (it has no _start export); use `wasmton invoke \(file) FUNCTION` to call one of: \(module.exportedFunctions.joined(separator: ", "))")
+                    "\(file) is not a WASI command (it has no _start export); use `wasmton invoke \(file) FUNCTION` to call one of: \(module.exportedFunctions.joined(separator: ", "))"
+                )
             }
             var guestArguments = arguments
             if guestArguments.first == "--" { guestArguments.removeFirst() }

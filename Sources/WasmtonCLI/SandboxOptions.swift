@@ -4,10 +4,15 @@ import WasmtonRuntime
 
 /// The sandbox options every command that runs guest code takes, named as in wasmtime.
 struct SandboxOptions: ParsableArguments {
-    @Option(name: .customLong("dir"), help: ArgumentHelp("Grant the guest a host directory: HOST[::GUEST].", valueName: "HOST[::GUEST]"))
+    @Option(
+        name: .customLong("dir"),
+        help: ArgumentHelp("Grant the guest a host directory: HOST[::GUEST].", valueName: "HOST[::GUEST]"))
     var directories: [String] = []
 
-    @Option(name: .customLong("env"), help: ArgumentHelp("Set a guest environment variable (NAME=VALUE, or NAME to pass the host's).", valueName: "NAME[=VALUE]"))
+    @Option(
+        name: .customLong("env"),
+        help: ArgumentHelp(
+            "Set a guest environment variable (NAME=VALUE, or NAME to pass the host's).", valueName: "NAME[=VALUE]"))
     var environment: [String] = []
 
     @Option(help: ArgumentHelp("Fuel per call: about one unit per executed Wasm instruction.", valueName: "N"))
@@ -16,7 +21,9 @@ struct SandboxOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Wall-clock limit per call, e.g. 2, 0.5, 250ms, 1m.", valueName: "SECONDS"))
     var timeout: String?
 
-    @Option(name: .customLong("max-memory"), help: ArgumentHelp("Largest linear memory, e.g. 1048576, 64K, 16M, 1G.", valueName: "BYTES"))
+    @Option(
+        name: .customLong("max-memory"),
+        help: ArgumentHelp("Largest linear memory, e.g. 1048576, 64K, 16M, 1G.", valueName: "BYTES"))
     var maxMemory: String?
 
     /// The sandbox these options describe, for a guest whose `argv` is `arguments`.

@@ -12,7 +12,8 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let module = try WasmRuntime(configuration: .init(fuelMetering: false)).load(path: file)
-            print("\(file): valid (\(module.bytes.count) bytes, \(module.imports.count) imports, \(module.exports.count) exports)")
+            print(
+                "\(file): valid (\(module.bytes.count) bytes, \(module.imports.count) imports, \(module.exports.count) exports)")
         }
     }
 }

@@ -56,11 +56,13 @@ public enum GuestError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notAFunction(let name, let kind):
             return "export '\(name)' is a \(kind), not a function"
         case .argumentCount(let function, let expected, let given):
-            return "'\(function)' takes \(expected.parameters.count) argument\(expected.parameters.count == 1 ? "" : "s") \(expected), \(given) given"
+            return
+                "'\(function)' takes \(expected.parameters.count) argument\(expected.parameters.count == 1 ? "" : "s") \(expected), \(given) given"
         case .argumentType(let function, let index, let expected, let given):
             return "argument \(index + 1) of '\(function)' must be \(expected), got '\(given)'"
         case .memoryAccessOutOfBounds(let address, let length, let size):
-            return "wasm trap: out of bounds memory access: \(length) bytes at 0x\(String(address, radix: 16)) outside linear memory of \(size) bytes"
+            return
+                "wasm trap: out of bounds memory access: \(length) bytes at 0x\(String(address, radix: 16)) outside linear memory of \(size) bytes"
         case .missingMemory:
             return "module does not export a memory named 'memory'"
         case .hostFunctionFailed(let name, let message):

@@ -186,7 +186,9 @@ public final class WasmInstance: @unchecked Sendable {
             return .exited(code: Int32(bitPattern: exit.code))
         }
         if let guestError = error as? GuestError {
-            if denied, case .trap = guestError { return .memoryLimitExceeded(limitBytes: limiter.maxBytes ?? 0, function: function) }
+            if denied, case .trap = guestError {
+                return .memoryLimitExceeded(limitBytes: limiter.maxBytes ?? 0, function: function)
+            }
             return guestError
         }
         let text = Self.reason(of: error)

@@ -25,7 +25,8 @@ public enum WasmValue: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .i32(let value): return String(value)
         case .i64(let value): return String(value)
-        case .f32(let value): return Self.format(Double(value), isNaN: value.isNaN, isInfinite: value.isInfinite, sign: value.sign)
+        case .f32(let value):
+            return Self.format(Double(value), isNaN: value.isNaN, isInfinite: value.isInfinite, sign: value.sign)
         case .f64(let value): return Self.format(value, isNaN: value.isNaN, isInfinite: value.isInfinite, sign: value.sign)
         }
     }
