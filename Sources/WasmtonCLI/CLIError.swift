@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WasmtonRuntime
+import WasmtonTools
 
 /// A failure the CLI reports as one line on stderr, with the exit status the user can script on.
 ///
@@ -8,6 +9,7 @@ import WasmtonRuntime
 /// (trap, fuel, deadline, memory limit), as wasmtime does; `run` passes on the guest's own exit code.
 enum CLIError: Error, CustomStringConvertible {
     case module(ModuleError)
+    case inspect(InspectError)
     case guest(GuestError)
     case usage(String)
     case io(String)
@@ -15,6 +17,7 @@ enum CLIError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .module(let error): return error.description
+        case .inspect(let error): return error.description
         case .guest(let error): return error.description
         case .usage(let message): return message
         case .io(let message): return message
@@ -23,7 +26,7 @@ enum CLIError: Error, CustomStringConvertible {
 
     var exitCode: Int32 {
         switch self {
-        case .module, .io: return 1
+        case .module, .inspect, .io: return 1
         case .usage: return 2
         case .guest(let error):
             switch error {

@@ -1,13 +1,62 @@
 import ArgumentParser
-import WasmtonRuntime
+import Foundation
+import WasmtonTools
 
 /// `wasmton inspect FILE`: the section table, details, disassembly or JSON of a module.
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "inspect", abstract: "Show a module's sections (like wasm-objdump -h), details (-x) or code (-d).")
+        commandName: "inspect",
+        abstract: "Show a module's sections (like wasm-objdump -h), details (-x) or code (-d).",
+        discussion: "Reads .wasm or .wat. The module is parsed, not validated, so invalid bodies can still be inspected.")
+
+    @Flag(name: [.customShort("x"), .long], help: "Types, imports, functions, tables, memories, globals, exports, start, elements, data, custom sections.")
+    var details = false
+
+    @Flag(name: [.customShort("d"), .long], help: "Disassemble code (all functions, or --function).")
+    var disassemble = false
+
+    @Option(name: .customLong("function"), help: "With --disassemble: only this function (export name, name-section name or index).")
+    var function: String?
+
+    @Flag(help: "Print everything as JSON (sections, details, and code with --disassemble).")
+    var json = false
 
     @Argument(help: "The module (.wasm or .wat).")
     var file: String
 
-    func run() throws {}
+    @Argument(help: "With --disassemble: only this function (same as --function).")
+    var functionArgument: String?
+
+    func run() throws {
+        try reportingFailures {
+            do {
+                let bytes = try ModuleInspector.read(path: file)
+                var report = try ModuleInspector.report(bytes: bytes, path: file)
+                let selected = function ?? functionArgument
+                if selected != nil && !disassemble {
+                    throw CLIError.usage("a function name only makes sense with --disassemble")
+                }
+                if json {
+                    if disassemble {
+                        report.disassembly = try ModuleInspector.disassembly(bytes: bytes, function: selected, path: file)
+                    }
+                    print(ModuleInspector.json(report))
+                    return
+                }
+                var output = ModuleInspector.header(report, fileName: URL(fileURLWithPath: file).lastPathComponent)
+                if details {
+                    output += ModuleInspector.details(report)
+                } else if !disassemble {
+                    output += ModuleInspector.sectionTable(report)
+                }
+                if disassemble {
+                    output += ModuleInspector.disassemble(
+                        try ModuleInspector.disassembly(bytes: bytes, function: selected, path: file))
+                }
+                print(output, terminator: output.hasSuffix("\n") ? "" : "\n")
+            } catch let error as InspectError {
+                throw CLIError.inspect(error)
+            }
+        }
+    }
 }

@@ -44,8 +44,9 @@ final class CallContext {
         let results = function.signature.results.compactMap(\.valueType)
         let qualifiedName = "\(function.module).\(function.name)"
         let body = function.body
-        return Function(store: store, parameters: parameters, results: results) { [unowned self] caller, arguments in
-            if let deadline, ContinuousClock.now >= deadline, let timeout {
+        return Function(store: store, parameters: parameters, results: results) { caller, arguments in
+            let deadline = self.deadline
+            if let deadline, ContinuousClock.now >= deadline, let timeout = self.timeout {
                 throw GuestError.deadlineExceeded(seconds: timeout.seconds, function: nil)
             }
             let memory: Memory?

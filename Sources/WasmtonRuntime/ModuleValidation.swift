@@ -9,7 +9,7 @@ import WasmParser
 /// satisfied by a stub of the right type, the start function dropped and eager compilation on:
 /// every body is checked, no guest code runs, and the user learns of a bad module at load time,
 /// not at the first call that reaches the bad function.
-enum ModuleValidation {
+package enum ModuleValidation {
     static func validate(bytes: [UInt8], name: String, path: String, engine: Engine) throws(ModuleError) -> WasmModule {
         let sectionMap: SectionMap
         do {
@@ -21,7 +21,7 @@ enum ModuleValidation {
         do {
             module = try parseWasm(bytes: bytes, features: WasmtonFeatures.parser)
         } catch {
-            throw moduleError(engineMessage: error.description, path: path, sections: sectionMap, size: bytes.count)
+            throw moduleError(engineMessage: error.description, path: path, sections: sectionMap)
         }
         var inert = module
         inert.dropStartFunction()
@@ -37,7 +37,7 @@ enum ModuleValidation {
                 name: name, bytes: bytes, module: module, contentHash: ContentHash(bytes),
                 exports: exportsWithoutSignatures(module))
         } catch {
-            throw moduleError(engineMessage: "\(error)", path: path, sections: sectionMap, size: bytes.count)
+            throw moduleError(engineMessage: "\(error)", path: path, sections: sectionMap)
         }
         let exports = module.exports.map { ExportDescription($0, instance: instance) }
         return WasmModule(name: name, bytes: bytes, module: module, contentHash: ContentHash(bytes), exports: exports)
@@ -101,7 +101,7 @@ enum ModuleValidation {
         }
     }
 
-    static func moduleError(for problem: SectionMap.Problem, path: String) -> ModuleError {
+    package static func moduleError(for problem: SectionMap.Problem, path: String) -> ModuleError {
         switch problem {
         case .badMagic:
             return .notWasm(path: path, reason: "missing the \\0asm magic bytes")
@@ -119,7 +119,7 @@ enum ModuleValidation {
     }
 
     /// Builds a precise error from WasmKit's message, finding the section from the offset in it.
-    static func moduleError(engineMessage: String, path: String, sections: SectionMap, size: Int) -> ModuleError {
+    package static func moduleError(engineMessage: String, path: String, sections: SectionMap) -> ModuleError {
         var reason = engineMessage
         var offset: Int? = nil
         if let range = engineMessage.range(of: " at offset 0x") {

@@ -6,13 +6,15 @@ import WasmtonRuntime
 ///
 /// Parsing is not validation: a module whose function bodies are ill-typed still parses, so
 /// `inspect` can show what is in it.
-struct ParsedModule {
-    static let features: WasmFeatureSet = WasmFeatureSet.default.union([.simd, .tailCall])
+final class ParsedModule {
+    static let features: WasmFeatureSet = WasmtonFeatures.parser
 
     let bytes: [UInt8]
     let path: String
     let sectionMap: SectionMap
-    var types: [SubType] = []
+    /// One entry per type (recursive groups flattened): its signature text and, for function
+    /// types, the parameter count.
+    var types: [(signature: String, parameters: Int?)] = []
     var imports: [Import] = []
     var functionTypeIndices: [TypeIndex] = []
     var tables: [Table] = []
@@ -38,7 +40,7 @@ struct ParsedModule {
         do {
             sectionMap = try SectionMap(bytes: bytes)
         } catch {
-            throw .module(Self.moduleError(for: error, path: path))
+            throw .module(ModuleValidation.moduleError(for: error, path: path))
         }
         var parser = Parser(bytes: bytes, features: Self.features)
         do {
@@ -46,7 +48,38 @@ struct ParsedModule {
                 switch payload {
                 case .header: break
                 case .customSection(let section): customSections.append(section)
-                case .typeSection(let groups): types += groups.flatMap(\.types)
+                case .typeSection(let groups):
+                    for group in groups {
+                        for type in group.types {
+                            // Written without naming WasmTypes' types: WasmParser uses that module
+                            // but does not re-export it.
+                            switch type.body {
+                            case .function(let function):
+                                types.append(
+                                    (
+                                        Self.signature(function.parameters.map { "\($0)" }, function.results.map { "\($0)" }),
+                                        function.parameters.count
+                                    ))
+                            case .structType(let structure):
+                                let fields = structure.fields.map { field -> String in
+                                    let storage: String
+                                    switch field.storage {
+                                    case .value(let value): storage = "\(value)"
+                                    case .packed(let packed): storage = "\(packed)"
+                                    }
+                                    return "(field \(field.isMutable ? "(mut \(storage))" : storage))"
+                                }
+                                types.append(((["struct"] + fields).joined(separator: " "), nil))
+                            case .arrayType(let array):
+                                let storage: String
+                                switch array.element.storage {
+                                case .value(let value): storage = "\(value)"
+                                case .packed(let packed): storage = "\(packed)"
+                                }
+                                types.append(("array \(array.element.isMutable ? "(mut \(storage))" : storage)", nil))
+                            }
+                        }
+                    }
                 case .importSection(let entries): imports += entries
                 case .functionSection(let indices): functionTypeIndices += indices
                 case .tableSection(let entries): tables += entries
@@ -62,7 +95,7 @@ struct ParsedModule {
                 }
             }
         } catch {
-            throw .module(Self.moduleError(engineMessage: error.description, path: path, sections: sectionMap))
+            throw .module(ModuleValidation.moduleError(engineMessage: error.description, path: path, sections: sectionMap))
         }
         for entry in imports {
             switch entry.descriptor {
@@ -106,54 +139,35 @@ struct ParsedModule {
         return defined < functionTypeIndices.count ? functionTypeIndices[defined] : nil
     }
 
-    func functionType(at index: TypeIndex) -> FunctionType? {
-        guard Int(index) < types.count, case .function(let type) = types[Int(index)].body else { return nil }
-        return type
+    /// The number of parameters of a function type.
+    func parameterCount(ofType index: TypeIndex) -> Int? {
+        Int(index) < types.count ? types[Int(index)].parameters : nil
     }
 
     /// `(i32, i32) -> i32`, like wasm-objdump.
     func signature(ofType index: TypeIndex) -> String {
-        guard Int(index) < types.count else { return "<unknown type \(index)>" }
-        return Self.describe(types[Int(index)].body)
+        Int(index) < types.count ? types[Int(index)].signature : "<unknown type \(index)>"
     }
 
-    static func describe(_ type: CompositeType) -> String {
-        switch type {
-        case .function(let function):
-            let parameters = "(" + function.parameters.map(\.description).joined(separator: ", ") + ")"
-            let results: String
-            switch function.results.count {
-            case 0: results = "nil"
-            case 1: results = function.results[0].description
-            default: results = "(" + function.results.map(\.description).joined(separator: ", ") + ")"
-            }
-            return "\(parameters) -> \(results)"
-        case .structType(let structure):
-            return (["struct"] + structure.fields.map { "(field \(describe($0)))" }).joined(separator: " ")
-        case .arrayType(let array):
-            return "array \(describe(array.element))"
+    /// `(i32, i32) -> i32`, `(i32) -> nil`, `() -> (i32, i64)`, as wasm-objdump prints signatures.
+    static func signature(_ parameters: [String], _ results: [String]) -> String {
+        let resultText: String
+        switch results.count {
+        case 0: resultText = "nil"
+        case 1: resultText = results[0]
+        default: resultText = "(" + results.joined(separator: ", ") + ")"
         }
-    }
-
-    private static func describe(_ field: FieldType) -> String {
-        let storage: String
-        switch field.storage {
-        case .value(let type): storage = type.description
-        case .packed(.i8): storage = "i8"
-        case .packed(.i16): storage = "i16"
-        }
-        return field.isMutable ? "(mut \(storage))" : storage
+        return "(" + parameters.joined(separator: ", ") + ") -> " + resultText
     }
 
     // MARK: Function bodies
 
     /// Where a function body sits: its start (the locals vector, what `wasm-objdump -d` prints
-    /// before `func[N]`), each local declaration, and the start of its instructions.
+    /// before `func[N]`), its size, and each local declaration.
     struct BodyLayout {
         var bodyStart: Int
         var bodySize: Int
         var localDeclarations: [(offset: Int, end: Int, count: UInt32)]
-        var expressionStart: Int
     }
 
     /// Reads the layout of every function body from the code section's bytes. WasmKit's `Code`
@@ -164,11 +178,12 @@ struct ParsedModule {
         var layouts: [BodyLayout] = []
         guard let count = reader.unsigned() else { return [] }
         for _ in 0..<min(count, UInt64(codes.count)) {
-            guard let size = reader.unsigned() else { break }
+            // The parser has checked these sizes already; stay in bounds regardless.
+            guard let size = reader.unsigned(), size <= UInt64(max(0, code.end - reader.position)) else { break }
             let bodyStart = reader.position
             guard let declarationCount = reader.unsigned() else { break }
             var declarations: [(offset: Int, end: Int, count: UInt32)] = []
-            for _ in 0..<min(declarationCount, UInt64(code.end - reader.position)) {
+            for _ in 0..<min(declarationCount, UInt64(max(0, code.end - reader.position))) {
                 let offset = reader.position
                 guard let count = reader.unsigned(), let type = reader.byte() else { break }
                 if type == 0x63 || type == 0x64 { _ = reader.unsigned() }  // (ref null? heaptype)
@@ -176,50 +191,12 @@ struct ParsedModule {
             }
             layouts.append(
                 BodyLayout(
-                    bodyStart: bodyStart, bodySize: Int(size), localDeclarations: declarations,
-                    expressionStart: reader.position))
+                    bodyStart: bodyStart, bodySize: Int(size), localDeclarations: declarations))
             reader.position = bodyStart + Int(size)
         }
         return layouts
     }
 
-    // MARK: Errors
-
-    static func moduleError(for problem: SectionMap.Problem, path: String) -> ModuleError {
-        switch problem {
-        case .badMagic:
-            return .notWasm(path: path, reason: "missing the \\0asm magic bytes")
-        case .badVersion(let version):
-            return .invalid(
-                path: path, reason: "unsupported binary version \(version.map(String.init).joined(separator: " "))",
-                section: nil, offset: 4)
-        case .truncated(let section, let offset):
-            return .truncated(path: path, section: section, offset: offset)
-        case .unknownSection(let id, let offset):
-            return .invalid(path: path, reason: "unknown section id \(id)", section: nil, offset: offset)
-        case .badLEB(let offset):
-            return .invalid(path: path, reason: "malformed LEB128 number", section: nil, offset: offset)
-        }
-    }
-
-    /// A precise error from WasmKit's parser message, naming the section that holds the offset in it.
-    static func moduleError(engineMessage: String, path: String, sections: SectionMap) -> ModuleError {
-        var reason = engineMessage
-        var offset: Int?
-        if let range = engineMessage.range(of: " at offset 0x") {
-            let digits = engineMessage[range.upperBound...].prefix { $0.isHexDigit }
-            offset = Int(digits, radix: 16)
-            reason = String(engineMessage[..<range.lowerBound])
-        }
-        while let first = reason.first, first == "\"" || first == "." { reason.removeFirst() }
-        while let last = reason.last, last == "\"" || last == "." { reason.removeLast() }
-        let section = offset.flatMap { sections.section(containing: $0) }
-        if reason.hasPrefix("Unexpected end") {
-            return .truncated(path: path, section: section?.name, offset: offset)
-        }
-        let sectionName = section.map { entry in entry.customName.map { "custom \"\($0)\"" } ?? entry.name }
-        return .invalid(path: path, reason: reason, section: sectionName, offset: offset)
-    }
 }
 
 /// Names from the `name` custom section, plus the export names used when it has none.
