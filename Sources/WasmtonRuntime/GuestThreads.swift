@@ -1,0 +1,103 @@
+import Foundation
+import Synchronization
+
+/// Threads that Wasmton owns for running guest code, so a guest that blocks (on a socket, or in
+/// a long loop until its deadline) never occupies one of Swift concurrency's cooperative threads,
+/// of which there is one per core.
+///
+/// Triggers `await run { … }`; the closure runs on one of these threads, which keeps its WasmKit
+/// execution stack between calls (see `ExecutionStackCache`). Work is taken in submission order.
+public final class GuestThreads: Sendable {
+    private struct State: ~Copyable {
+        var queue: [@Sendable () -> Void] = []
+        var head = 0
+        var isShutDown = false
+    }
+
+    private let state = Mutex(State())
+    private let condition = NSCondition()
+    /// How many threads run guest code.
+    public let count: Int
+
+    /// Starts `count` threads (at least one), named `wasmton-guest-N`.
+    public init(count: Int) {
+        self.count = max(1, count)
+        for index in 0..<self.count {
+            let thread = Thread { [self] in self.work() }
+            thread.name = "wasmton-guest-\(index)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    /// Runs `body` on a guest thread and returns its result.
+    ///
+    /// Throws ``GuestThreadsError/shutDown`` if ``shutdown()`` was called first. Cancelling the
+    /// awaiting task does not interrupt a guest already running: guests stop at their limits.
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let accepted = enqueue {
+                continuation.resume(with: Result { try body() })
+            }
+            if !accepted { continuation.resume(throwing: GuestThreadsError.shutDown) }
+        }
+    }
+
+    /// Lets queued work finish, then stops the threads. Later `run` calls throw.
+    public func shutdown() {
+        condition.lock()
+        state.withLock { $0.isShutDown = true }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func enqueue(_ job: @escaping @Sendable () -> Void) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        let accepted = state.withLock { state -> Bool in
+            guard !state.isShutDown else { return false }
+            state.queue.append(job)
+            return true
+        }
+        if accepted { condition.signal() }
+        return accepted
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            var job: (@Sendable () -> Void)? = nil
+            while job == nil {
+                let (next, stop) = state.withLock { state -> ((@Sendable () -> Void)?, Bool) in
+                    if state.head < state.queue.count {
+                        let next = state.queue[state.head]
+                        state.head += 1
+                        if state.head > 1024 && state.head * 2 > state.queue.count {
+                            state.queue.removeFirst(state.head)
+                            state.head = 0
+                        }
+                        return (next, false)
+                    }
+                    return (nil, state.isShutDown)
+                }
+                if let next {
+                    job = next
+                } else if stop {
+                    condition.unlock()
+                    return
+                } else {
+                    condition.wait()
+                }
+            }
+            condition.unlock()
+            job?()
+        }
+    }
+}
+
+/// Why ``GuestThreads`` refused work.
+public enum GuestThreadsError: Error, Equatable, Sendable, CustomStringConvertible {
+    case shutDown
+
+    public var description: String { "the guest threads are shut down" }
+}
