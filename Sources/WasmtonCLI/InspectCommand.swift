@@ -9,13 +9,16 @@ struct InspectCommand: ParsableCommand {
         abstract: "Show a module's sections (like wasm-objdump -h), details (-x) or code (-d).",
         discussion: "Reads .wasm or .wat. The module is parsed, not validated, so invalid bodies can still be inspected.")
 
-    @Flag(name: [.customShort("x"), .long], help: "Types, imports, functions, tables, memories, globals, exports, start, elements, data, custom sections.")
+    @Flag(
+        name: [.customShort("x"), .long],
+        help: "Types, imports, functions, tables, memories, globals, exports, start, elements, data, custom sections.")
     var details = false
 
     @Flag(name: [.customShort("d"), .long], help: "Disassemble code (all functions, or --function).")
     var disassemble = false
 
-    @Option(name: .customLong("function"), help: "With --disassemble: only this function (export name, name-section name or index).")
+    @Option(
+        name: .customLong("function"), help: "With --disassemble: only this function (export name, name-section name or index).")
     var function: String?
 
     @Flag(help: "Print everything as JSON (sections, details, and code with --disassemble).")

@@ -22,6 +22,10 @@ struct InvokeCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            var arguments = self.arguments
+            if arguments.first == "--" { arguments.removeFirst() }
+            let name = URL(fileURLWithPath: file).lastPathComponent
+            let guestSandbox = try sandbox.sandbox(arguments: [name], stdio: .inherit)
             let runtime = sandbox.runtime()
             let module = try runtime.load(path: file)
             guard let signature = module.signature(ofExport: function) else {
@@ -41,9 +45,7 @@ struct InvokeCommand: ParsableCommand {
                 }
                 values.append(value)
             }
-            let name = URL(fileURLWithPath: file).lastPathComponent
-            let instance = try runtime.instantiate(
-                module, sandbox: try sandbox.sandbox(arguments: [name], stdio: .inherit))
+            let instance = try runtime.instantiate(module, sandbox: guestSandbox)
             defer { instance.close() }
             if instance.hasFunction("_initialize") && function != "_initialize" {
                 try instance.call("_initialize")

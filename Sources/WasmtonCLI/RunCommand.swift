@@ -20,6 +20,10 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            var guestArguments = arguments
+            if guestArguments.first == "--" { guestArguments.removeFirst() }
+            let name = URL(fileURLWithPath: file).lastPathComponent
+            let guestSandbox = try sandbox.sandbox(arguments: [name] + guestArguments, stdio: .inherit)
             let runtime = sandbox.runtime()
             let module = try runtime.load(path: file)
             guard module.signature(ofExport: "_start") != nil else {
@@ -27,11 +31,7 @@ struct RunCommand: ParsableCommand {
                     "\(file) is not a WASI command (it has no _start export); use `wasmton invoke \(file) FUNCTION` to call one of: \(module.exportedFunctions.joined(separator: ", "))"
                 )
             }
-            var guestArguments = arguments
-            if guestArguments.first == "--" { guestArguments.removeFirst() }
-            let name = URL(fileURLWithPath: file).lastPathComponent
-            let instance = try runtime.instantiate(
-                module, sandbox: try sandbox.sandbox(arguments: [name] + guestArguments, stdio: .inherit))
+            let instance = try runtime.instantiate(module, sandbox: guestSandbox)
             defer { instance.close() }
             do {
                 try instance.call("_start")

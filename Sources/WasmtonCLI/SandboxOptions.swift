@@ -64,12 +64,18 @@ struct SandboxOptions: ParsableArguments {
 
     static func parseDuration(_ text: String) -> Duration? {
         let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000_001), ("s", 1), ("m", 60)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value.isFinite else { return nil }
-            return .nanoseconds(Int64(value * scale * 1e9))
+        var number = Substring(text)
+        var scale = 1.0
+        for (suffix, unit) in units where text.hasSuffix(suffix) {
+            number = number.dropLast(suffix.count)
+            scale = unit
+            break
         }
-        guard let value = Double(text), value.isFinite else { return nil }
-        return .nanoseconds(Int64(value * 1e9))
+        guard let value = Double(number) else { return nil }
+        let nanoseconds = value * scale * 1e9
+        // Longer than a year is surely a typo; it also keeps the conversion below in range.
+        guard nanoseconds.isFinite, nanoseconds < 365 * 86_400 * 1e9 else { return nil }
+        return .nanoseconds(Int64(nanoseconds))
     }
 
     static func parseBytes(_ text: String) -> Int? {

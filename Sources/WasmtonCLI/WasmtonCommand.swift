@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Foundation
 
 /// The `wasmton` command line: module tools now, triggers (`process`, `serve`) as they land.
 public struct WasmtonCommand: ParsableCommand {
@@ -12,4 +13,27 @@ public struct WasmtonCommand: ParsableCommand {
     )
 
     public init() {}
+
+    /// Parses the process's arguments and runs the command. Usage errors are reported like every
+    /// other failure: one `error:` line on stderr and exit status 2 (`--help` for the details).
+    public static func runFromCommandLine() -> Never {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            Foundation.exit(0)
+        } catch {
+            let status = exitCode(for: error)
+            if status == .success {
+                let message = fullMessage(for: error)
+                if !message.isEmpty { print(message) }
+                Foundation.exit(0)
+            }
+            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+            if message.isEmpty { Foundation.exit(status.rawValue) }  // an ExitCode carrying a guest's status
+            var line = message
+            if line.hasPrefix("Error: ") { line.removeFirst("Error: ".count) }
+            FileHandle.standardError.write(Data("error: \(line) (see `wasmton --help`)\n".utf8))
+            Foundation.exit(status == .validationFailure ? 2 : status.rawValue)
+        }
+    }
 }

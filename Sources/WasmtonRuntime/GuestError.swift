@@ -47,7 +47,7 @@ public enum GuestError: Error, Equatable, Sendable, CustomStringConvertible {
         case .exited(let code):
             return "guest exited with code \(code)"
         case .missingImport(let module, let name, let kind):
-            return "module imports \(kind) \(module).\(name), which the host does not provide"
+            return "module imports \(module).\(name) (\(kind)), which the host does not provide"
         case .incompatibleImport(let module, let name, let reason):
             return "import \(module).\(name) does not match the host's: \(reason)"
         case .missingExport(let name, let available):
@@ -87,8 +87,13 @@ public enum GuestError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The `function` of failures that happen while instantiating (in the start function or
+    /// while initializing memory), before any export is called.
+    public static let instantiation = "(instantiation)"
+
     private static func `in`(_ function: String?) -> String {
-        function.map { " in '\($0)'" } ?? ""
+        guard let function else { return "" }
+        return function == instantiation ? " while instantiating" : " in '\(function)'"
     }
 
     private static func seconds(_ value: Double) -> String {

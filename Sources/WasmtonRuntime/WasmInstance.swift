@@ -75,7 +75,8 @@ public final class WasmInstance: @unchecked Sendable {
             context.end()
             try? wasi?.close()
             stdio.close()
-            throw Self.classify(error, function: "start", budget: budget, limiter: limiter, limits: sandbox.limits)
+            throw Self.classify(
+                error, function: GuestError.instantiation, budget: budget, limiter: limiter, limits: sandbox.limits)
         }
         context.end()
         self.store = store
@@ -207,7 +208,15 @@ public final class WasmInstance: @unchecked Sendable {
             return .missingImport(module: parts.first ?? "", name: parts.count > 1 ? parts[1] : "", kind: "an entity")
         }
         if text.hasPrefix("incompatible import type") {
-            return .incompatibleImport(module: "", name: "", reason: text)
+            // WasmKit: "incompatible import type: function type for MODULE.NAME, expected …, got …"
+            var qualified = ""
+            var reason = text
+            if let forRange = text.range(of: " for "), let comma = text[forRange.upperBound...].firstIndex(of: ",") {
+                qualified = String(text[forRange.upperBound..<comma])
+                reason = String(text[text.index(after: comma)...]).trimmingCharacters(in: .whitespaces)
+            }
+            let parts = qualified.split(separator: ".", maxSplits: 1).map(String.init)
+            return .incompatibleImport(module: parts.first ?? "", name: parts.count > 1 ? parts[1] : "", reason: reason)
         }
         if denied { return .memoryLimitExceeded(limitBytes: limiter.maxBytes ?? 0, function: function) }
         if error is Trap || error is WasmKitError || error is WasmKitException {

@@ -25,15 +25,15 @@ public enum WasmValue: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .i32(let value): return String(value)
         case .i64(let value): return String(value)
-        case .f32(let value):
-            return Self.format(Double(value), isNaN: value.isNaN, isInfinite: value.isInfinite, sign: value.sign)
-        case .f64(let value): return Self.format(value, isNaN: value.isNaN, isInfinite: value.isInfinite, sign: value.sign)
+        case .f32(let value): return Self.format(value)
+        case .f64(let value): return Self.format(value)
         }
     }
 
-    private static func format(_ value: Double, isNaN: Bool, isInfinite: Bool, sign: FloatingPointSign) -> String {
-        if isNaN { return "NaN" }
-        if isInfinite { return sign == .minus ? "-inf" : "inf" }
+    /// Shortest decimal that reads back as the same value, in the value's own precision.
+    private static func format<F: BinaryFloatingPoint & LosslessStringConvertible>(_ value: F) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value.sign == .minus ? "-inf" : "inf" }
         return String(value)
     }
 

@@ -1,3 +1,3 @@
 import WasmtonCLI
 
-WasmtonCommand.main()
+WasmtonCommand.runFromCommandLine()
