@@ -44,7 +44,11 @@ final class CallContext {
         let results = function.signature.results.compactMap(\.valueType)
         let qualifiedName = "\(function.module).\(function.name)"
         let body = function.body
-        return Function(store: store, parameters: parameters, results: results) { caller, arguments in
+        let expectedResults = function.signature.results
+        // `weak`: WasmKit's store owns this closure, and the context holds a handle into that
+        // store (`memory`); a strong reference would keep every instance's memory alive forever.
+        return Function(store: store, parameters: parameters, results: results) { [weak self] caller, arguments in
+            guard let self else { throw GuestError.hostFunctionFailed(name: qualifiedName, message: "instance is closed") }
             let deadline = self.deadline
             if let deadline, ContinuousClock.now >= deadline, let timeout = self.timeout {
                 throw GuestError.deadlineExceeded(seconds: timeout.seconds, function: nil)
@@ -60,7 +64,15 @@ final class CallContext {
             var call = HostCall(memory: memory.map(LinearMemory.init), deadline: deadline)
             let values = arguments.compactMap(WasmValue.init)
             do {
-                return try body(&call, values).map(\.engineValue)
+                let produced = try body(&call, values)
+                guard produced.map(\.kind) == expectedResults else {
+                    throw GuestError.hostFunctionFailed(
+                        name: qualifiedName,
+                        message:
+                            "returned (\(produced.map(\.kind.description).joined(separator: ", "))), its signature says \(function.signature)"
+                    )
+                }
+                return produced.map(\.engineValue)
             } catch let error as GuestError {
                 throw error
             } catch {

@@ -23,8 +23,11 @@ public final class GuestThreads: Sendable {
     public init(count: Int) {
         self.count = max(1, count)
         for index in 0..<self.count {
-            let thread = Thread { [self] in self.work() }
-            thread.name = "wasmton-guest-\(index)"
+            let name = "wasmton-guest-\(index)"
+            let thread = Thread { [self] in
+                Thread.current.name = name
+                self.work()
+            }
             thread.stackSize = 8 << 20
             thread.start()
         }

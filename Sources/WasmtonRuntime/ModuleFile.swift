@@ -48,7 +48,9 @@ public enum ModuleFile {
             }
             let position = error.location?.computeLineAndColumn()
             throw .invalidText(
-                path: path, reason: reason, line: position?.line, column: position.map { $0.column + 1 })
+                // WasmKit counts columns from 0 on the first line and from the newline on later ones.
+                path: path, reason: reason, line: position?.line,
+                column: position.map { $0.line == 1 ? $0.column + 1 : $0.column })
         }
     }
 

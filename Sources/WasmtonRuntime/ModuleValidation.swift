@@ -26,38 +26,44 @@ package enum ModuleValidation {
         var inert = module
         inert.dropStartFunction()
         let store = Store(engine: engine)
-        let instance: Instance
         do {
-            instance = try inert.instantiate(store: store, imports: stubImports(for: module, store: store))
-        } catch let error as Trap {
+            _ = try inert.instantiate(store: store, imports: stubImports(for: module, store: store))
+        } catch is Trap {
             // A data or element segment out of bounds is an instantiation failure, not invalidity:
-            // report it when the module is really instantiated.
-            _ = error
-            return WasmModule(
-                name: name, bytes: bytes, module: module, contentHash: ContentHash(bytes),
-                exports: exportsWithoutSignatures(module))
+            // it is reported when the module is really instantiated.
         } catch {
             throw moduleError(engineMessage: "\(error)", path: path, sections: sectionMap)
         }
-        let exports = module.exports.map { ExportDescription($0, instance: instance) }
-        return WasmModule(name: name, bytes: bytes, module: module, contentHash: ContentHash(bytes), exports: exports)
+        return WasmModule(
+            name: name, bytes: bytes, module: module, contentHash: ContentHash(bytes),
+            exports: exportDescriptions(module, bytes: bytes))
     }
 
-    private static func exportsWithoutSignatures(_ module: Module) -> [ExportDescription] {
-        // Only reached for modules whose segments trap on instantiation; signatures are then
-        // looked up lazily by instances, so plain kinds suffice here.
-        module.exports.map { entry in
-            ExportDescription(name: entry.name, kind: kind(of: entry.descriptor))
+    /// Exports with their signatures, read from the binary: WasmKit resolves the types of
+    /// defined functions only on instances, and the function section says them directly.
+    private static func exportDescriptions(_ module: Module, bytes: [UInt8]) -> [ExportDescription] {
+        var functionTypes: [TypeIndex] = []
+        for entry in module.imports {
+            if case .function(let typeIndex) = entry.descriptor { functionTypes.append(typeIndex) }
         }
-    }
-
-    private static func kind(of descriptor: ExportDescriptor) -> ExternKind {
-        switch descriptor {
-        case .function: return .function(FunctionSignature(parameters: []))
-        case .table: return .table
-        case .memory: return .memory
-        case .global: return .global
-        case .tag: return .tag
+        var parser = Parser(bytes: bytes, features: WasmtonFeatures.parser)
+        while let payload = try? parser.parseNext() {
+            if case .functionSection(let types) = payload {
+                functionTypes += types
+                break
+            }
+        }
+        return module.exports.map { entry in
+            switch entry.descriptor {
+            case .function(let index):
+                let type = Int(index) < functionTypes.count ? module.functionType(at: functionTypes[Int(index)]) : nil
+                return ExportDescription(
+                    name: entry.name, kind: .function(type.map(FunctionSignature.init) ?? FunctionSignature(parameters: [])))
+            case .table: return ExportDescription(name: entry.name, kind: .table)
+            case .memory: return ExportDescription(name: entry.name, kind: .memory)
+            case .global: return ExportDescription(name: entry.name, kind: .global)
+            case .tag: return ExportDescription(name: entry.name, kind: .tag)
+            }
         }
     }
 

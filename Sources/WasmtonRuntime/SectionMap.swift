@@ -60,27 +60,28 @@ public struct SectionMap: Sendable, Equatable {
             }
             let size = try Self.readULEB(bytes, &cursor, section: name)
             let start = cursor
-            let end = start + Int(size)
-            guard size <= UInt64(bytes.count), end <= bytes.count else {
+            // Compare in UInt64 first: a hostile size near 2^64 must not overflow Int.
+            guard size <= UInt64(bytes.count - start) else {
                 throw .truncated(section: name, offset: bytes.count)
             }
+            let end = start + Int(size)
             var section = Section(
                 index: sections.count, id: id, name: name, customName: nil,
                 headerStart: headerStart, start: start, end: end, count: nil)
             var payload = start
             switch id {
             case 0:
-                let length = Int(try Self.readULEB(bytes, &payload, section: name, limit: end))
-                if payload + length <= end {
-                    section.customName = String(decoding: bytes[payload..<(payload + length)], as: UTF8.self)
+                let length = try Self.readULEB(bytes, &payload, section: name, limit: end)
+                if length <= UInt64(end - payload) {
+                    section.customName = String(decoding: bytes[payload..<(payload + Int(length))], as: UTF8.self)
                 }
             case 8:
                 break  // start: a function index, not a count
             case 12:
-                section.count = Int(try Self.readULEB(bytes, &payload, section: name, limit: end))
+                section.count = Int(exactly: try Self.readULEB(bytes, &payload, section: name, limit: end))
             default:
                 if start < end {
-                    section.count = Int(try Self.readULEB(bytes, &payload, section: name, limit: end))
+                    section.count = Int(exactly: try Self.readULEB(bytes, &payload, section: name, limit: end))
                 }
             }
             sections.append(section)

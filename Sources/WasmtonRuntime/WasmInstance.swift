@@ -37,6 +37,10 @@ public final class WasmInstance: @unchecked Sendable {
             guard FileManager.default.fileExists(atPath: grant.hostPath, isDirectory: &isDirectory), isDirectory.boolValue
             else { throw .sandboxSetup("--dir \(grant.hostPath): no such directory") }
         }
+        if !runtime.configuration.fuelMetering && (sandbox.limits.fuel != nil || sandbox.limits.timeout != nil) {
+            throw .sandboxSetup(
+                "fuel and timeout limits need a runtime with fuel metering (WasmRuntime.Configuration.fuelMetering)")
+        }
         let stdio = try StdioFiles.make(sandbox.stdio)
         let limiter = MemoryLimiter(maxBytes: sandbox.limits.maxMemoryPages.map { $0 * 65_536 })
         let store = Store(engine: runtime.engine)
@@ -147,6 +151,7 @@ public final class WasmInstance: @unchecked Sendable {
         lock.withLock { _ in
             guard !isClosed else { return }
             isClosed = true
+            context.memory = nil
             try? wasi?.close()
             stdio.close()
         }
@@ -187,10 +192,15 @@ public final class WasmInstance: @unchecked Sendable {
             return .exited(code: Int32(bitPattern: exit.code))
         }
         if let guestError = error as? GuestError {
-            if denied, case .trap = guestError {
-                return .memoryLimitExceeded(limitBytes: limiter.maxBytes ?? 0, function: function)
+            switch guestError {
+            case .trap(let kind, let name):
+                if denied { return .memoryLimitExceeded(limitBytes: limiter.maxBytes ?? 0, function: function) }
+                return .trap(kind, function: name ?? function)
+            case .deadlineExceeded(let seconds, nil):
+                return .deadlineExceeded(seconds: seconds, function: function)
+            default:
+                return guestError
             }
-            return guestError
         }
         let text = Self.reason(of: error)
         if text == "out of fuel" {
@@ -279,7 +289,7 @@ extension TrapKind {
 
 extension Duration {
     var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
 

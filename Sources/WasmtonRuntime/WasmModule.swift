@@ -70,21 +70,6 @@ public struct ExportDescription: Sendable, Equatable {
         self.name = name
         self.kind = kind
     }
-
-    /// Describes `entry`, taking function signatures from an instance of the module (WasmKit
-    /// resolves export types only on instances).
-    init(_ entry: Export, instance: Instance) {
-        self.name = entry.name
-        switch entry.descriptor {
-        case .function:
-            let type = instance.exports[function: entry.name]?.type
-            self.kind = .function(type.map(FunctionSignature.init) ?? FunctionSignature(parameters: []))
-        case .table: self.kind = .table
-        case .memory: self.kind = .memory
-        case .global: self.kind = .global
-        case .tag: self.kind = .tag
-        }
-    }
 }
 
 /// The kind of an imported or exported entity; functions carry their signature.

@@ -75,8 +75,13 @@ public final class WasmRuntime: Sendable {
             return hit.name == name ? hit : hit.renamed(name)
         }
         let module = try ModuleValidation.validate(bytes: binary, name: name, path: path, engine: validationEngine)
-        cache.withLock { $0[hash, default: []].append(module) }
-        return module
+        // Another thread may have loaded the same bytes meanwhile: keep one entry, theirs.
+        let cached = cache.withLock { cache -> WasmModule in
+            if let winner = cache[hash]?.first(where: { $0.bytes == binary }) { return winner }
+            cache[hash, default: []].append(module)
+            return module
+        }
+        return cached.name == name ? cached : cached.renamed(name)
     }
 
     /// Makes a new instance of `module` in `sandbox`, with `hostFunctions` as imports besides WASI.

@@ -106,19 +106,24 @@ func inspect(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLoc
 /// The `sections` array of `inspect --json` output.
 func jsonSections(_ result: CLIResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
     let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
-    let root = try #require(object as? [String: Any], "--json must print one JSON object\n\(result)", sourceLocation: sourceLocation)
+    let root = try #require(
+        object as? [String: Any], "--json must print one JSON object\n\(result)", sourceLocation: sourceLocation)
     return try #require(
         root["sections"] as? [[String: Any]], "the JSON object needs a `sections` array\n\(result)",
         sourceLocation: sourceLocation)
 }
 
 /// Checks `inspect --json` sections against `wasm-objdump -h` rows.
-func expectSections(_ sections: [[String: Any]], match expected: [ObjdumpSection], sourceLocation: SourceLocation = #_sourceLocation) {
+func expectSections(
+    _ sections: [[String: Any]], match expected: [ObjdumpSection], sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(sections.count == expected.count, "\(sections) vs \(expected)", sourceLocation: sourceLocation)
     for (position, (section, want)) in zip(sections, expected).enumerated() {
         let keys = Set(section.keys)
         let required: Set = ["index", "id", "name", "start", "end", "size", "count"]
-        #expect(required.isSubset(of: keys), "section \(position) lacks \(required.subtracting(keys).sorted())", sourceLocation: sourceLocation)
+        #expect(
+            required.isSubset(of: keys), "section \(position) lacks \(required.subtracting(keys).sorted())",
+            sourceLocation: sourceLocation)
         #expect(section["id"] as? Int == want.id, "id of \(want)", sourceLocation: sourceLocation)
         #expect(section["start"] as? Int == want.start, "start of \(want): \(section)", sourceLocation: sourceLocation)
         #expect(section["end"] as? Int == want.end, "end of \(want): \(section)", sourceLocation: sourceLocation)
@@ -128,7 +133,9 @@ func expectSections(_ sections: [[String: Any]], match expected: [ObjdumpSection
             // Either "Custom" with the custom name in another key, or the custom name itself.
             let values = section.values.compactMap { $0 as? String }
             #expect(name == "Custom" || name == customName, "name of \(want): \(section)", sourceLocation: sourceLocation)
-            #expect(values.contains(customName), "custom section name \(customName) missing: \(section)", sourceLocation: sourceLocation)
+            #expect(
+                values.contains(customName), "custom section name \(customName) missing: \(section)",
+                sourceLocation: sourceLocation)
         } else {
             #expect(name == want.name, "name of \(want): \(section)", sourceLocation: sourceLocation)
             if let count = want.count {
@@ -146,7 +153,8 @@ func expectSections(_ sections: [[String: Any]], match expected: [ObjdumpSection
 /// Checks the text section table: a row per section, in order, with name, start, end, size and count.
 func expectSectionTable(_ text: String, match expected: [ObjdumpSection], sourceLocation: SourceLocation = #_sourceLocation) {
     let rows = ObjdumpSection.parse(text)
-    #expect(rows == expected, "the section table should list what `wasm-objdump -h` does:\n\(text)", sourceLocation: sourceLocation)
+    #expect(
+        rows == expected, "the section table should list what `wasm-objdump -h` does:\n\(text)", sourceLocation: sourceLocation)
 }
 
 @Suite("wasmton inspect", .tags(.inspect))
@@ -276,7 +284,8 @@ final class InspectCommandTests {
     func big() throws {
         let result = try inspect([CLI.guest("big.wasm")])
         expectSuccess(result)
-        #expect(ObjdumpSection.parse(result.stdout).contains { $0.name == "Code" && ($0.count ?? 0) >= 9_000 }, "\(result.stdout)")
+        #expect(
+            ObjdumpSection.parse(result.stdout).contains { $0.name == "Code" && ($0.count ?? 0) >= 9_000 }, "\(result.stdout)")
     }
 
     // MARK: Errors

@@ -50,7 +50,10 @@ struct GuestThreadsTests {
     @Test("guests run on guest threads with a reused stack: many calls on one instance stay correct")
     func guestCallsOnThreads() async throws {
         let runtime = WasmRuntime()
-        let module = try runtime.load(bytes: Array(#"(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#.utf8), name: "add")
+        let module = try runtime.load(
+            bytes: Array(
+                #"(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#.utf8),
+            name: "add")
         let instance = try runtime.instantiate(module)
         let threads = GuestThreads(count: 2)
         defer { threads.shutdown() }

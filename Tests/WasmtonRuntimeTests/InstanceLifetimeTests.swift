@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import WasmtonRuntime
+
+/// A server instantiates a module per request and drops the instance: its linear memory must be
+/// given back. Measured through the process's resident size, so each test touches 10 MiB per
+/// instance and allows far less growth than leaking them all would cause.
+@Suite("Instance lifetime", .serialized)
+struct InstanceLifetimeTests {
+    static let instances = 30
+    static let touchedBytes = 10 << 20
+
+    /// Resident set size of this process, from /proc/self/statm.
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// A module with 10 MiB of memory that its start function fills (so the pages are resident),
+    /// importing `env.f` when `withImport` is true.
+    static func module(withImport: Bool) throws -> WasmModule {
+        let wat = """
+            (module
+              \(withImport ? #"(import "env" "f" (func))"# : "")
+              (memory (export "memory") 160)
+              (func $touch (memory.fill (i32.const 0) (i32.const 1) (i32.const \(touchedBytes))))
+              (start $touch)
+              (func (export "first") (result i32) (i32.load8_u (i32.const 0))))
+            """
+        return try WasmRuntime().load(bytes: Array(wat.utf8), name: withImport ? "leak-import" : "leak-plain")
+    }
+
+    static func growth(module: WasmModule, hostFunctions: [HostFunction]) throws -> Int {
+        let runtime = WasmRuntime()
+        // Warm up, so allocator pools and caches do not count as growth.
+        for _ in 0..<3 {
+            let instance = try runtime.instantiate(module, hostFunctions: hostFunctions)
+            #expect(try instance.call("first") == [.i32(1)])
+        }
+        let before = residentBytes()
+        for _ in 0..<instances {
+            let instance = try runtime.instantiate(module, hostFunctions: hostFunctions)
+            #expect(try instance.call("first") == [.i32(1)])
+            instance.close()
+        }
+        return residentBytes() - before
+    }
+
+    @Test("dropped instances give their memory back")
+    func plainInstancesAreFreed() throws {
+        let growth = try Self.growth(module: Self.module(withImport: false), hostFunctions: [])
+        // Leaking would be 30 × 10 MiB = 300 MiB.
+        #expect(growth < 100 << 20, "resident size grew by \(growth >> 20) MiB over \(Self.instances) dropped instances")
+    }
+
+    @Test("dropped instances with host functions give their memory back too")
+    func instancesWithHostFunctionsAreFreed() throws {
+        let f = HostFunction(module: "env", name: "f", signature: FunctionSignature(parameters: [])) { _, _ in [] }
+        let growth = try Self.growth(module: Self.module(withImport: true), hostFunctions: [f])
+        #expect(growth < 100 << 20, "resident size grew by \(growth >> 20) MiB over \(Self.instances) dropped instances")
+    }
+}
