@@ -1,5 +1,8 @@
-import Foundation
 import WasmKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One WasmKit execution stack per worker thread, reused across calls.
 ///
@@ -31,15 +34,27 @@ enum ExecutionStackCache {
         return try body(&slot.stack)
     }
 
-    private static let key = "org.wasmton.execution-stack"
+    /// The thread-specific slot. A pthread key, not `Thread.current.threadDictionary`: the
+    /// dictionary lookup cost 1.7 µs per call in the benchmark, more than the reuse saves.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key) { raw in
+            if let raw { Unmanaged<Slot>.fromOpaque(raw).release() }
+        }
+        precondition(status == 0, "pthread_key_create failed: \(status)")
+        return key
+    }()
 
     private static func threadSlot(for engine: Engine) -> Slot {
-        let dictionary = Thread.current.threadDictionary
-        if let slot = dictionary[key] as? Slot, slot.engine === engine {
-            return slot
+        if let raw = pthread_getspecific(key) {
+            let current = Unmanaged<Slot>.fromOpaque(raw)
+            if current.takeUnretainedValue().engine === engine {
+                return current.takeUnretainedValue()
+            }
+            current.release()
         }
         let slot = Slot(engine: engine)
-        dictionary[key] = slot
+        pthread_setspecific(key, Unmanaged.passRetained(slot).toOpaque())
         return slot
     }
 }
