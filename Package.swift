@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "wasmton", targets: ["wasmton"]),
         .library(name: "WasmtonRuntime", targets: ["WasmtonRuntime"]),
+        .library(name: "WasmtonContracts", targets: ["WasmtonContracts"]),
         .library(name: "WasmtonTools", targets: ["WasmtonTools"]),
     ],
     dependencies: [
@@ -31,6 +32,12 @@ let package = Package(
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "WasmParser", package: "WasmKit"),
             ],
+            swiftSettings: strict
+        ),
+        // Contracts: how a guest is called (PollTask, later waPC, proxy-wasm, Command): bytes in, bytes out, typed failure.
+        .target(
+            name: "WasmtonContracts",
+            dependencies: ["WasmtonRuntime"],
             swiftSettings: strict
         ),
         // Tools: what a Wasm developer reaches for first (section table, details, disassembly).
@@ -60,6 +67,11 @@ let package = Package(
         .testTarget(
             name: "WasmtonRuntimeTests",
             dependencies: ["WasmtonRuntime"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WasmtonContractsTests",
+            dependencies: ["WasmtonContracts", "WasmtonRuntime"],
             swiftSettings: strict
         ),
         .testTarget(

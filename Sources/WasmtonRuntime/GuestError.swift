@@ -21,6 +21,8 @@ public enum GuestError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingExport(name: String, available: [String])
     /// The export exists but is not a function.
     case notAFunction(name: String, kind: String)
+    /// A function the contract needs is exported with another signature.
+    case incompatibleExport(name: String, expected: String, actual: String)
     /// The caller passed the wrong number of arguments.
     case argumentCount(function: String, expected: FunctionSignature, given: Int)
     /// The caller passed an argument of the wrong type, or text that does not parse as one.
@@ -55,6 +57,8 @@ public enum GuestError: Error, Equatable, Sendable, CustomStringConvertible {
             return "module has no exported function '\(name)' (exported functions: \(list))"
         case .notAFunction(let name, let kind):
             return "export '\(name)' is a \(kind), not a function"
+        case .incompatibleExport(let name, let expected, let actual):
+            return "export '\(name)' has signature \(actual), the contract needs \(expected)"
         case .argumentCount(let function, let expected, let given):
             return
                 "'\(function)' takes \(expected.parameters.count) argument\(expected.parameters.count == 1 ? "" : "s") \(expected), \(given) given"
@@ -81,7 +85,8 @@ public enum GuestError: Error, Equatable, Sendable, CustomStringConvertible {
         case .trap, .outOfFuel, .deadlineExceeded, .memoryLimitExceeded, .exited, .memoryAccessOutOfBounds,
             .hostFunctionFailed:
             return true
-        case .missingImport, .incompatibleImport, .missingExport, .notAFunction, .argumentCount, .argumentType,
+        case .missingImport, .incompatibleImport, .missingExport, .notAFunction, .incompatibleExport, .argumentCount,
+            .argumentType,
             .missingMemory, .sandboxSetup:
             return false
         }

@@ -1,0 +1,49 @@
+public import WasmtonRuntime
+
+/// A guest that processes stream records through the PollTask contract of the Decaton/Wasmton
+/// article: the guest exports `memory` and `run: () -> ()`; for each record the host calls `run`
+/// once, and the guest pulls the record's value with `decaton.poll_task(buf_addr: i64,
+/// buf_len: i32) -> i32`.
+///
+/// Optional extensions (module `wasmton`, see `guests/include/wasmton_task.h`) let a guest read
+/// the key, headers, topic, partition and offset, emit output records, and set a status. A guest
+/// that uses none of them is exactly the article's processor. One processor owns one instance
+/// and handles one task at a time; after a failure whose `poisonsInstance` is true, make a new one.
+public final class PollTaskProcessor: Sendable {
+    /// The instance this processor drives.
+    public let instance: WasmInstance
+    private let state: PollTaskState
+
+    /// Instantiates `module` in `sandbox`, checks it has the contract's exports, and calls its
+    /// `_initialize` if it is a reactor.
+    public init(runtime: WasmRuntime, module: WasmModule, sandbox: Sandbox) throws(GuestError) {
+        guard module.exports.contains(where: { $0.name == "memory" && $0.kind == .memory }) else {
+            throw .missingMemory
+        }
+        guard module.signature(ofExport: "run") == FunctionSignature(parameters: [], results: []) else {
+            if let signature = module.signature(ofExport: "run") {
+                throw .incompatibleExport(name: "run", expected: "() -> nil", actual: signature.description)
+            }
+            throw .missingExport(name: "run", available: module.exportedFunctions)
+        }
+        let state = PollTaskState()
+        self.state = state
+        instance = try runtime.instantiate(module, sandbox: sandbox, hostFunctions: PollTaskImports.functions(state: state))
+        if module.signature(ofExport: "_initialize") != nil {
+            try instance.call("_initialize")
+        }
+    }
+
+    /// Runs the guest's `run` once for `task` and returns what it asked for.
+    public func process(_ task: StreamTask) throws(GuestError) -> TaskResult {
+        state.begin(task)
+        defer { state.end() }
+        try instance.call("run")
+        return state.result()
+    }
+
+    /// Releases the instance.
+    public func close() {
+        instance.close()
+    }
+}
