@@ -48,17 +48,26 @@ struct InstanceLifetimeTests {
         return residentBytes() - before
     }
 
+    // Each check runs in its own process (an exit test), so memory that other tests running in
+    // parallel allocate cannot be mistaken for a leak.
+
     @Test("dropped instances give their memory back")
-    func plainInstancesAreFreed() throws {
-        let growth = try Self.growth(module: Self.module(withImport: false), hostFunctions: [])
-        // Leaking would be 30 × 10 MiB = 300 MiB.
-        #expect(growth < 100 << 20, "resident size grew by \(growth >> 20) MiB over \(Self.instances) dropped instances")
+    func plainInstancesAreFreed() async {
+        await #expect(processExitsWith: .success, "30 dropped instances kept 100 MiB or more resident") {
+            let growth = try InstanceLifetimeTests.growth(
+                module: InstanceLifetimeTests.module(withImport: false), hostFunctions: [])
+            // Leaking would be 30 × 10 MiB = 300 MiB.
+            if growth >= 100 << 20 { exit(1) }
+        }
     }
 
     @Test("dropped instances with host functions give their memory back too")
-    func instancesWithHostFunctionsAreFreed() throws {
-        let f = HostFunction(module: "env", name: "f", signature: FunctionSignature(parameters: [])) { _, _ in [] }
-        let growth = try Self.growth(module: Self.module(withImport: true), hostFunctions: [f])
-        #expect(growth < 100 << 20, "resident size grew by \(growth >> 20) MiB over \(Self.instances) dropped instances")
+    func instancesWithHostFunctionsAreFreed() async {
+        await #expect(processExitsWith: .success, "30 dropped instances with host functions kept 100 MiB or more resident") {
+            let f = HostFunction(module: "env", name: "f", signature: FunctionSignature(parameters: [])) { _, _ in [] }
+            let growth = try InstanceLifetimeTests.growth(
+                module: InstanceLifetimeTests.module(withImport: true), hostFunctions: [f])
+            if growth >= 100 << 20 { exit(1) }
+        }
     }
 }
