@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "wasmton", targets: ["wasmton"]),
         .library(name: "WasmtonRuntime", targets: ["WasmtonRuntime"]),
         .library(name: "WasmtonContracts", targets: ["WasmtonContracts"]),
+        .library(name: "WasmtonStreams", targets: ["WasmtonStreams"]),
         .library(name: "WasmtonTools", targets: ["WasmtonTools"]),
     ],
     dependencies: [
@@ -38,6 +39,12 @@ let package = Package(
         .target(
             name: "WasmtonContracts",
             dependencies: ["WasmtonRuntime"],
+            swiftSettings: strict
+        ),
+        // Streams: the stream engine's trigger (ordering, out-of-order commit, retries). Knows nothing of WasmKit.
+        .target(
+            name: "WasmtonStreams",
+            dependencies: ["WasmtonContracts"],
             swiftSettings: strict
         ),
         // Tools: what a Wasm developer reaches for first (section table, details, disassembly).
@@ -72,6 +79,11 @@ let package = Package(
         .testTarget(
             name: "WasmtonContractsTests",
             dependencies: ["WasmtonContracts", "WasmtonRuntime"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WasmtonStreamsTests",
+            dependencies: ["WasmtonStreams"],
             swiftSettings: strict
         ),
         .testTarget(
