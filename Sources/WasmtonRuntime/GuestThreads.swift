@@ -1,6 +1,10 @@
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Threads that Wasmton owns for running guest code, so a guest that blocks (on a socket, or in
 /// a long loop until its deadline) never occupies one of Swift concurrency's cooperative threads,
 /// of which there is one per core.
@@ -25,7 +29,8 @@ public final class GuestThreads: Sendable {
         for index in 0..<self.count {
             let name = "wasmton-guest-\(index)"
             let thread = Thread { [self] in
-                Thread.current.name = name
+                Thread.current.name = name  // best effort: shows in debuggers, not relied on
+                pthread_setspecific(Self.marker, UnsafeRawPointer(bitPattern: 1))
                 self.work()
             }
             thread.stackSize = 8 << 20
@@ -45,6 +50,17 @@ public final class GuestThreads: Sendable {
             if !accepted { continuation.resume(throwing: GuestThreadsError.shutDown) }
         }
     }
+
+    /// Whether the calling thread is one of Wasmton's guest threads (of any pool).
+    public static var isGuestThread: Bool {
+        pthread_getspecific(marker) != nil
+    }
+
+    private static let marker: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+        return key
+    }()
 
     /// Lets queued work finish, then stops the threads. Later `run` calls throw.
     public func shutdown() {
