@@ -61,6 +61,7 @@ let package = Package(
             name: "WasmtonCLI",
             dependencies: [
                 "WasmtonRuntime",
+                "WasmtonContracts",
                 "WasmtonTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -33,16 +33,16 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             do {
-                let bytes = try ModuleInspector.read(path: file)
-                var report = try ModuleInspector.report(bytes: bytes, path: file)
                 let selected = function ?? functionArgument
                 if selected != nil && !disassemble {
                     throw CLIError.usage("a function name only makes sense with --disassemble")
                 }
+                let bytes = try ModuleInspector.read(path: file)
+                let report =
+                    disassemble
+                    ? try ModuleInspector.report(bytes: bytes, path: file, disassembling: selected)
+                    : try ModuleInspector.report(bytes: bytes, path: file)
                 if json {
-                    if disassemble {
-                        report.disassembly = try ModuleInspector.disassembly(bytes: bytes, function: selected, path: file)
-                    }
                     print(ModuleInspector.json(report))
                     return
                 }
@@ -52,9 +52,8 @@ struct InspectCommand: ParsableCommand {
                 } else if !disassemble {
                     output += ModuleInspector.sectionTable(report)
                 }
-                if disassemble {
-                    output += ModuleInspector.disassemble(
-                        try ModuleInspector.disassembly(bytes: bytes, function: selected, path: file))
+                if let code = report.disassembly {
+                    output += ModuleInspector.disassemble(code)
                 }
                 print(output, terminator: output.hasSuffix("\n") ? "" : "\n")
             } catch let error as InspectError {

@@ -28,12 +28,7 @@ struct InvokeCommand: ParsableCommand {
             let guestSandbox = try sandbox.sandbox(arguments: [name], stdio: .inherit)
             let runtime = sandbox.runtime()
             let module = try runtime.load(path: file)
-            guard let signature = module.signature(ofExport: function) else {
-                if let other = module.exports.first(where: { $0.name == function }) {
-                    throw GuestError.notAFunction(name: function, kind: other.kind.description)
-                }
-                throw GuestError.missingExport(name: function, available: module.exportedFunctions)
-            }
+            let signature = try module.requireFunction(function)
             guard signature.parameters.count == arguments.count else {
                 throw GuestError.argumentCount(function: function, expected: signature, given: arguments.count)
             }

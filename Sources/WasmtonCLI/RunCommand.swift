@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WasmtonContracts
 import WasmtonRuntime
 
 /// `wasmton run FILE [-- ARGS…]`: run a WASI command with the host's stdio and exit with its code.
@@ -26,19 +27,15 @@ struct RunCommand: ParsableCommand {
             let guestSandbox = try sandbox.sandbox(arguments: [name] + guestArguments, stdio: .inherit)
             let runtime = sandbox.runtime()
             let module = try runtime.load(path: file)
-            guard module.signature(ofExport: "_start") != nil else {
+            let code: Int32
+            do {
+                code = try WASICommand.run(module, runtime: runtime, sandbox: guestSandbox)
+            } catch GuestError.notACommand(let exported) {
                 throw CLIError.usage(
-                    "\(file) is not a WASI command (it has no _start export); use `wasmton invoke \(file) FUNCTION` to call one of: \(module.exportedFunctions.joined(separator: ", "))"
+                    "\(file) is not a WASI command (it has no _start export); use `wasmton invoke \(file) FUNCTION` to call one of: \(exported.joined(separator: ", "))"
                 )
             }
-            let instance = try runtime.instantiate(module, sandbox: guestSandbox)
-            defer { instance.close() }
-            do {
-                try instance.call("_start")
-            } catch GuestError.exited(let code) {
-                instance.close()
-                throw ExitCode(code)
-            }
+            if code != 0 { throw ExitCode(code) }
         }
     }
 }

@@ -17,20 +17,28 @@ final class CallContext {
     private(set) var deadline: ContinuousClock.Instant?
     private(set) var timeout: Duration?
 
-    func begin(limits: Limits, calibration: FuelCalibration) -> Budget {
+    /// Starts a call (or instantiation): records its deadline and gives `store` the call's fuel.
+    func begin(limits: Limits, calibration: FuelCalibration, store: Store) -> Budget {
         timeout = limits.timeout
         deadline = limits.timeout.map { ContinuousClock.now + $0 }
         let timeFuel = limits.timeout.map { calibration.fuel(for: $0) }
+        let budget: Budget
         switch (limits.fuel, timeFuel) {
         case (nil, nil):
-            return Budget(fuel: .max, isLimited: false, deadlineIsTighter: false)
+            budget = Budget(fuel: .max, isLimited: false, deadlineIsTighter: false)
         case (let fuel?, nil):
-            return Budget(fuel: fuel, isLimited: true, deadlineIsTighter: false)
+            budget = Budget(fuel: fuel, isLimited: true, deadlineIsTighter: false)
         case (nil, let time?):
-            return Budget(fuel: time, isLimited: true, deadlineIsTighter: true)
+            budget = Budget(fuel: time, isLimited: true, deadlineIsTighter: true)
         case (let fuel?, let time?):
-            return Budget(fuel: min(fuel, time), isLimited: true, deadlineIsTighter: time < fuel)
+            budget = Budget(fuel: min(fuel, time), isLimited: true, deadlineIsTighter: time < fuel)
         }
+        if budget.isLimited {
+            store.fuel = Fuel(remaining: budget.fuel)
+        } else if store.fuel != nil {
+            store.fuel = nil
+        }
+        return budget
     }
 
     func end() {

@@ -2,10 +2,10 @@
 ///
 /// The cache compares the full bytes on every hit, so the digest only needs to spread keys,
 /// not resist collisions; that is why a cryptographic hash (and its dependency) is not used.
-struct ContentHash: Hashable, Sendable, CustomStringConvertible {
-    let value: UInt64
+package struct ContentHash: Hashable, Sendable, CustomStringConvertible {
+    package let value: UInt64
 
-    init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {
             hash ^= UInt64(byte)
@@ -14,7 +14,7 @@ struct ContentHash: Hashable, Sendable, CustomStringConvertible {
         value = hash
     }
 
-    var description: String {
+    package var description: String {
         let hex = String(value, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }

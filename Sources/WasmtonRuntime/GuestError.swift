@@ -21,6 +21,8 @@ public enum GuestError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingExport(name: String, available: [String])
     /// The export exists but is not a function.
     case notAFunction(name: String, kind: String)
+    /// A module run as a WASI command exports no `_start` (`exported` lists its functions).
+    case notACommand(exported: [String])
     /// A function the contract needs is exported with another signature.
     case incompatibleExport(name: String, expected: String, actual: String)
     /// The caller passed the wrong number of arguments.
@@ -57,6 +59,9 @@ public enum GuestError: Error, Equatable, Sendable, CustomStringConvertible {
             return "module has no exported function '\(name)' (exported functions: \(list))"
         case .notAFunction(let name, let kind):
             return "export '\(name)' is a \(kind), not a function"
+        case .notACommand(let exported):
+            let list = exported.isEmpty ? "none" : exported.joined(separator: ", ")
+            return "module is not a WASI command: it exports no _start (exported functions: \(list))"
         case .incompatibleExport(let name, let expected, let actual):
             return "export '\(name)' has signature \(actual), the contract needs \(expected)"
         case .argumentCount(let function, let expected, let given):
@@ -85,7 +90,8 @@ public enum GuestError: Error, Equatable, Sendable, CustomStringConvertible {
         case .trap, .outOfFuel, .deadlineExceeded, .memoryLimitExceeded, .exited, .memoryAccessOutOfBounds,
             .hostFunctionFailed:
             return true
-        case .missingImport, .incompatibleImport, .missingExport, .notAFunction, .incompatibleExport, .argumentCount,
+        case .missingImport, .incompatibleImport, .missingExport, .notAFunction, .notACommand, .incompatibleExport,
+            .argumentCount,
             .argumentType,
             .missingMemory, .sandboxSetup:
             return false

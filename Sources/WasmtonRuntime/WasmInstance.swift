@@ -69,8 +69,7 @@ public final class WasmInstance: @unchecked Sendable {
             throw .sandboxSetup("\(error)")
         }
 
-        let budget = context.begin(limits: sandbox.limits, calibration: runtime.calibration)
-        if budget.isLimited { store.fuel = Fuel(remaining: budget.fuel) } else { store.fuel = nil }
+        let budget = context.begin(limits: sandbox.limits, calibration: runtime.calibration, store: store)
         do {
             let instance = try module.module.instantiate(store: store, imports: imports)
             context.memory = instance.exports[memory: "memory"]
@@ -161,16 +160,13 @@ public final class WasmInstance: @unchecked Sendable {
 
     private func exportedFunction(_ name: String) throws(GuestError) -> Function {
         if let function = instance.exports[function: name] { return function }
-        if let other = module.exports.first(where: { $0.name == name }) {
-            throw .notAFunction(name: name, kind: other.kind.description)
-        }
+        _ = try module.requireFunction(name)  // throws the error that names what is exported
         throw .missingExport(name: name, available: module.exportedFunctions)
     }
 
     private func run(_ function: Function, _ values: [Value], name: String) throws(GuestError) -> [Value] {
-        let budget = context.begin(limits: sandbox.limits, calibration: runtime.calibration)
+        let budget = context.begin(limits: sandbox.limits, calibration: runtime.calibration, store: store)
         defer { context.end() }
-        if budget.isLimited { store.fuel = Fuel(remaining: budget.fuel) } else if store.fuel != nil { store.fuel = nil }
         _ = limiter.takeDenied()
         do {
             let results = try ExecutionStackCache.withStack(engine: runtime.engine) { stack in
@@ -213,9 +209,8 @@ public final class WasmInstance: @unchecked Sendable {
             return .memoryLimitExceeded(limitBytes: limiter.maxBytes ?? 0, function: function)
         }
         if text.hasPrefix("unknown import ") {
-            let qualified = text.dropFirst("unknown import ".count)
-            let parts = qualified.split(separator: ".", maxSplits: 1).map(String.init)
-            return .missingImport(module: parts.first ?? "", name: parts.count > 1 ? parts[1] : "", kind: "an entity")
+            let (module, name) = splitQualified(text.dropFirst("unknown import ".count))
+            return .missingImport(module: module, name: name, kind: "an entity")
         }
         if text.hasPrefix("incompatible import type") {
             // WasmKit: "incompatible import type: function type for MODULE.NAME, expected …, got …"
@@ -225,14 +220,20 @@ public final class WasmInstance: @unchecked Sendable {
                 qualified = String(text[forRange.upperBound..<comma])
                 reason = String(text[text.index(after: comma)...]).trimmingCharacters(in: .whitespaces)
             }
-            let parts = qualified.split(separator: ".", maxSplits: 1).map(String.init)
-            return .incompatibleImport(module: parts.first ?? "", name: parts.count > 1 ? parts[1] : "", reason: reason)
+            let (module, name) = splitQualified(Substring(qualified))
+            return .incompatibleImport(module: module, name: name, reason: reason)
         }
         if denied { return .memoryLimitExceeded(limitBytes: limiter.maxBytes ?? 0, function: function) }
         if error is Trap || error is WasmKitError || error is WasmKitException {
             return .trap(TrapKind(engineText: text), function: function)
         }
         return .hostFunctionFailed(name: function, message: text)
+    }
+
+    /// `MODULE.NAME` as WasmKit prints an import.
+    private static func splitQualified(_ text: Substring) -> (module: String, name: String) {
+        let parts = text.split(separator: ".", maxSplits: 1).map(String.init)
+        return (parts.first ?? "", parts.count > 1 ? parts[1] : "")
     }
 
     private static func reason(of error: any Error) -> String {

@@ -34,6 +34,16 @@ public final class WasmModule: Sendable {
         return signature
     }
 
+    /// The signature of the exported function `name`, or the error a user should see:
+    /// ``GuestError/notAFunction(name:kind:)`` or ``GuestError/missingExport(name:available:)``.
+    public func requireFunction(_ name: String) throws(GuestError) -> FunctionSignature {
+        if let signature = signature(ofExport: name) { return signature }
+        if let other = exports.first(where: { $0.name == name }) {
+            throw .notAFunction(name: name, kind: other.kind.description)
+        }
+        throw .missingExport(name: name, available: exportedFunctions)
+    }
+
     /// Names of the exported functions, in declaration order.
     public var exportedFunctions: [String] {
         exports.compactMap { export in

@@ -8,7 +8,13 @@ extension ModuleInspector {
     public static func disassembly(
         bytes: [UInt8], function: String? = nil, path: String = "module"
     ) throws(InspectError) -> [FunctionDisassembly] {
-        let module = try ParsedModule(bytes: bytes, path: path)
+        try disassembly(of: ParsedModule(bytes: bytes, path: path), function: function, path: path)
+    }
+
+    /// The disassembly of an already parsed module, so a report and its code share one parse.
+    static func disassembly(
+        of module: ParsedModule, function: String?, path: String
+    ) throws(InspectError) -> [FunctionDisassembly] {
         let layouts = module.bodyLayouts()
         let imported = module.importedFunctions.count
         var selected = Array(module.codes.indices)

@@ -28,6 +28,17 @@ public enum ModuleInspector {
         return report(module)
     }
 
+    /// The report with ``ModuleReport/disassembly`` filled in (all functions, or the one named
+    /// `function`), from a single parse of the module.
+    public static func report(
+        bytes: [UInt8], path: String = "module", disassembling function: String?
+    ) throws(InspectError) -> ModuleReport {
+        let module = try ParsedModule(bytes: bytes, path: path)
+        var report = report(module)
+        report.disassembly = try disassembly(of: module, function: function, path: path)
+        return report
+    }
+
     /// The Wasm binary in the file at `path`, assembling WebAssembly text first.
     public static func read(path: String) throws(InspectError) -> [UInt8] {
         do {

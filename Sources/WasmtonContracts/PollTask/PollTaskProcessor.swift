@@ -20,11 +20,9 @@ public final class PollTaskProcessor: Sendable {
         guard module.exports.contains(where: { $0.name == "memory" && $0.kind == .memory }) else {
             throw .missingMemory
         }
-        guard module.signature(ofExport: "run") == FunctionSignature(parameters: [], results: []) else {
-            if let signature = module.signature(ofExport: "run") {
-                throw .incompatibleExport(name: "run", expected: "() -> nil", actual: signature.description)
-            }
-            throw .missingExport(name: "run", available: module.exportedFunctions)
+        let run = try module.requireFunction("run")
+        guard run == FunctionSignature(parameters: [], results: []) else {
+            throw .incompatibleExport(name: "run", expected: "() -> nil", actual: run.description)
         }
         let state = PollTaskState()
         self.state = state

@@ -1,8 +1,10 @@
+import WasmtonRuntime
+
 /// Chooses the sub-partition (worker lane) of each record of a partition, so that records of one
 /// key are always processed by the same lane, one at a time and in offset order, while different
 /// keys run concurrently. Keyless records are spread round-robin, as Decaton does.
 ///
-/// The hash is FNV-1a over the key bytes: stable across processes and restarts (Swift's `Hasher`
+/// The hash is the runtime's FNV-1a (`ContentHash`) over the key bytes: stable across processes and restarts (Swift's `Hasher`
 /// is seeded per process), so a key's lane does not depend on which instance consumes it.
 public struct KeyRouter: Sendable {
     /// The number of lanes (partition concurrency), at least 1.
@@ -24,11 +26,6 @@ public struct KeyRouter: Sendable {
 
     /// The lane of a keyed record; the same for every router with the same lane count.
     public static func lane(forKey key: [UInt8], lanes: Int) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        return Int(hash % UInt64(max(1, lanes)))
+        Int(ContentHash(key).value % UInt64(max(1, lanes)))
     }
 }
