@@ -18,10 +18,13 @@ let package = Package(
         .library(name: "WasmtonContracts", targets: ["WasmtonContracts"]),
         .library(name: "WasmtonStreams", targets: ["WasmtonStreams"]),
         .library(name: "WasmtonTools", targets: ["WasmtonTools"]),
+        .library(name: "WasmtonKafka", targets: ["WasmtonKafka"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // Runtime: modules, instances, limits, WASI, host functions. The only layer that sees WasmKit's execution API.
@@ -41,10 +44,25 @@ let package = Package(
             dependencies: ["WasmtonRuntime"],
             swiftSettings: strict
         ),
+        // librdkafka's C API, from Debian's librdkafka-dev (headers; run time may use a newer librdkafka.so.1).
+        .systemLibrary(
+            name: "CRdKafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // Kafka: a small Swift client over librdkafka (consumer group, pause/resume, commits, producer).
+        .target(
+            name: "WasmtonKafka",
+            dependencies: ["CRdKafka"],
+            swiftSettings: strict
+        ),
         // Streams: the stream engine's trigger (ordering, out-of-order commit, retries). Knows nothing of WasmKit.
         .target(
             name: "WasmtonStreams",
-            dependencies: ["WasmtonContracts"],
+            dependencies: [
+                "WasmtonContracts",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         // Tools: what a Wasm developer reaches for first (section table, details, disassembly).
@@ -63,6 +81,7 @@ let package = Package(
                 "WasmtonRuntime",
                 "WasmtonContracts",
                 "WasmtonTools",
+                "WasmtonStreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -85,6 +104,11 @@ let package = Package(
         .testTarget(
             name: "WasmtonStreamsTests",
             dependencies: ["WasmtonStreams"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WasmtonKafkaTests",
+            dependencies: ["WasmtonKafka"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -3,8 +3,9 @@
 # commands work on a fresh Debian 12 machine that has the Swift toolchain.
 #   wabt                     wasm-objdump / wat2wasm: differential tests and guest builds
 #   wasi-libc, libclang-rt-dev-wasm32   C guests (clang --target=wasm32-wasi)
+#   librdkafka-dev           the Kafka client (headers and link library)
 set -euo pipefail
-packages=(wabt wasi-libc libclang-rt-dev-wasm32 make)
+packages=(wabt wasi-libc libclang-rt-dev-wasm32 make librdkafka-dev)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WasmtonRuntime
+import WasmtonStreams
 import WasmtonTools
 
 /// A failure the CLI reports as one line on stderr, with the exit status the user can script on.
@@ -13,6 +14,9 @@ enum CLIError: Error, CustomStringConvertible {
     case guest(GuestError)
     case usage(String)
     case io(String)
+    case stream(StreamError)
+    /// Records of a finite input that failed every attempt.
+    case failedRecords(Int)
 
     var description: String {
         switch self {
@@ -21,12 +25,16 @@ enum CLIError: Error, CustomStringConvertible {
         case .guest(let error): return error.description
         case .usage(let message): return message
         case .io(let message): return message
+        case .stream(let error): return error.description
+        case .failedRecords(let count):
+            return "\(count) record\(count == 1 ? "" : "s") failed every attempt (dead-lettered; see the log above)"
         }
     }
 
     var exitCode: Int32 {
         switch self {
-        case .module, .inspect, .io: return 1
+        case .module, .inspect, .io, .stream: return 1
+        case .failedRecords: return 134
         case .usage: return 2
         case .guest(let error):
             switch error {

@@ -17,9 +17,7 @@ public struct OffsetWatermark: Sendable {
     public init() {}
 
     /// How many registered records have not completed yet.
-    public var pendingCount: Int {
-        window[head...].reduce(0) { $0 + ($1.done ? 0 : 1) }
-    }
+    public private(set) var pendingCount = 0
 
     /// The offset to commit in Kafka's convention: the next offset to read (highest done + 1),
     /// or `nil` when nothing has completed since the start.
@@ -33,6 +31,7 @@ public struct OffsetWatermark: Sendable {
             throw .notIncreasing(offset: offset, after: last)
         }
         window.append((offset, false))
+        pendingCount += 1
     }
 
     /// Marks a registered record done and advances the watermark past every completed prefix.
@@ -40,6 +39,7 @@ public struct OffsetWatermark: Sendable {
         guard let index = position(of: offset) else { throw .unknown(offset: offset) }
         guard !window[index].done else { throw .completedTwice(offset: offset) }
         window[index].done = true
+        pendingCount -= 1
         while head < window.count, window[head].done {
             highestContiguous = window[head].offset
             head += 1

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import WasmtonContracts
+import WasmtonRuntime
+import WasmtonStreams
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `wasmton process MODULE (--input FILE | --bootstrap-servers … --topic … --group …)`: run a
+/// PollTask processor over a file or a Kafka topic with Decaton's processing model.
+struct ProcessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "process",
+        abstract: "Run a PollTask stream processor over a local file or a Kafka topic.",
+        discussion: """
+            With --input, records come from a local file (one per line; --input-format jsonl for \
+            {"key","value","headers"} lines) and the command exits when the file is done, unless --follow. \
+            With --bootstrap-servers, --topic and --group, it consumes Kafka until SIGINT/SIGTERM. Records of one \
+            key are processed one at a time in offset order; failures go to a retry topic and, after --max-retries, \
+            to a dead-letter topic.
+            """)
+
+    @OptionGroup(title: "Input (embedded default, no broker)") var file: FileInputOptions
+    @OptionGroup(title: "Kafka") var kafka: KafkaOptions
+    @OptionGroup(title: "Processing") var processing: ProcessingOptions
+    @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "LEVEL"))
+    var logLevel: String = "info"
+
+    @Argument(help: "The processor module (.wasm or .wat): exports memory and run, imports decaton.poll_task.")
+    var module: String
+
+    func run() throws {
+        try reportingFailures {
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw CLIError.usage("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
+            }
+            let input = try StreamInput(file: file, kafka: kafka)
+            var limits = try sandbox.sandbox(arguments: [module], stdio: .inherit)
+            if limits.limits.timeout == nil { limits.limits.timeout = ProcessingOptions.defaultTimeout }
+            let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+            let loaded = try runtime.load(path: module)
+            let factory = ProcessorFactory(
+                runtime: runtime, module: loaded, sandbox: limits, isolateTasks: processing.isolateTasks)
+            let settings = try processing.settings(for: input)
+
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let logger = Logger(label: "wasmton.process")
+            let engine: StreamEngine
+            do throws(StreamError) {
+                engine = try StreamEngine(settings: settings, factory: factory, logger: logger)
+            } catch {
+                throw CLIError.stream(error)
+            }
+            let signals = ShutdownSignals { engine.shutdown() }
+            defer { signals.cancel() }
+            let summary: StreamSummary
+            do throws(StreamError) {
+                summary = try input.run(engine: engine)
+            } catch {
+                throw CLIError.stream(error)
+            }
+            let line =
+                "processed \(summary.processed), discarded \(summary.discarded), retried \(summary.retried), dead-lettered \(summary.deadLettered), emitted \(summary.emitted)"
+            FileHandle.standardError.write(Data("wasmton: \(line)\n".utf8))
+            if summary.deadLettered > 0, case .file = input {
+                throw CLIError.failedRecords(summary.deadLettered)
+            }
+        }
+    }
+}
+
+/// Calls `onShutdown` on the first SIGINT or SIGTERM; a second one exits at once (130).
+final class ShutdownSignals {
+    private let sources: [any DispatchSourceSignal]
+
+    init(onShutdown: @escaping @Sendable () -> Void) {
+        let count = Mutex(0)
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                let seen = count.withLock { value -> Int in
+                    value += 1
+                    return value
+                }
+                if seen > 1 {
+                    FileHandle.standardError.write(Data("wasmton: second signal, exiting without a final commit\n".utf8))
+                    exit(130)
+                }
+                onShutdown()
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+    }
+}

@@ -1,0 +1,31 @@
+import Metrics
+
+/// The metrics of one partition, in Decaton's vocabulary, labelled with topic and partition.
+/// They go to whatever `MetricsSystem` backend the application bootstrapped (Prometheus in the CLI).
+struct PartitionMetrics {
+    let processed: Counter
+    let discarded: Counter
+    let error: Counter
+    let retried: Counter
+    let deadLettered: Counter
+    let processDuration: Timer
+    let pending: Gauge
+    let paused: Gauge
+    let committedOffset: Gauge
+    let consumedOffset: Gauge
+
+    init(_ partition: TopicPartition) {
+        let dimensions = [("topic", partition.topic), ("partition", String(partition.partition))]
+        processed = Counter(label: "wasmton_tasks_processed", dimensions: dimensions)
+        discarded = Counter(label: "wasmton_tasks_discarded", dimensions: dimensions)
+        error = Counter(label: "wasmton_tasks_error", dimensions: dimensions)
+        retried = Counter(label: "wasmton_tasks_retried", dimensions: dimensions)
+        deadLettered = Counter(label: "wasmton_tasks_dead_lettered", dimensions: dimensions)
+        processDuration = Timer(
+            label: "wasmton_task_process_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
+        pending = Gauge(label: "wasmton_tasks_pending", dimensions: dimensions)
+        paused = Gauge(label: "wasmton_partition_paused", dimensions: dimensions)
+        committedOffset = Gauge(label: "wasmton_offset_committed", dimensions: dimensions)
+        consumedOffset = Gauge(label: "wasmton_offset_consumed", dimensions: dimensions)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import WasmtonContracts
+
+/// Everything the engine keeps for one partition it owns (Decaton's `PartitionProcessor`): the
+/// offset watermark, the sub-partitions and their router, records held back by a retry backoff
+/// or the rate limit, deliveries still outstanding, and the pause state. Used by the coordinator
+/// thread only.
+final class PartitionProcessor {
+    let id: TopicPartition
+    /// Distinguishes this ownership of the partition from an earlier one, so late events of a
+    /// revoked partition are ignored if it is assigned again.
+    let generation: Int
+    let metrics: PartitionMetrics
+    var paused = false
+    var lastCommitted: Int64?
+
+    private var watermark = OffsetWatermark()
+    private var router: KeyRouter
+    private let lanes: [SubPartition]
+    private var held: [StreamTask] = []
+    private var heldHead = 0
+    private var limiter: RateLimiter?
+    /// Deliveries each offset still waits for before it completes.
+    private var awaiting: [Int64: Int] = [:]
+
+    init(id: TopicPartition, generation: Int, settings: StreamSettings, inbox: EngineInbox, factory: ProcessorFactory) {
+        self.id = id
+        self.generation = generation
+        metrics = PartitionMetrics(id)
+        router = KeyRouter(lanes: settings.partitionConcurrency)
+        lanes = (0..<settings.partitionConcurrency).map {
+            SubPartition(partition: id, generation: generation, index: $0, inbox: inbox, factory: factory)
+        }
+        limiter = settings.rateLimitPerPartition.map { RateLimiter(perSecond: $0, now: .now) }
+    }
+
+    /// Records fetched and not yet completed, including held ones: what back-pressure counts.
+    var pendingCount: Int { watermark.pendingCount }
+    var commitOffset: Int64? { watermark.commitOffset }
+    var needsCommit: Bool { commitOffset != nil && commitOffset != lastCommitted }
+
+    /// Registers a fetched record and holds it for dispatch. Returns false for a record at or
+    /// below one already registered (a redelivery), which is dropped.
+    func accept(_ task: StreamTask) -> Bool {
+        do {
+            try watermark.register(task.offset)
+        } catch {
+            return false
+        }
+        metrics.consumedOffset.record(task.offset)
+        held.append(task)
+        return true
+    }
+
+    /// Registers a record that is complete at once (an ignored key).
+    func skip(_ task: StreamTask) throws(WatermarkError) {
+        try watermark.register(task.offset)
+        try watermark.complete(task.offset)
+    }
+
+    /// Hands held records to their sub-partitions, in order, as far as retry backoffs and the
+    /// rate limit allow. Returns when the first still-held record may go, if any.
+    func dispatch(now: Date) -> Date? {
+        defer {
+            if heldHead > 256, heldHead * 2 > held.count {
+                held.removeFirst(heldHead)
+                heldHead = 0
+            }
+        }
+        while heldHead < held.count {
+            let task = held[heldHead]
+            if let due = RetryPolicy.notBefore(task), due > now { return due }
+            if limiter != nil, !limiter!.take(now: .now) {
+                return now.addingTimeInterval(1 / limiter!.perSecond)
+            }
+            heldHead += 1
+            lanes[router.lane(for: task.key)].enqueue(task)
+        }
+        return nil
+    }
+
+    func complete(_ offset: Int64) throws(WatermarkError) {
+        try watermark.complete(offset)
+    }
+
+    /// Notes that `offset` completes only after `count` more deliveries.
+    func expectDeliveries(_ count: Int, for offset: Int64) {
+        awaiting[offset, default: 0] += count
+    }
+
+    /// Counts one delivery for `offset`; true when it was the last one awaited.
+    func delivered(_ offset: Int64) -> Bool {
+        guard let left = awaiting[offset] else { return false }
+        if left <= 1 {
+            awaiting[offset] = nil
+            return true
+        }
+        awaiting[offset] = left - 1
+        return false
+    }
+
+    /// Lets each sub-partition finish its current task and drops the rest (uncommitted, so they
+    /// are fetched again by whoever owns the partition next); waits for the threads to end.
+    func stop() {
+        held.removeAll()
+        heldHead = 0
+        for lane in lanes { lane.stop() }
+    }
+}

@@ -1,0 +1,319 @@
+import Foundation
+import Logging
+import WasmtonContracts
+
+/// The engine's coordinator thread: polls the source, registers and dispatches records, turns
+/// completions into commits, retries and outputs, pauses partitions under back-pressure, and
+/// handles rebalances. Everything here runs on the thread that called ``StreamEngine/run``.
+final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: RebalanceListener {
+    private let engine: StreamEngine
+    private let source: Source
+    private let sink: Sink
+    private let settings: StreamSettings
+    private var logger: Logger
+    private let inbox = EngineInbox()
+    private var partitions: [TopicPartition: PartitionProcessor] = [:]
+    private var generations = 0
+    private var summary = StreamSummary()
+    /// Deliveries that failed, to send again after a pause (never dropped).
+    private var resends: [(due: Date, record: OutgoingRecord, partition: TopicPartition, generation: Int, offset: Int64)] =
+        []
+    private var state = EngineState.initializing {
+        didSet { if state != oldValue { logger.info("state: \(state.rawValue)") } }
+    }
+
+    init(engine: StreamEngine, source: Source, sink: Sink) {
+        self.engine = engine
+        self.source = source
+        self.sink = sink
+        self.settings = engine.settings
+        self.logger = engine.logger
+    }
+
+    func run() throws(StreamError) -> StreamSummary {
+        logger.info("state: \(state.rawValue)")
+        do {
+            try source.start(listener: self)
+            state = .running
+            try loop()
+        } catch {
+            finish()
+            throw error
+        }
+        finish()
+        return summary
+    }
+
+    private func loop() throws(StreamError) {
+        let clock = ContinuousClock()
+        var nextCommit = clock.now + settings.commitInterval
+        var wake: Date?
+        while !engine.isStopRequested {
+            let busy = partitions.values.contains { $0.pendingCount > 0 } || !resends.isEmpty
+            let batch = try source.poll(maxRecords: settings.pollBatchSize, timeout: busy ? .zero : .milliseconds(100))
+            for record in batch.records { accept(record) }
+            handle(inbox.drain())
+            wake = dispatchAll()
+            applyBackPressure()
+            sendDueResends()
+            if clock.now >= nextCommit {
+                commit(synchronously: false)
+                nextCommit = clock.now + settings.commitInterval
+            }
+            let idle = partitions.values.allSatisfy { $0.pendingCount == 0 } && resends.isEmpty
+            if batch.exhausted && idle && batch.records.isEmpty { break }
+            if batch.records.isEmpty && !idle {
+                var timeout = Duration.milliseconds(5)
+                if let wake {
+                    let untilWake = Duration.milliseconds(max(0, Int64(wake.timeIntervalSinceNow * 1000)))
+                    timeout = min(timeout, untilWake)
+                }
+                inbox.wait(timeout: timeout)
+            }
+        }
+    }
+
+    /// Stops every partition, drains deliveries, commits synchronously and leaves.
+    private func finish() {
+        guard state != .terminated else { return }
+        state = .shuttingDown
+        for partition in partitions.values { partition.stop() }
+        drainDeliveries()
+        commit(synchronously: true)
+        source.close()
+        for partition in partitions.values { partition.stop() }
+        partitions.removeAll()
+        sink.close()
+        state = .terminated
+    }
+
+    // MARK: Rebalance
+
+    func partitionsAssigned(_ assigned: [TopicPartition]) {
+        guard !assigned.isEmpty else { return }
+        let previous = state
+        if previous != .initializing { state = .rebalancing }
+        for id in assigned where partitions[id] == nil {
+            generations += 1
+            partitions[id] = PartitionProcessor(
+                id: id, generation: generations, settings: settings, inbox: inbox, factory: engine.factory)
+        }
+        logger.info("assigned: \(assigned.sorted().map(\.description).joined(separator: ", "))")
+        if previous != .initializing { state = .running }
+    }
+
+    func partitionsRevoked(_ revoked: [TopicPartition]) {
+        let owned = revoked.filter { partitions[$0] != nil }
+        guard !owned.isEmpty else { return }
+        let previous = state
+        if previous != .shuttingDown { state = .rebalancing }
+        for id in owned { partitions[id]?.stop() }
+        drainDeliveries()
+        commit(synchronously: true, only: Set(owned))
+        for id in owned { partitions[id] = nil }
+        logger.info("revoked: \(owned.sorted().map(\.description).joined(separator: ", "))")
+        if previous != .shuttingDown { state = .running }
+    }
+
+    // MARK: Records
+
+    private func accept(_ task: StreamTask) {
+        let id = TopicPartition(topic: task.topic, partition: task.partition)
+        guard let partition = partitions[id] else {
+            logger.debug("record for unowned partition \(id) at offset \(task.offset) ignored")
+            return
+        }
+        if let key = task.key, settings.ignoredKeys.contains(key) {
+            do {
+                try partition.skip(task)
+                summary.discarded += 1
+                partition.metrics.discarded.increment()
+            } catch {
+                logger.debug("duplicate record \(id)@\(task.offset) ignored")
+            }
+            return
+        }
+        if !partition.accept(task) {
+            logger.debug("duplicate record \(id)@\(task.offset) ignored")
+        }
+    }
+
+    private func dispatchAll() -> Date? {
+        let now = Date()
+        var wake: Date?
+        for partition in partitions.values {
+            if let due = partition.dispatch(now: now) { wake = min(wake ?? due, due) }
+            partition.metrics.pending.record(partition.pendingCount)
+        }
+        return wake
+    }
+
+    private func applyBackPressure() {
+        var pause: [TopicPartition] = []
+        var resume: [TopicPartition] = []
+        for partition in partitions.values {
+            if !partition.paused, partition.pendingCount >= settings.maxPendingRecords {
+                partition.paused = true
+                pause.append(partition.id)
+                partition.metrics.paused.record(1)
+            } else if partition.paused, partition.pendingCount <= settings.maxPendingRecords / 2 {
+                partition.paused = false
+                resume.append(partition.id)
+                partition.metrics.paused.record(0)
+            }
+        }
+        if !pause.isEmpty {
+            source.pause(pause)
+            logger.debug("paused (max pending records reached): \(pause.sorted().map(\.description))")
+        }
+        if !resume.isEmpty {
+            source.resume(resume)
+            logger.debug("resumed: \(resume.sorted().map(\.description))")
+        }
+    }
+
+    // MARK: Completions
+
+    private func handle(_ events: [EngineEvent]) {
+        for event in events {
+            switch event {
+            case .finished(let completion):
+                finished(completion)
+            case .delivered(let id, let generation, let offset, let record, let result):
+                guard let partition = partitions[id], partition.generation == generation else { continue }
+                switch result {
+                case .success:
+                    if partition.delivered(offset) { complete(offset, of: partition) }
+                case .failure(let error):
+                    logger.warning("delivery to \(record.topic) failed, sending again in 1 s: \(error)")
+                    resends.append((Date().addingTimeInterval(1), record, id, generation, offset))
+                }
+            }
+        }
+    }
+
+    private func finished(_ completion: TaskCompletion) {
+        guard let partition = partitions[completion.partition], partition.generation == completion.generation else { return }
+        partition.metrics.processDuration.recordNanoseconds(
+            completion.duration.components.seconds * 1_000_000_000 + completion.duration.components.attoseconds
+                / 1_000_000_000)
+        let task = completion.task
+        switch completion.outcome {
+        case .processed(let result) where result.status == .ok:
+            summary.processed += 1
+            partition.metrics.processed.increment()
+            summary.emitted += result.outputs.count
+            guard let topic = settings.outputTopic, !result.outputs.isEmpty else {
+                complete(task.offset, of: partition)
+                return
+            }
+            send(
+                result.outputs.map { OutgoingRecord(topic: topic, key: $0.key, value: $0.value) }, for: task.offset,
+                of: partition)
+        case .processed(let result) where result.status == .discard:
+            summary.discarded += 1
+            partition.metrics.discarded.increment()
+            complete(task.offset, of: partition)
+        case .processed:
+            failed(task, reason: "the processor asked to retry", partition: partition)
+        case .failed(let reason):
+            failed(task, reason: reason, partition: partition)
+        }
+    }
+
+    private func failed(_ task: StreamTask, reason: String, partition: PartitionProcessor) {
+        summary.failedAttempts += 1
+        partition.metrics.error.increment()
+        let (deadLetter, record) = settings.retry.route(task, failure: reason, now: Date())
+        if deadLetter {
+            summary.deadLettered += 1
+            partition.metrics.deadLettered.increment()
+            let attempts = (RetryPolicy.headerInt(task, RetryPolicy.Header.retryCount) ?? 0) + 1
+            let destination = record.map { "to \($0.topic)" } ?? "(no dead-letter topic: dropped)"
+            logger.error(
+                "dead-lettered \(Self.origin(of: task)) after \(attempts) attempt\(attempts == 1 ? "" : "s") \(destination): \(reason)"
+            )
+        } else {
+            summary.retried += 1
+            partition.metrics.retried.increment()
+            logger.warning("retrying \(Self.origin(of: task)) through \(record?.topic ?? "?"): \(reason)")
+        }
+        guard let record else {
+            complete(task.offset, of: partition)
+            return
+        }
+        send([record], for: task.offset, of: partition)
+    }
+
+    /// Where a record was first read: `topic/partition@offset`, through any retries.
+    private static func origin(of task: StreamTask) -> String {
+        typealias Header = RetryPolicy.Header
+        guard let offset = RetryPolicy.headerInt(task, Header.originalOffset),
+            let partition = RetryPolicy.headerInt(task, Header.originalPartition),
+            let topic = task.headers.last(where: { $0.name == Header.originalTopic })
+        else { return "\(task.topic)/\(task.partition)@\(task.offset)" }
+        return "\(String(decoding: topic.value, as: UTF8.self))/\(partition)@\(offset)"
+    }
+
+    private func send(_ records: [OutgoingRecord], for offset: Int64, of partition: PartitionProcessor) {
+        partition.expectDeliveries(records.count, for: offset)
+        for record in records { send(record, for: offset, of: partition.id, generation: partition.generation) }
+    }
+
+    private func send(_ record: OutgoingRecord, for offset: Int64, of id: TopicPartition, generation: Int) {
+        let inbox = self.inbox
+        sink.send(record) { result in
+            inbox.post(.delivered(partition: id, generation: generation, offset: offset, record: record, result: result))
+        }
+    }
+
+    private func sendDueResends() {
+        guard !resends.isEmpty else { return }
+        let now = Date()
+        let due = resends.filter { $0.due <= now }
+        resends.removeAll { $0.due <= now }
+        for resend in due where partitions[resend.partition]?.generation == resend.generation {
+            send(resend.record, for: resend.offset, of: resend.partition, generation: resend.generation)
+        }
+    }
+
+    private func complete(_ offset: Int64, of partition: PartitionProcessor) {
+        do {
+            try partition.complete(offset)
+        } catch {
+            logger.error("offset bookkeeping of \(partition.id): \(error)")
+        }
+    }
+
+    /// Handles what the stopped workers reported and waits (bounded) for their deliveries.
+    private func drainDeliveries() {
+        handle(inbox.drain())
+        sink.flush(timeout: settings.drainTimeout)
+        handle(inbox.drain())
+    }
+
+    // MARK: Commit
+
+    private func commit(synchronously: Bool, only: Set<TopicPartition>? = nil) {
+        var offsets: [TopicPartition: Int64] = [:]
+        for partition in partitions.values where partition.needsCommit && (only?.contains(partition.id) ?? true) {
+            offsets[partition.id] = partition.commitOffset
+        }
+        guard !offsets.isEmpty else { return }
+        do {
+            try source.commit(offsets, synchronously: synchronously)
+            for (id, offset) in offsets {
+                partitions[id]?.lastCommitted = offset
+                partitions[id]?.metrics.committedOffset.record(offset)
+                logger.debug(
+                    "committed",
+                    metadata: [
+                        "partition": "\(id)", "offset": "\(offset)", "sync": "\(synchronously)",
+                        "at_ns": "\(UInt64(Date().timeIntervalSince1970 * 1e9))",
+                    ])
+            }
+        } catch {
+            logger.warning("commit failed (will retry): \(error)")
+        }
+    }
+}
