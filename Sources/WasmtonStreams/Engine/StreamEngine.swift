@@ -22,7 +22,8 @@ public final class StreamEngine: Sendable {
         do {
             try factory.make().close()
         } catch {
-            throw .processor(error.description)
+            throw .processor(
+                "\(factory.module.name) is not a PollTask processor (one that exports memory and run): \(error.description)")
         }
     }
 

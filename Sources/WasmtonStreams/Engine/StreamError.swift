@@ -20,7 +20,7 @@ public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
         case .malformedInput(let path, let line, let reason): return "\(path):\(line): \(reason)"
         case .unwritableOutput(let path, let reason): return "cannot write \(path): \(reason)"
         case .kafka(let message): return "kafka: \(message)"
-        case .processor(let message): return "processor: \(message)"
+        case .processor(let message): return message
         case .invalidSettings(let message): return message
         }
     }
