@@ -60,6 +60,7 @@ let package = Package(
             name: "WasmtonStreams",
             dependencies: [
                 "WasmtonContracts",
+                "WasmtonKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -10,14 +10,15 @@ struct KafkaBrokerTests {
         let topic = uniqueName("admin")
         try KafkaAdmin.createTopic(topic, partitions: 2, properties: producerProperties())
         try KafkaAdmin.createTopic(topic, partitions: 2, properties: producerProperties())
+        let bootstrapOnly: KafkaProperties = [("bootstrap.servers", testBootstrap!)]
         let empty = try KafkaAdmin.watermarks(
-            of: KafkaPartition(topic: topic, partition: 1), properties: producerProperties(), timeoutMilliseconds: 10000)
+            of: KafkaPartition(topic: topic, partition: 1), properties: bootstrapOnly, timeoutMilliseconds: 10000)
         #expect(empty.low == 0 && empty.high == 0)
         let records = (0..<7).map { Outgoing(partition: 0, key: nil, value: "v\($0)".bytes, headers: []) }
         let results = try produceAll(records, topic: topic)
         #expect(results.allSatisfy { if case .success? = $0 { true } else { false } })
         let marks = try KafkaAdmin.watermarks(
-            of: KafkaPartition(topic: topic, partition: 0), properties: producerProperties(), timeoutMilliseconds: 10000)
+            of: KafkaPartition(topic: topic, partition: 0), properties: bootstrapOnly, timeoutMilliseconds: 10000)
         #expect(marks.low == 0 && marks.high == 7)
     }
 
@@ -156,8 +157,11 @@ struct KafkaBrokerTests {
         #expect(after.count == perPartition - 1 - Int(lastBeforePause))
     }
 
-    @Test("a second member splits the partitions; the first commits in its revoke handler")
-    func rebalanceWithCommitOnRevoke() throws {
+    @Test(
+        "a second member splits the partitions; the first commits in its revoke handler",
+        arguments: ["range,roundrobin", "cooperative-sticky"])
+    func rebalanceWithCommitOnRevoke(strategy: String) throws {
+        let strategyProperty: KafkaProperties = [("partition.assignment.strategy", strategy)]
         let topic = uniqueName("rebalance")
         let group = uniqueName("rebalance")
         try KafkaAdmin.createTopic(topic, partitions: 4, properties: producerProperties())
@@ -173,7 +177,7 @@ struct KafkaBrokerTests {
         let revokeErrors = Locked<[String]>([])
         let firstRef = Locked<KafkaConsumer?>(nil)
         let first = try KafkaConsumer(
-            properties: consumerProperties(group: group),
+            properties: consumerProperties(group: group, extra: strategyProperty),
             onRebalance: { event in
                 events1.update { $0.append(event) }
                 guard case .revoked(let partitions) = event, let consumer = firstRef.value else { return }
@@ -200,7 +204,8 @@ struct KafkaBrokerTests {
 
         let events2 = Locked<[KafkaConsumer.RebalanceEvent]>([])
         let second = try KafkaConsumer(
-            properties: consumerProperties(group: group), onRebalance: { event in events2.update { $0.append(event) } })
+            properties: consumerProperties(group: group, extra: strategyProperty),
+            onRebalance: { event in events2.update { $0.append(event) } })
         defer { second.close() }
         try second.subscribe([topic])
         var extraRecords: [KafkaRecord] = []
@@ -219,10 +224,83 @@ struct KafkaBrokerTests {
         #expect(events1.value.contains { if case .revoked = $0 { true } else { false } }, "the first member saw a revoke")
         #expect(events2.value.contains { if case .assigned(let p) = $0 { !p.isEmpty } else { false } })
         #expect(revokeErrors.value.isEmpty)
-        #expect(committedOnRevoke.value == progress.value)
-        #expect(try second.committed(allPartitions, timeoutMilliseconds: 10000) == progress.value)
+        // Eager: everything is revoked and committed; cooperative: only the partitions that moved.
+        let revoked = Set(
+            events1.value.flatMap { event -> [KafkaPartition] in
+                if case .revoked(let partitions) = event { return partitions }
+                return []
+            })
+        #expect(Set(b).isSubset(of: revoked))
+        #expect(committedOnRevoke.value == progress.value.filter { revoked.contains($0.key) })
+        #expect(try second.committed(allPartitions, timeoutMilliseconds: 10000) == committedOnRevoke.value)
         // Everything was committed before the hand-over: nothing is delivered again.
         extraRecords += try pollUntil(second, seconds: 1) { _ in false }
         #expect(extraRecords.isEmpty)
+    }
+
+    @Test("close() runs the final revoke, whose handler may still commit synchronously")
+    func commitOnCloseRevoke() throws {
+        let topic = uniqueName("closecommit")
+        let group = uniqueName("closecommit")
+        try KafkaAdmin.createTopic(topic, partitions: 2, properties: producerProperties())
+        _ = try produceAll((0..<20).map { Outgoing(partition: Int32($0 % 2), key: nil, value: [], headers: []) }, topic: topic)
+        let progress = Locked<[KafkaPartition: Int64]>([:])
+        let consumerRef = Locked<KafkaConsumer?>(nil)
+        let revokeCommitted = Locked(false)
+        let consumer = try KafkaConsumer(
+            properties: consumerProperties(group: group),
+            onRebalance: { event in
+                guard case .revoked = event, let consumer = consumerRef.value else { return }
+                if (try? consumer.commit(progress.value, synchronously: true)) != nil {
+                    revokeCommitted.update { $0 = true }
+                }
+            })
+        consumerRef.update { $0 = consumer }
+        try consumer.subscribe([topic])
+        let records = try pollUntil(consumer, seconds: 30) { $0.count >= 20 }
+        #expect(records.count == 20)
+        for record in records.prefix(13) {
+            progress.update { $0[record.kafkaPartition] = record.offset + 1 }
+        }
+        consumer.close()
+        consumerRef.update { $0 = nil }
+        #expect(revokeCommitted.value)
+
+        let reader = try KafkaConsumer(properties: consumerProperties(group: group), onRebalance: { _ in })
+        defer { reader.close() }
+        let partitions = (0..<2).map { KafkaPartition(topic: topic, partition: Int32($0)) }
+        #expect(try reader.committed(partitions, timeoutMilliseconds: 10000) == progress.value)
+    }
+
+    @Test("close() from inside a rebalance handler completes when the poll returns")
+    func closeFromHandler() throws {
+        let topic = uniqueName("selfclose")
+        try KafkaAdmin.createTopic(topic, partitions: 1, properties: producerProperties())
+        let consumerRef = Locked<KafkaConsumer?>(nil)
+        let events = Locked<[KafkaConsumer.RebalanceEvent]>([])
+        let consumer = try KafkaConsumer(
+            properties: consumerProperties(group: uniqueName("selfclose")),
+            onRebalance: { event in
+                events.update { $0.append(event) }
+                if case .assigned = event {
+                    consumerRef.value?.close()
+                }
+            })
+        consumerRef.update { $0 = consumer }
+        defer { consumerRef.update { $0 = nil } }
+        try consumer.subscribe([topic])
+        let deadline = Date().addingTimeInterval(30)
+        var closedError: KafkaError?
+        while Date() < deadline {
+            do {
+                _ = try consumer.poll(maxRecords: 10, timeoutMilliseconds: 100)
+            } catch {
+                closedError = error
+                break
+            }
+        }
+        #expect(closedError == .closed)
+        #expect(consumer.isClosed)
+        #expect(events.value.count == 2, "assigned, then the final revoke: \(events.value)")
     }
 }
