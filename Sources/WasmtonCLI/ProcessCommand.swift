@@ -30,6 +30,12 @@ struct ProcessCommand: ParsableCommand {
     @OptionGroup(title: "Processing") var processing: ProcessingOptions
     @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "PORT"))
+    var metricsPort: Int?
+
+    @Option(help: ArgumentHelp("Address for --metrics-port (0.0.0.0 in a container).", valueName: "HOST"))
+    var metricsHost: String = "127.0.0.1"
+
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "LEVEL"))
     var logLevel: String = "info"
 
@@ -56,6 +62,8 @@ struct ProcessCommand: ParsableCommand {
                 return handler
             }
             let logger = Logger(label: "wasmton.process")
+            let metrics = try metricsPort.map { port throws(CLIError) in try MetricsEndpoint(host: metricsHost, port: port) }
+            defer { metrics?.stop() }
             let engine: StreamEngine
             do throws(StreamError) {
                 engine = try StreamEngine(settings: settings, factory: factory, logger: logger)

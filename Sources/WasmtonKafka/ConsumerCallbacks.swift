@@ -75,10 +75,11 @@ final class ConsumerCallbacks: Sendable {
     /// librdkafka's error callback: fatal errors carry the detail from rd_kafka_fatal_error.
     func error(_ rk: OpaquePointer, _ code: Int32, _ reason: String) {
         if code == RD_KAFKA_RESP_ERR__FATAL.rawValue {
-            let detail = (try? withErrorBuffer { (buffer, size) in
-                let original = rd_kafka_fatal_error(rk, buffer, size)
-                return "\(String(cString: buffer)) (\(String(cString: rd_kafka_err2name(original))))"
-            }) ?? reason
+            let detail =
+                (try? withErrorBuffer { (buffer, size) in
+                    let original = rd_kafka_fatal_error(rk, buffer, size)
+                    return "\(String(cString: buffer)) (\(String(cString: rd_kafka_err2name(original))))"
+                }) ?? reason
             reportError(.fatal(detail), fatal: true)
         } else {
             let name = String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(rawValue: code)))
@@ -122,12 +123,11 @@ let consumerRebalanceCallback:
     }
 
 /// C entry point for rd_kafka_conf_set_error_cb.
-let consumerErrorCallback:
-    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
-        rk, code, reason, opaque in
-        guard let rk, let target = callbacks(opaque) else { return }
-        target.error(rk, code, reason.map { String(cString: $0) } ?? "unknown error")
-    }
+let consumerErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+    rk, code, reason, opaque in
+    guard let rk, let target = callbacks(opaque) else { return }
+    target.error(rk, code, reason.map { String(cString: $0) } ?? "unknown error")
+}
 
 /// C entry point for rd_kafka_commit_queue's per-commit callback (opaque: the callbacks object).
 let consumerCommitCallback:

@@ -54,7 +54,9 @@ public enum KafkaAdmin {
         let err = rd_kafka_topic_result_error(topicResult)
         guard err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS else { return }
         let detail = rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) } ?? ""
-        throw .admin("create topic \(name): \(detail.isEmpty ? rdErrorDescription(err) : "\(detail) (\(String(cString: rd_kafka_err2name(err))))")")
+        throw .admin(
+            "create topic \(name): \(detail.isEmpty ? rdErrorDescription(err) : "\(detail) (\(String(cString: rd_kafka_err2name(err))))")"
+        )
     }
 
     /// The low (first available) and high (next to be written) offsets of `partition`.
@@ -63,7 +65,8 @@ public enum KafkaAdmin {
     /// consumer that assigns the partition from the beginning, without joining any group), not from a
     /// ListOffsets request (rd_kafka_query_watermark_offsets): tansu answers ListOffsets LATEST with a
     /// wrong high watermark (observed: 1 for a partition of 271 records), while Fetch responses carry the
-    /// right one. Costs one fetch of at most a few KB.
+    /// right one. Costs one fetch of at most a few KB. `low` reads 0 if the broker's Fetch answer carries
+    /// no log start offset.
     public static func watermarks(
         of partition: KafkaPartition, properties: KafkaProperties, timeoutMilliseconds: Int
     ) throws(KafkaError) -> (low: Int64, high: Int64) {

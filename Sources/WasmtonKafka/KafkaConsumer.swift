@@ -155,8 +155,10 @@ public final class KafkaConsumer: Sendable {
 
     /// The group's committed offsets (next offset to read) for `partitions`, asking the broker;
     /// partitions with nothing committed are absent.
-    public func committed(_ partitions: [KafkaPartition], timeoutMilliseconds: Int) throws(KafkaError) -> [KafkaPartition:
-        Int64]
+    public func committed(
+        _ partitions: [KafkaPartition], timeoutMilliseconds: Int
+    ) throws(KafkaError)
+        -> [KafkaPartition: Int64]
     {
         guard !partitions.isEmpty else { return [:] }
         return try withHandle(whileClosing: true) { rk throws(KafkaError) in
@@ -238,7 +240,8 @@ public final class KafkaConsumer: Sendable {
             if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 let detail = String(cString: rd_kafka_message_errstr(message))
                 let place = topic.isEmpty ? "" : "\(topic)/\(m.partition): "
-                callbacks.reportError(.transient("\(place)\(detail) (\(String(cString: rd_kafka_err2name(m.err))))"), fatal: false)
+                callbacks.reportError(
+                    .transient("\(place)\(detail) (\(String(cString: rd_kafka_err2name(m.err))))"), fatal: false)
             }
             return
         }

@@ -25,7 +25,9 @@ enum PartitionList {
     static func elements(
         _ list: UnsafePointer<rd_kafka_topic_partition_list_t>?
     ) -> UnsafeBufferPointer<rd_kafka_topic_partition_t> {
-        guard let list, list.pointee.cnt > 0, let elems = list.pointee.elems else { return UnsafeBufferPointer(start: nil, count: 0) }
+        guard let list, list.pointee.cnt > 0, let elems = list.pointee.elems else {
+            return UnsafeBufferPointer(start: nil, count: 0)
+        }
         return UnsafeBufferPointer(start: elems, count: Int(list.pointee.cnt))
     }
 

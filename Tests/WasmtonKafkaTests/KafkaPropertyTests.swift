@@ -45,7 +45,7 @@ struct KafkaPropertyTests {
     @Test("a consumer closes idempotently and then refuses calls with .closed")
     func consumerLifecycle() throws {
         let consumer = try KafkaConsumer(
-            properties: [("bootstrap.servers", "127.0.0.1:1"), ("group.id", uniqueName("lifecycle"))],
+            properties: [("bootstrap.servers", "127.0.0.1:1"), ("group.id", uniqueName("lifecycle")), ("log_level", "0")],
             onRebalance: { _ in })
         #expect(consumer.assignment.isEmpty)
         consumer.close()

@@ -16,11 +16,11 @@ struct PartitionMetrics {
 
     init(_ partition: TopicPartition) {
         let dimensions = [("topic", partition.topic), ("partition", String(partition.partition))]
-        processed = Counter(label: "wasmton_tasks_processed", dimensions: dimensions)
-        discarded = Counter(label: "wasmton_tasks_discarded", dimensions: dimensions)
-        error = Counter(label: "wasmton_tasks_error", dimensions: dimensions)
-        retried = Counter(label: "wasmton_tasks_retried", dimensions: dimensions)
-        deadLettered = Counter(label: "wasmton_tasks_dead_lettered", dimensions: dimensions)
+        processed = Counter(label: "wasmton_tasks_processed_total", dimensions: dimensions)
+        discarded = Counter(label: "wasmton_tasks_discarded_total", dimensions: dimensions)
+        error = Counter(label: "wasmton_tasks_error_total", dimensions: dimensions)
+        retried = Counter(label: "wasmton_tasks_retried_total", dimensions: dimensions)
+        deadLettered = Counter(label: "wasmton_tasks_dead_lettered_total", dimensions: dimensions)
         processDuration = Timer(
             label: "wasmton_task_process_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
         pending = Gauge(label: "wasmton_tasks_pending", dimensions: dimensions)
