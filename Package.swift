@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WasmtonStreamsTests",
-            dependencies: ["WasmtonStreams"],
+            dependencies: ["WasmtonStreams", "WasmtonContracts", "WasmtonRuntime", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

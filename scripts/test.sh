@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, reproducible guests, then every Swift test (the CLI tests
-# run the real `wasmton` binary, so it is built first).
+# The whole test suite: formatting, reproducible guests, every Swift test (the CLI tests run the
+# real `wasmton` binary, so it is built first; the Kafka tests run against a real tansu broker
+# started here on 127.0.0.1), then the Kafka integration suite (guarantees, retries, back-pressure,
+# broker outage) against brokers of its own.
 set -euo pipefail
 export SWIFT_DETERMINISTIC_HASHING=1
 cd "$(dirname "$0")/.."
@@ -8,4 +10,13 @@ scripts/install-deps.sh
 scripts/validate.sh
 make -C guests check
 swift build --product wasmton
+
+# The broker and librdkafka 2.16 (LD_LIBRARY_PATH) for the Kafka tests; see scripts/kafka-env.sh.
+. scripts/kafka-env.sh
+port=${WASMTON_KAFKA_PORT:-19092}
+scripts/kafka-broker.sh start "$port"
+trap 'scripts/kafka-broker.sh stop "$port" >/dev/null' EXIT
+export WASMTON_KAFKA_BOOTSTRAP="127.0.0.1:$port"
+
 swift test
+Tests/KafkaIntegration/run.sh

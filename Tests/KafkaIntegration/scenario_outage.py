@@ -7,7 +7,7 @@ records are produced throughout. Checks: wasmton stays up during the outage, res
 processes every record, never commits an offset before everything below it was processed, and
 ends with the group's committed offsets at the end of every partition.
 
-usage: scenario_outage.py WORKDIR OUTAGE_PORT PROXY_PORT
+usage: scenario_outage.py OUTAGE_PORT PROXY_PORT WORKDIR
 """
 
 import collections
@@ -92,7 +92,7 @@ def check_final_commits(bootstrap, produced, spans):
 
 
 def main():
-    workdir, outage_port, proxy_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    outage_port, proxy_port, workdir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     bootstrap = f"127.0.0.1:{proxy_port}"
     proxy = h.CuttableProxy(proxy_port, outage_port)
     proxy.start()

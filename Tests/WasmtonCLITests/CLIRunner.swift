@@ -93,8 +93,8 @@ enum CLI {
         defer { scratch.remove() }
         let stdoutURL = scratch.url.appendingPathComponent("stdout")
         let stderrURL = scratch.url.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
         let stderrHandle = try FileHandle(forWritingTo: stderrURL)
         defer {
@@ -110,7 +110,7 @@ enum CLI {
         var stdinHandle: FileHandle?
         if let stdin {
             let stdinURL = scratch.url.appendingPathComponent("stdin")
-            FileManager.default.createFile(atPath: stdinURL.path, contents: stdin)
+            _ = FileManager.default.createFile(atPath: stdinURL.path, contents: stdin)
             stdinHandle = try FileHandle(forReadingFrom: stdinURL)
             process.standardInput = stdinHandle
         } else {

@@ -88,6 +88,9 @@ final class PartitionProcessor {
         awaiting[offset, default: 0] += count
     }
 
+    /// Whether some completed task still waits for a delivery.
+    var awaitsDeliveries: Bool { !awaiting.isEmpty }
+
     /// Counts one delivery for `offset`; true when it was the last one awaited.
     func delivered(_ offset: Int64) -> Bool {
         guard let left = awaiting[offset] else { return false }

@@ -285,11 +285,22 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         }
     }
 
-    /// Handles what the stopped workers reported and waits (bounded) for their deliveries.
+    /// Handles what the stopped workers reported and waits, up to the drain timeout, for their
+    /// deliveries, sending failed ones again at once; what is still undelivered then stays
+    /// uncommitted (it is processed again by the partition's next owner).
     private func drainDeliveries() {
-        handle(inbox.drain())
-        sink.flush(timeout: settings.drainTimeout)
-        handle(inbox.drain())
+        let deadline = ContinuousClock.now + settings.drainTimeout
+        repeat {
+            handle(inbox.drain())
+            let retry = resends.filter { partitions[$0.partition]?.generation == $0.generation }
+            resends.removeAll()
+            for resend in retry {
+                send(resend.record, for: resend.offset, of: resend.partition, generation: resend.generation)
+            }
+            sink.flush(timeout: max(.zero, deadline - ContinuousClock.now))
+            handle(inbox.drain())
+            if !resends.isEmpty { inbox.wait(timeout: .milliseconds(50)) }
+        } while (!resends.isEmpty || partitions.values.contains { $0.awaitsDeliveries }) && ContinuousClock.now < deadline
     }
 
     // MARK: Commit

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Benchmarks/streams.sh — stream-processing throughput of `wasmton process` on Kafka.
+#
+# Starts its own tansu broker (in-memory) on 127.0.0.1:$STREAMS_BENCH_PORT, builds the
+# release wasmton if it is missing, then measures and prints one table:
+#
+#   1. trivial case: a 4-partition topic of STREAMS_BENCH_RECORDS records (1000 keys, 32-byte
+#      values), consumed by a bare librdkafka C consumer (Benchmarks/streams/rawconsume.c,
+#      the baseline) and by `wasmton process guests/build/noop_processor.wasm` at each
+#      partition concurrency of STREAMS_BENCH_NOOP_CONCURRENCY; tasks/s first record to last,
+#      ratio to the raw consumer, and Decaton's published 118k tasks/s (8 cores) beside them.
+#   2. 10 ms I/O case: guests/build/sleep_processor.wasm (nanosleep 10 ms per task) at each
+#      partition concurrency of STREAMS_BENCH_SLEEP_CONCURRENCY on its own 4-partition topic,
+#      against the ideal partitions × concurrency / 10 ms.
+#
+# Every consumer uses a fresh group, every run is bounded in time, everything is on
+# loopback. Per-run CPU use (the measured process, tansu, and unrelated load) is sampled
+# from /proc by Benchmarks/streams/measure.py.
+#
+# Environment (defaults in brackets):
+#   STREAMS_BENCH_RECORDS            records in the trivial case [1000000]
+#   STREAMS_BENCH_NOOP_CONCURRENCY   partition concurrencies for noop ["1 4"]
+#   STREAMS_BENCH_SLEEP_CONCURRENCY  partition concurrencies for the 10 ms case ["1 8 64"]
+#   STREAMS_BENCH_SLEEP_SECONDS      target seconds per 10 ms run at the ideal rate [10]
+#   STREAMS_BENCH_SLEEP_CAP          most records in one 10 ms run [128000]
+#   STREAMS_BENCH_TIMEOUT            upper bound for one run, seconds [300]
+#   STREAMS_BENCH_PORT               broker port, 19120-19139 [19120]
+#   STREAMS_BENCH_METRICS_PORT       wasmton --metrics-port, 19120-19139 [19121]
+#   STREAMS_BENCH_WASMTON            the wasmton binary [.build-release/release/wasmton]
+#
+# Output: the table on stdout (also saved, with the raw JSON lines and each run's stderr,
+# under .build-release/streams-bench/); progress on stderr.
+set -euo pipefail
+export SWIFT_DETERMINISTIC_HASHING=1
+
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd -- "$here/.." && pwd)
+cd "$repo"
+
+records=${STREAMS_BENCH_RECORDS:-1000000}
+noop_concurrency=${STREAMS_BENCH_NOOP_CONCURRENCY:-1 4}
+sleep_concurrency=${STREAMS_BENCH_SLEEP_CONCURRENCY:-1 8 64}
+sleep_seconds=${STREAMS_BENCH_SLEEP_SECONDS:-10}
+sleep_cap=${STREAMS_BENCH_SLEEP_CAP:-128000}
+run_timeout=${STREAMS_BENCH_TIMEOUT:-300}
+port=${STREAMS_BENCH_PORT:-19120}
+metrics_port=${STREAMS_BENCH_METRICS_PORT:-19121}
+scratch="$repo/.build-release"
+wasmton=${STREAMS_BENCH_WASMTON:-$scratch/release/wasmton}
+partitions=4
+value_bytes=32
+kafka_x=(-X session.timeout.ms=2000 -X heartbeat.interval.ms=500)
+
+say() { echo "== $*" >&2; }
+die() { echo "streams.sh: $*" >&2; exit 1; }
+
+for v in records sleep_seconds sleep_cap run_timeout port metrics_port; do
+    [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
+done
+for c in $noop_concurrency $sleep_concurrency; do
+    [[ $c =~ ^[1-9][0-9]*$ ]] || die "bad partition concurrency '$c'"
+done
+for p in "$port" "$metrics_port"; do
+    [ "$p" -ge 19120 ] && [ "$p" -le 19139 ] || die "ports must be in 19120-19139 (got $p)"
+done
+[ "$port" != "$metrics_port" ] || die "broker and metrics ports must differ"
+
+python=$(command -v python3) || die "python3 not found"
+command -v cc >/dev/null || die "no C compiler (cc) found"
+
+# --- Dependencies: librdkafka headers + 2.16 runtime, tansu ---------------------------------
+# shellcheck source=../scripts/kafka-env.sh
+. "$repo/scripts/kafka-env.sh" || die "kafka-env.sh failed"
+
+# --- wasmton (release), guests, helpers ------------------------------------------------------
+if [ ! -x "$wasmton" ]; then
+    say "building wasmton (release) into $scratch — this takes 10+ minutes the first time"
+    swift build -c release --product wasmton --scratch-path "$scratch" >&2
+fi
+[ -x "$wasmton" ] || die "no wasmton binary at $wasmton"
+for g in noop_processor sleep_processor; do
+    if [ ! -f "guests/build/$g.wasm" ]; then
+        say "building guests (make -C guests)"
+        make -C guests >&2
+    fi
+done
+
+out="$scratch/streams-bench"
+mkdir -p "$out"
+for tool in produce rawconsume; do
+    # Debian's librdkafka-dev headers, run against the wheel's 2.16 (LD_LIBRARY_PATH).
+    cc -std=c11 -O2 -Wall -Wextra -o "$out/$tool" "$here/streams/$tool.c" -lrdkafka
+done
+stamp=$(date +%Y%m%d-%H%M%S)
+results="$out/results-$stamp.jsonl"
+: >"$results"
+
+# --- Broker ----------------------------------------------------------------------------------
+port_busy() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+if port_busy "$metrics_port"; then die "metrics port $metrics_port is in use"; fi
+say "starting tansu on 127.0.0.1:$port (fresh, in memory)"
+"$repo/scripts/kafka-broker.sh" restart "$port" >/dev/null
+cleanup() {
+    "$repo/scripts/kafka-broker.sh" stop "$port" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+bootstrap="127.0.0.1:$port"
+tansu_pid=$(cat "$WASMTON_KAFKA_DIR/tansu-$port.pid")
+run_id="$stamp-$$"
+
+produce() { # TOPIC RECORDS
+    say "producing $2 records to $1 ($partitions partitions, 1000 keys, $value_bytes B values)"
+    timeout -k 5 180 "$out/produce" "$bootstrap" "$1" "$partitions" "$2" "$value_bytes" >&2
+}
+
+# wasmton_run TAGS_JSON TOPIC RECORDS MODULE CONCURRENCY TIMEOUT
+wasmton_run() {
+    local tags=$1 topic=$2 n=$3 module=$4 concurrency=$5 limit=$6
+    local group="wasmton-$topic-c$concurrency"
+    say "wasmton process $(basename "$module") --partition-concurrency $concurrency ($n records, up to ${limit}s)"
+    while port_busy "$metrics_port"; do sleep 0.2; done # the previous run's endpoint is gone
+    "$python" "$here/streams/measure.py" wasmton "$results" "$tags" "$tansu_pid" "$n" "$metrics_port" "$limit" -- \
+        "$wasmton" process "$module" --bootstrap-servers "$bootstrap" --topic "$topic" --group "$group" \
+        "${kafka_x[@]}" --partition-concurrency "$concurrency" --max-retries 0 --log-level warning \
+        --metrics-port "$metrics_port" || say "run did not complete cleanly (see the table's note)"
+}
+
+# --- 1. Trivial processor --------------------------------------------------------------------
+topic="bench-trivial-$run_id"
+produce "$topic" "$records"
+say "raw librdkafka consumer ($records records, up to ${run_timeout}s)"
+timeout -k 5 $((run_timeout + 30)) "$python" "$here/streams/measure.py" raw "$results" \
+    '{"label": "raw librdkafka consumer", "case": "trivial"}' "$tansu_pid" -- \
+    "$out/rawconsume" "$bootstrap" "$topic" "raw-$topic" "$records" "$run_timeout" \
+    session.timeout.ms=2000 heartbeat.interval.ms=500 || say "raw consumer did not complete"
+for c in $noop_concurrency; do
+    wasmton_run "{\"label\": \"wasmton noop, concurrency $c\", \"case\": \"trivial\", \"concurrency\": $c}" \
+        "$topic" "$records" guests/build/noop_processor.wasm "$c" "$run_timeout"
+done
+
+# --- 2. 10 ms I/O processor ------------------------------------------------------------------
+for c in $sleep_concurrency; do
+    ideal=$((partitions * c * 100))
+    n=$((ideal * sleep_seconds))
+    [ "$n" -le "$sleep_cap" ] || n=$sleep_cap
+    limit=$((3 * n / ideal + 60))
+    [ "$limit" -le "$run_timeout" ] || limit=$run_timeout
+    topic="bench-io-c$c-$run_id"
+    produce "$topic" "$n"
+    wasmton_run "{\"label\": \"wasmton sleep, concurrency $c\", \"case\": \"io\", \"concurrency\": $c}" \
+        "$topic" "$n" guests/build/sleep_processor.wasm "$c" "$limit"
+done
+
+# --- Table -----------------------------------------------------------------------------------
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+"$python" "$here/streams/measure.py" table "$results" "records=$records" "value_bytes=$value_bytes" \
+    "port=$port" "when=$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average before: $(cut -d' ' -f1-3 /proc/loadavg)" \
+    "cpu=${cpu_model:-unknown CPU}" | tee "$out/table-$stamp.txt"
+say "raw results: $results"
