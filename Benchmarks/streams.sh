@@ -92,6 +92,7 @@ for tool in produce rawconsume; do
     cc -std=c11 -O2 -Wall -Wextra -o "$out/$tool" "$here/streams/$tool.c" -lrdkafka
 done
 stamp=$(date +%Y%m%d-%H%M%S)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 results="$out/results-$stamp.jsonl"
 : >"$results"
 
@@ -155,6 +156,6 @@ done
 # --- Table -----------------------------------------------------------------------------------
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 "$python" "$here/streams/measure.py" table "$results" "records=$records" "value_bytes=$value_bytes" \
-    "port=$port" "when=$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average before: $(cut -d' ' -f1-3 /proc/loadavg)" \
+    "port=$port" "when=$(date -u '+%Y-%m-%d %H:%M UTC'); load average before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg)" \
     "cpu=${cpu_model:-unknown CPU}" | tee "$out/table-$stamp.txt"
 say "raw results: $results"
