@@ -109,7 +109,9 @@ let package = Package(
         ),
         .testTarget(
             name: "WasmtonStreamsTests",
-            dependencies: ["WasmtonStreams", "WasmtonContracts", "WasmtonRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "WasmtonStreams", "WasmtonContracts", "WasmtonRuntime", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -13,7 +13,9 @@ enum StreamInput {
     init(file: FileInputOptions, kafka: KafkaOptions) throws(CLIError) {
         if let path = file.input {
             guard !kafka.isUsed else {
-                throw .usage("--input reads a local file; it cannot be combined with Kafka options (--bootstrap-servers, --topic, --group, -X, …)")
+                throw .usage(
+                    "--input reads a local file; it cannot be combined with Kafka options (--bootstrap-servers, --topic, --group, -X, …)"
+                )
             }
             _ = try file.format()
             _ = path

@@ -8,7 +8,8 @@ public struct WasmtonCommand: ParsableCommand {
         abstract: "A server-side WebAssembly host: run sandboxed Wasm modules and inspect them.",
         version: "0.1.0",
         subcommands: [
-            InspectCommand.self, ValidateCommand.self, Wat2WasmCommand.self, InvokeCommand.self, RunCommand.self, ProcessCommand.self,
+            InspectCommand.self, ValidateCommand.self, Wat2WasmCommand.self, InvokeCommand.self, RunCommand.self,
+            ProcessCommand.self,
         ]
     )
 

@@ -173,7 +173,10 @@ struct ProcessCommandTests {
         while process.isRunning, Date() < deadline { usleep(20_000) }
         #expect(!process.isRunning, "did not exit after SIGTERM")
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
-        #expect(try outputValues(outputs().joined(separator: "\n")).map { $0.split(separator: ":").last! } == ["first", "second", "third"])
+        #expect(
+            try outputValues(outputs().joined(separator: "\n")).map { $0.split(separator: ":").last! } == [
+                "first", "second", "third",
+            ])
     }
 
     @Test("user errors: one line, nonzero exit, before anything is processed")

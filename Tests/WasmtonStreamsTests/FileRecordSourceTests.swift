@@ -19,7 +19,8 @@ struct FileRecordSourceTests {
         return path
     }
 
-    @Test("a line's bytes are the value, its number the offset; blank lines are skipped, CRLF and a last unterminated line handled")
+    @Test(
+        "a line's bytes are the value, its number the offset; blank lines are skipped, CRLF and a last unterminated line handled")
     func lines() throws {
         let path = try file("alpha\r\n\n  \nbeta\ngamma")
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -71,13 +72,15 @@ struct FileRecordSourceTests {
         #expect(records[3].key == nil && records[3].value.isEmpty)
     }
 
-    @Test("a malformed JSON line names the file and line", arguments: [
-        ("{\"value\": 1}\nnot json\n", 2, "not valid JSON"),
-        ("[1]\n", 1, "expected a JSON object"),
-        ("{\"key\": \"k\"}\n", 1, "missing \"value\""),
-        ("{\"value\": \"v\", \"extra\": 1}\n", 1, "unknown field \"extra\""),
-        ("{\"value\": \"v\", \"headers\": {\"h\": 1}}\n", 1, "header \"h\""),
-    ])
+    @Test(
+        "a malformed JSON line names the file and line",
+        arguments: [
+            ("{\"value\": 1}\nnot json\n", 2, "not valid JSON"),
+            ("[1]\n", 1, "expected a JSON object"),
+            ("{\"key\": \"k\"}\n", 1, "missing \"value\""),
+            ("{\"value\": \"v\", \"extra\": 1}\n", 1, "unknown field \"extra\""),
+            ("{\"value\": \"v\", \"headers\": {\"h\": 1}}\n", 1, "header \"h\""),
+        ])
     func malformed(contents: String, line: Int, reason: String) throws {
         let path = try file(contents)
         defer { try? FileManager.default.removeItem(atPath: path) }

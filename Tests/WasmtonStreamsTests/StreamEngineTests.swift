@@ -121,9 +121,12 @@ struct StreamEngineTests {
         #expect(last.synchronously, "the revoke commit is synchronous")
         // Every offset below the committed one was processed and its output delivered.
         let processed = Set(
-            sink.delivered.compactMap { Int64(String(decoding: $0.value, as: UTF8.self).split(separator: "/")[2].split(separator: ":")[0]) })
+            sink.delivered.compactMap {
+                Int64(String(decoding: $0.value, as: UTF8.self).split(separator: "/")[2].split(separator: ":")[0])
+            })
         let committedBelow = stride(from: Int64(0), to: last.offset, by: 2)
-        #expect(committedBelow.allSatisfy { processed.contains($0) }, "committed \(last.offset) but processed \(processed.sorted())")
+        #expect(
+            committedBelow.allSatisfy { processed.contains($0) }, "committed \(last.offset) but processed \(processed.sorted())")
         // Nothing after the revoke: the rest belongs to the partition's next owner.
         #expect(source.commits.allSatisfy { $0.offset <= last.offset })
     }

@@ -36,7 +36,9 @@ public final class FileRecordSource: RecordSource {
     private var fileClosed = false
 
     /// Opens `path`; fails with a message naming the file if it cannot be read.
-    public init(path: String, format: Format = .lines, follow: Bool = false, retryTopic: LocalTopic? = nil)
+    public init(
+        path: String, format: Format = .lines, follow: Bool = false, retryTopic: LocalTopic? = nil
+    )
         throws(StreamError)
     {
         self.path = path
