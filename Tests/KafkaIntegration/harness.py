@@ -16,9 +16,9 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,6 +29,9 @@ GUESTS = os.path.join(REPO, "guests", "build")
 # Tansu needs short group timings; every consumer (wasmton's and ours) uses them.
 GROUP_TIMINGS = {"session.timeout.ms": "2000", "heartbeat.interval.ms": "500"}
 
+
+# SIGTERM (run.sh's `timeout`) unwinds like an exception, so `finally` blocks stop the processes.
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 # ---- output ----------------------------------------------------------------
 
@@ -139,10 +142,6 @@ class RecordProducer:
         remaining = self._producer.flush(timeout)
         if remaining:
             raise RuntimeError(f"{remaining} records not delivered after {timeout}s")
-        with self._lock:
-            return list(self.delivered)
-
-    def snapshot(self):
         with self._lock:
             return list(self.delivered)
 
@@ -562,14 +561,13 @@ def _shut(s):
 # ---- misc ------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Restart:
     """A planned restart of one of the processes, `at` seconds into production."""
 
     index: int
     at: float
     signum: int
-    done: bool = field(default=False)
 
 
 def stderr_problems(text, source):

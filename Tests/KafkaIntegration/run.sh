@@ -3,25 +3,31 @@
 #
 # Starts its own brokers, runs every scenario, prints one PASS/FAIL line per scenario with
 # its figures (details of a failure indented below it), stops the brokers, exits 1 if any
-# scenario failed. About 2 minutes; each scenario is bounded (`timeout`), 6 minutes in all.
+# scenario failed. About 2.5 minutes; each scenario is bounded (`timeout`), 6 minutes in all.
 #
+#   checks-selftest       the guarantee checks catch hand-made violations (no broker)
 #   a-guarantees          3 members, restarts (SIGTERM, SIGKILL, SIGTERM) mid-stream:
 #                         at-least-once, per-key ordering, per-key serial, commits
 #   b-retry-dead-letter   retry topic, dead-letter topic and headers, output topic, commits
 #   c-back-pressure       --max-pending-records pauses and resumes partitions
 #   d-broker-unreachable  the connection to the broker is cut for 6 s mid-stream
+#   e-revocation          a revoked partition starts no new task (slow tasks, 4 sub-partitions)
+#
+# Each scenario is a Python script (harness.py holds what they share) that prints one
+# PASS/FAIL line; its progress and librdkafka's chatter go to WORK/NAME/progress.log, and each
+# wasmton's stderr and the guarantee probe's log to WORK/NAME/.
 #
 # Environment:
 #   WASMTON_BINARY         wasmton to test (default .build/debug/wasmton; must exist)
 #   WASMTON_IT_PORT        first of three ports: broker, outage broker, its proxy (default 19100)
 #   WASMTON_IT_WORK        where logs go (default a new /tmp/wasmton-kafka-it.XXXXXX, kept)
-#   WASMTON_IT_SCENARIOS   which to run, e.g. "a d" (default: all)
+#   WASMTON_IT_SCENARIOS   which to run, e.g. "a d" (default: all: a b c d e)
 # Needs python3 and what scripts/kafka-env.sh installs (tansu, confluent-kafka wheel).
 set -uo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd -- "$here/../.." && pwd)
-export SWIFT_DETERMINISTIC_HASHING=1
+export SWIFT_DETERMINISTIC_HASHING=1 PYTHONDONTWRITEBYTECODE=1
 
 # shellcheck source=../../scripts/kafka-env.sh
 . "$repo/scripts/kafka-env.sh" || exit 1
@@ -36,7 +42,7 @@ port=${WASMTON_IT_PORT:-19100}
 outage_port=$((port + 1))
 proxy_port=$((port + 2))
 work=${WASMTON_IT_WORK:-$(mktemp -d /tmp/wasmton-kafka-it.XXXXXX)}
-scenarios=${WASMTON_IT_SCENARIOS:-a b c d}
+scenarios=${WASMTON_IT_SCENARIOS:-a b c d e}
 mkdir -p "$work"
 echo "kafka-it: logs in $work" >&2
 
@@ -89,9 +95,11 @@ if ! start_broker "$outage_port" "$proxy_port"; then
 fi
 
 bootstrap="127.0.0.1:$port"
-run_scenario a a-guarantees 140 python3 scenario_guarantees.py "$bootstrap"
-run_scenario b b-retry-dead-letter 60 python3 scenario_retry.py "$bootstrap"
-run_scenario c c-back-pressure 60 python3 scenario_backpressure.py "$bootstrap"
-run_scenario d d-broker-unreachable 90 python3 scenario_outage.py "$outage_port" "$proxy_port"
+# Limits add up to 5.5 minutes; a typical run takes half of that.
+run_scenario a a-guarantees 120 python3 scenario_guarantees.py "$bootstrap"
+run_scenario b b-retry-dead-letter 45 python3 scenario_retry.py "$bootstrap"
+run_scenario c c-back-pressure 45 python3 scenario_backpressure.py "$bootstrap"
+run_scenario d d-broker-unreachable 75 python3 scenario_outage.py "$outage_port" "$proxy_port"
+run_scenario e e-revocation 45 python3 scenario_revocation.py "$bootstrap"
 
 exit "$failed"

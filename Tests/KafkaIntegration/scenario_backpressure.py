@@ -90,8 +90,8 @@ def main():
     ).start()
     problems = []
     try:
-        if not h.wait_until(all_processed(process, produced), 90, interval=1.0):
-            problems.append("not every record processed within 90 s")
+        if not h.wait_until(all_processed(process, produced), 30, interval=1.0):
+            problems.append("not every record processed within 30 s")
         status = process.stop(signal.SIGTERM, timeout=30)
     finally:
         h.kill_leftovers([process])

@@ -29,7 +29,7 @@ MEMBERS = 3
 RESTARTS = [h.Restart(0, 4.0, signal.SIGTERM), h.Restart(1, 8.0, signal.SIGKILL), h.Restart(2, 12.0, signal.SIGTERM)]
 # Async commits a SIGKILLed member requested this shortly before dying may never reach the broker.
 KILL_GRACE_NS = 1_000_000_000
-DRAIN_TIMEOUT = 120
+DRAIN_TIMEOUT = 60
 
 
 def member(workdir, bootstrap, index, incarnation):
@@ -51,7 +51,11 @@ def record(i):
     return f"key-{i % KEYS:03d}", f"value-{i}"
 
 
-def restart(processes, workdir, bootstrap, plan, exits):
+def restart(processes, workdir, bootstrap, plan, started, exits):
+    """Waits for the plan's time, stops the member (waiting for it to exit), starts a new one."""
+    delay = started + plan.at - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
     old = processes[plan.index][-1]
     status = old.stop(plan.signum, timeout=30)
     exits.append((old.name, signal.Signals(plan.signum).name, status))
@@ -61,19 +65,28 @@ def restart(processes, workdir, bootstrap, plan, exits):
 
 
 def produce_with_restarts(bootstrap, workdir, processes, exits):
+    """Produces while every planned restart runs on its own schedule (a slow shutdown of one
+    member does not delay the others)."""
     producer = h.RecordProducer(bootstrap)
-    thread = threading.Thread(
-        target=h.paced_production, args=(producer, TOPIC, RECORDS, PRODUCE_SECONDS, record), daemon=True
-    )
     started = time.monotonic()
-    thread.start()
-    for plan in RESTARTS:
-        delay = started + plan.at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        restart(processes, workdir, bootstrap, plan, exits)
-    thread.join(PRODUCE_SECONDS + 60)
+    threads = [
+        threading.Thread(
+            target=h.paced_production, args=(producer, TOPIC, RECORDS, PRODUCE_SECONDS, record), daemon=True
+        )
+    ] + [
+        threading.Thread(target=restart, args=(processes, workdir, bootstrap, plan, started, exits), daemon=True)
+        for plan in RESTARTS
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, started + PRODUCE_SECONDS + 60 - time.monotonic()))
     return producer.flush(30)
+
+
+def unassigned(processes):
+    """Names of the current members that were never assigned a partition of the topic."""
+    return [ps[-1].name for ps in processes if f"assigned: {TOPIC}/" not in ps[-1].stderr()]
 
 
 def collect(processes):
@@ -119,6 +132,11 @@ def main():
         h.log(NAME, f"produced {len(produced)} records; waiting until all are processed")
         if not wait_for_all_processed(processes, produced):
             problems.append(f"not every record processed within {DRAIN_TIMEOUT} s")
+            if len(unassigned(processes)) == MEMBERS:
+                problems.append(
+                    f"no restarted member was ever assigned a partition: the group did not rebalance"
+                    f" ({', '.join(unassigned(processes))} ran {DRAIN_TIMEOUT} s+ without an assignment)"
+                )
         for incarnations in processes:
             p = incarnations[-1]
             status = p.stop(signal.SIGTERM, timeout=30)

@@ -28,7 +28,7 @@ RECORDS = 3_200
 PRODUCE_SECONDS = 16
 PROCESSED_BEFORE_CUT = 300
 OUTAGE_SECONDS = 6
-DRAIN_TIMEOUT = 90
+DRAIN_TIMEOUT = 40
 
 
 def processed(process):
@@ -132,7 +132,7 @@ def main():
             problems.append(f"exit status {status} after SIGTERM (expected 0)")
     finally:
         h.kill_leftovers([process])
-        producer_leftover = not thread.is_alive()
+        producer_done = not thread.is_alive()
 
     spans = processed(process)
     text = process.stderr()
@@ -145,7 +145,7 @@ def main():
     final_problems, committed = check_final_commits(bootstrap, produced, spans)
     problems += final_problems
     problems += h.stderr_problems(text, process.name)
-    if not producer_leftover:
+    if not producer_done:
         problems.append("producer thread did not finish")
     proxy.close()
     figures.update(

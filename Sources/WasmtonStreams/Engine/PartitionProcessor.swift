@@ -102,11 +102,16 @@ final class PartitionProcessor {
         return false
     }
 
-    /// Lets each sub-partition finish its current task and drops the rest (uncommitted, so they
-    /// are fetched again by whoever owns the partition next); waits for the threads to end.
-    func stop() {
+    /// Asks every sub-partition to stop at once: each finishes its current task and drops the
+    /// rest (uncommitted, so they are fetched again by whoever owns the partition next).
+    func requestStop() {
         held.removeAll()
         heldHead = 0
-        for lane in lanes { lane.stop() }
+        for lane in lanes { lane.requestStop() }
+    }
+
+    /// Waits for the sub-partitions' threads; after ``requestStop()``.
+    func waitUntilStopped() {
+        for lane in lanes { lane.waitUntilStopped() }
     }
 }

@@ -50,7 +50,9 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         var wake: Date?
         while !engine.isStopRequested {
             let busy = partitions.values.contains { $0.pendingCount > 0 } || !resends.isEmpty
-            let batch = try source.poll(maxRecords: settings.pollBatchSize, timeout: busy ? .zero : .milliseconds(100))
+            // At most max-pending records per poll, so back-pressure overshoots by no more than that.
+            let batch = try source.poll(
+                maxRecords: min(settings.pollBatchSize, settings.maxPendingRecords), timeout: busy ? .zero : .milliseconds(100))
             for record in batch.records { accept(record) }
             handle(inbox.drain())
             wake = dispatchAll()
@@ -77,11 +79,11 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     private func finish() {
         guard state != .terminated else { return }
         state = .shuttingDown
-        for partition in partitions.values { partition.stop() }
+        stop(Array(partitions.values))
         drainDeliveries()
         commit(synchronously: true)
         source.close()
-        for partition in partitions.values { partition.stop() }
+        stop(Array(partitions.values))
         partitions.removeAll()
         sink.close()
         state = .terminated
@@ -107,12 +109,19 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         guard !owned.isEmpty else { return }
         let previous = state
         if previous != .shuttingDown { state = .rebalancing }
-        for id in owned { partitions[id]?.stop() }
+        stop(owned.compactMap { partitions[$0] })
         drainDeliveries()
         commit(synchronously: true, only: Set(owned))
         for id in owned { partitions[id] = nil }
         logger.info("revoked: \(owned.sorted().map(\.description).joined(separator: ", "))")
         if previous != .shuttingDown { state = .running }
+    }
+
+    /// Stops the workers of `stopping` all at once, then waits for them: the wait is the longest
+    /// task in progress, and no queued task starts meanwhile.
+    private func stop(_ stopping: [PartitionProcessor]) {
+        for partition in stopping { partition.requestStop() }
+        for partition in stopping { partition.waitUntilStopped() }
     }
 
     // MARK: Records
@@ -316,8 +325,9 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
             for (id, offset) in offsets {
                 partitions[id]?.lastCommitted = offset
                 partitions[id]?.metrics.committedOffset.record(offset)
+                // An asynchronous commit is logged as `committed` by the source when it succeeds.
                 logger.debug(
-                    "committed",
+                    synchronously ? "committed" : "commit requested",
                     metadata: [
                         "partition": "\(id)", "offset": "\(offset)", "sync": "\(synchronously)",
                         "at_ns": "\(UInt64(Date().timeIntervalSince1970 * 1e9))",

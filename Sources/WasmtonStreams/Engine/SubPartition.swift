@@ -37,6 +37,7 @@ final class SubPartition: Sendable {
     func enqueue(_ task: StreamTask) {
         condition.lock()
         let start = state.withLock { state -> Bool in
+            guard !state.stopping else { return false }
             state.queue.append(task)
             defer { state.started = true }
             return !state.started
@@ -51,18 +52,20 @@ final class SubPartition: Sendable {
         condition.unlock()
     }
 
-    /// Lets the task in progress finish, drops the queued ones (they are not committed, so the
-    /// partition's next owner gets them again), and waits until the thread is done.
-    func stop() {
+    /// Asks the worker to stop: the task in progress finishes, the queued ones are dropped (they
+    /// are not committed, so the partition's next owner gets them again). Returns at once; see
+    /// ``waitUntilStopped()``.
+    func requestStop() {
         condition.lock()
-        let wasStarted = state.withLock { state -> Bool in
-            state.stopping = true
-            return state.started
-        }
+        state.withLock { $0.stopping = true }
         condition.broadcast()
-        if wasStarted {
-            while !state.withLock({ $0.finished }) { condition.wait() }
-        }
+        condition.unlock()
+    }
+
+    /// Waits until the worker's thread is done (at once if it never started).
+    func waitUntilStopped() {
+        condition.lock()
+        while state.withLock({ $0.started && !$0.finished }) { condition.wait() }
         condition.unlock()
     }
 

@@ -1,4 +1,6 @@
+import Foundation
 public import Logging
+import Synchronization
 import WasmtonContracts
 public import WasmtonKafka
 
@@ -15,6 +17,7 @@ public final class KafkaRecordSource: RecordSource {
         self.topics = topics
         let relay = RebalanceRelay()
         self.relay = relay
+        let repeats = RepeatFilter(interval: .seconds(10))
         do {
             consumer = try KafkaConsumer(
                 properties: properties,
@@ -22,12 +25,24 @@ public final class KafkaRecordSource: RecordSource {
                 onError: { error, fatal in
                     if fatal {
                         logger.error("kafka: \(error)")
-                    } else {
+                    } else if repeats.shouldReport(error.description) {
+                        // librdkafka retries on its own; one line per distinct error every 10 s is enough.
                         logger.warning("kafka: \(error)")
                     }
                 },
                 onCommit: { offsets, error in
-                    if let error { logger.warning("kafka: commit of \(offsets.count) partitions failed: \(error)") }
+                    if let error {
+                        logger.warning("kafka: commit of \(offsets.count) partitions failed: \(error)")
+                        return
+                    }
+                    let now = UInt64(Date().timeIntervalSince1970 * 1e9)
+                    for (partition, offset) in offsets {
+                        logger.debug(
+                            "committed",
+                            metadata: [
+                                "partition": "\(partition)", "offset": "\(offset)", "sync": "false", "at_ns": "\(now)",
+                            ])
+                    }
                 })
         } catch {
             throw .kafka(error.description)
@@ -96,6 +111,25 @@ private final class RebalanceRelay: @unchecked Sendable {
             listener?.partitionsAssigned(partitions.map { TopicPartition(topic: $0.topic, partition: $0.partition) })
         case .revoked(let partitions):
             listener?.partitionsRevoked(partitions.map { TopicPartition(topic: $0.topic, partition: $0.partition) })
+        }
+    }
+}
+
+/// Says whether a message should be logged: the first time, and then once per `interval`.
+private final class RepeatFilter: Sendable {
+    private let interval: Duration
+    private let lastReported = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    init(interval: Duration) {
+        self.interval = interval
+    }
+
+    func shouldReport(_ message: String) -> Bool {
+        let now = ContinuousClock.now
+        return lastReported.withLock { last in
+            if let previous = last[message], now - previous < interval { return false }
+            last[message] = now
+            return true
         }
     }
 }
