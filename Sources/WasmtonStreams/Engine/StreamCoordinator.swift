@@ -50,9 +50,11 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         var wake: Date?
         while !engine.isStopRequested {
             let busy = partitions.values.contains { $0.pendingCount > 0 } || !resends.isEmpty
-            // At most max-pending records per poll, so back-pressure overshoots by no more than that.
+            // A partition overshoots its max pending records by at most one poll (as Decaton's does by
+            // max.poll.records); polls no smaller than 100 keep a small limit from thrashing pause/resume.
             let batch = try source.poll(
-                maxRecords: min(settings.pollBatchSize, settings.maxPendingRecords), timeout: busy ? .zero : .milliseconds(100))
+                maxRecords: min(settings.pollBatchSize, max(settings.maxPendingRecords, 100)),
+                timeout: busy ? .zero : .milliseconds(100))
             for record in batch.records { accept(record) }
             handle(inbox.drain())
             wake = dispatchAll()
