@@ -23,6 +23,9 @@
 #   STREAMS_BENCH_SLEEP_CONCURRENCY  partition concurrencies for the 10 ms case ["1 8 64"]
 #   STREAMS_BENCH_SLEEP_SECONDS      target seconds per 10 ms run at the ideal rate [10]
 #   STREAMS_BENCH_SLEEP_CAP          most records in one 10 ms run [128000]
+#   STREAMS_BENCH_IO_KEYS            distinct keys in the 10 ms topics [1000, as the trivial case];
+#                                    records of a key share one lane, so few keys per lane
+#                                    leave lanes unevenly loaded (the table's "key bound")
 #   STREAMS_BENCH_TIMEOUT            upper bound for one run, seconds [300]
 #   STREAMS_BENCH_PORT               broker port, 19120-19139 [19120]
 #   STREAMS_BENCH_METRICS_PORT       wasmton --metrics-port, 19120-19139 [19121]
@@ -42,6 +45,8 @@ noop_concurrency=${STREAMS_BENCH_NOOP_CONCURRENCY:-1 4}
 sleep_concurrency=${STREAMS_BENCH_SLEEP_CONCURRENCY:-1 8 64}
 sleep_seconds=${STREAMS_BENCH_SLEEP_SECONDS:-10}
 sleep_cap=${STREAMS_BENCH_SLEEP_CAP:-128000}
+io_keys=${STREAMS_BENCH_IO_KEYS:-1000}
+keys=1000
 run_timeout=${STREAMS_BENCH_TIMEOUT:-300}
 port=${STREAMS_BENCH_PORT:-19120}
 metrics_port=${STREAMS_BENCH_METRICS_PORT:-19121}
@@ -54,7 +59,7 @@ kafka_x=(-X session.timeout.ms=2000 -X heartbeat.interval.ms=500)
 say() { echo "== $*" >&2; }
 die() { echo "streams.sh: $*" >&2; exit 1; }
 
-for v in records sleep_seconds sleep_cap run_timeout port metrics_port; do
+for v in records sleep_seconds sleep_cap io_keys run_timeout port metrics_port; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
 for c in $noop_concurrency $sleep_concurrency; do
@@ -110,9 +115,9 @@ bootstrap="127.0.0.1:$port"
 tansu_pid=$(cat "$WASMTON_KAFKA_DIR/tansu-$port.pid")
 run_id="$stamp-$$"
 
-produce() { # TOPIC RECORDS
-    say "producing $2 records to $1 ($partitions partitions, 1000 keys, $value_bytes B values)"
-    timeout -k 5 180 "$out/produce" "$bootstrap" "$1" "$partitions" "$2" "$value_bytes" >&2
+produce() { # TOPIC RECORDS KEYS
+    say "producing $2 records to $1 ($partitions partitions, $3 keys, $value_bytes B values)"
+    timeout -k 5 180 "$out/produce" "$bootstrap" "$1" "$partitions" "$2" "$value_bytes" "$3" >&2
 }
 
 # wasmton_run TAGS_JSON TOPIC RECORDS MODULE CONCURRENCY TIMEOUT
@@ -129,14 +134,14 @@ wasmton_run() {
 
 # --- 1. Trivial processor --------------------------------------------------------------------
 topic="bench-trivial-$run_id"
-produce "$topic" "$records"
+produce "$topic" "$records" "$keys"
 say "raw librdkafka consumer ($records records, up to ${run_timeout}s)"
 timeout -k 5 $((run_timeout + 30)) "$python" "$here/streams/measure.py" raw "$results" \
-    '{"label": "raw librdkafka consumer", "case": "trivial"}' "$tansu_pid" -- \
+    "{\"label\": \"raw librdkafka consumer\", \"case\": \"trivial\", \"keys\": $keys, \"partitions\": $partitions}" "$tansu_pid" -- \
     "$out/rawconsume" "$bootstrap" "$topic" "raw-$topic" "$records" "$run_timeout" \
     session.timeout.ms=2000 heartbeat.interval.ms=500 || say "raw consumer did not complete"
 for c in $noop_concurrency; do
-    wasmton_run "{\"label\": \"wasmton noop, concurrency $c\", \"case\": \"trivial\", \"concurrency\": $c}" \
+    wasmton_run "{\"label\": \"wasmton noop, concurrency $c\", \"case\": \"trivial\", \"concurrency\": $c, \"keys\": $keys, \"partitions\": $partitions}" \
         "$topic" "$records" guests/build/noop_processor.wasm "$c" "$run_timeout"
 done
 
@@ -148,14 +153,14 @@ for c in $sleep_concurrency; do
     limit=$((3 * n / ideal + 60))
     [ "$limit" -le "$run_timeout" ] || limit=$run_timeout
     topic="bench-io-c$c-$run_id"
-    produce "$topic" "$n"
-    wasmton_run "{\"label\": \"wasmton sleep, concurrency $c\", \"case\": \"io\", \"concurrency\": $c}" \
+    produce "$topic" "$n" "$io_keys"
+    wasmton_run "{\"label\": \"wasmton sleep, concurrency $c\", \"case\": \"io\", \"concurrency\": $c, \"keys\": $io_keys, \"partitions\": $partitions}" \
         "$topic" "$n" guests/build/sleep_processor.wasm "$c" "$limit"
 done
 
 # --- Table -----------------------------------------------------------------------------------
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
-"$python" "$here/streams/measure.py" table "$results" "records=$records" "value_bytes=$value_bytes" \
-    "port=$port" "when=$(date -u '+%Y-%m-%d %H:%M UTC'); load average before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg)" \
+"$python" "$here/streams/measure.py" table "$results" "records=$records" "value_bytes=$value_bytes" "keys=$keys" \
+    "port=$port" "wasmton=${wasmton#"$repo"/}" "when=$(date -u '+%Y-%m-%d %H:%M UTC'); load average before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg)" \
     "cpu=${cpu_model:-unknown CPU}" | tee "$out/table-$stamp.txt"
 say "raw results: $results"

@@ -1,12 +1,13 @@
 /*
  * produce: create a topic and fill it, for Benchmarks/streams.sh.
  *
- *   produce BOOTSTRAP TOPIC PARTITIONS RECORDS [VALUE_BYTES]
+ *   produce BOOTSTRAP TOPIC PARTITIONS RECORDS [VALUE_BYTES [KEYS]]
  *
  * Creates TOPIC with PARTITIONS partitions (admin API; "already exists" is an
- * error, since every run uses a fresh name), then produces RECORDS records with
- * 1000 distinct keys "key-0".."key-999" (key i lives in partition i % PARTITIONS,
- * so partitions are even) and values of VALUE_BYTES bytes (default 32, 10..1000).
+ * error, since every run uses a fresh name), then produces RECORDS records:
+ * record i has key "key-<i % KEYS>" (default 1000 distinct keys; key k lives in
+ * partition k % PARTITIONS, so partitions are even) and a value of VALUE_BYTES
+ * bytes (default 32, 10..1000) starting with the record's number.
  * Prints one line: "produced N records in S s (R records/s)". Exit 1 on failure.
  * Every wait is bounded: 15 s for topic creation, 120 s for produce + flush.
  */
@@ -78,14 +79,15 @@ static int create_topic(rd_kafka_t *rk, const char *topic, int partitions) {
 
 int main(int argc, char **argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: produce BOOTSTRAP TOPIC PARTITIONS RECORDS [VALUE_BYTES]\n");
+        fprintf(stderr, "usage: produce BOOTSTRAP TOPIC PARTITIONS RECORDS [VALUE_BYTES [KEYS]]\n");
         return 2;
     }
     const char *topic = argv[2];
     int partitions = atoi(argv[3]);
     long records = atol(argv[4]);
     int value_bytes = argc > 5 ? atoi(argv[5]) : 32;
-    if (partitions < 1 || records < 1 || value_bytes < 10 || value_bytes > 1000) {
+    long keys = argc > 6 ? atol(argv[6]) : 1000;
+    if (partitions < 1 || records < 1 || value_bytes < 10 || value_bytes > 1000 || keys < 1) {
         fprintf(stderr, "produce: bad arguments\n");
         return 2;
     }
@@ -107,16 +109,16 @@ int main(int argc, char **argv) {
         return 1;
     }
 
-    char key[16], value[1001];
+    char key[32], value[1001];
     double start = now_s(), deadline = start + 120;
     for (long i = 0; i < records; i++) {
-        int k = (int)(i % 1000);
-        int kl = snprintf(key, sizeof key, "key-%d", k);
+        long k = i % keys;
+        int kl = snprintf(key, sizeof key, "key-%ld", k);
         int vl = snprintf(value, sizeof value, "%012ld:", i);
         memset(value + vl, 'v', (size_t)(value_bytes - vl));
         for (;;) {
             rd_kafka_resp_err_t e = rd_kafka_producev(
-                rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(k % partitions),
+                rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION((int32_t)(k % partitions)),
                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, (size_t)kl),
                 RD_KAFKA_V_VALUE(value, (size_t)value_bytes), RD_KAFKA_V_END);
             if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
