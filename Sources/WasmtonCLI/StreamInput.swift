@@ -3,7 +3,7 @@ import WasmtonStreams
 
 /// Where `process` reads records from, decided by its options: a local file or a Kafka topic.
 enum StreamInput {
-    case file(FileInputOptions)
+    case file(path: String, format: FileRecordSource.Format, options: FileInputOptions)
     case kafka(KafkaInput)
 
     /// The file's retry topic (kept in memory) and the names the file sink routes.
@@ -17,9 +17,7 @@ enum StreamInput {
                     "--input reads a local file; it cannot be combined with Kafka options (--bootstrap-servers, --topic, --group, -X, …)"
                 )
             }
-            _ = try file.format()
-            _ = path
-            self = .file(file)
+            self = .file(path: path, format: try file.format(), options: file)
             return
         }
         guard file.output == nil, file.deadLetterFile == nil, !file.follow, file.inputFormat == "lines" else {
@@ -34,8 +32,8 @@ enum StreamInput {
     /// The retry and dead-letter topics for this input (`nil` retry topic when retries are off).
     func retryTopics(retrying: Bool) -> (String?, String?) {
         switch self {
-        case .file(let options):
-            let name = URL(fileURLWithPath: options.input ?? "input").lastPathComponent
+        case .file(let path, _, let options):
+            let name = URL(fileURLWithPath: path).lastPathComponent
             return (retrying ? "\(name)-retry" : nil, options.deadLetterFile == nil ? nil : Self.fileDeadLetterTopic)
         case .kafka(let input):
             return (retrying ? input.retryTopic : nil, input.deadLetterTopic)
@@ -52,11 +50,9 @@ enum StreamInput {
     /// Builds the source and sink and runs `engine` over them until done or shut down.
     func run(engine: StreamEngine) throws(StreamError) -> StreamSummary {
         switch self {
-        case .file(let output):
+        case .file(let path, let format, let output):
             let retryTopic = engine.settings.retry.retryTopic.map(LocalTopic.init(name:))
-            let source = try FileRecordSource(
-                path: output.input ?? "", format: (try? output.format()) ?? .lines, follow: output.follow,
-                retryTopic: retryTopic)
+            let source = try FileRecordSource(path: path, format: format, follow: output.follow, retryTopic: retryTopic)
             var routes: [String: FileRecordSink.Destination] = [
                 Self.fileOutputTopic: output.output.flatMap { $0 == "-" ? nil : .jsonLinesFile(path: $0) }
                     ?? .standardOutput
@@ -68,7 +64,7 @@ enum StreamInput {
             let sink = try FileRecordSink(routes: routes)
             return try engine.run(source: source, sink: sink)
         case .kafka(let input):
-            return try input.run(engine: engine)
+            return try engine.run(kafka: input.subscription)
         }
     }
 }

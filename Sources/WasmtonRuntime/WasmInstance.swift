@@ -288,12 +288,6 @@ extension TrapKind {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}
-
 extension WasmValue {
     var engineValue: Value {
         switch self {

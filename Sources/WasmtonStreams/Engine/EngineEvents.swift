@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import WasmtonContracts
+import WasmtonRuntime
 
 /// What happened to one task on a sub-partition, for the coordinator.
 struct TaskCompletion: Sendable {
@@ -50,8 +51,7 @@ final class EngineInbox: Sendable {
         condition.lock()
         defer { condition.unlock() }
         if events.withLock({ $0.isEmpty }) {
-            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-            _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
+            _ = condition.wait(until: Date(timeIntervalSinceNow: timeout.seconds))
         }
     }
 }

@@ -70,8 +70,8 @@ final class PartitionProcessor {
         while heldHead < held.count {
             let task = held[heldHead]
             if let due = RetryPolicy.notBefore(task), due > now { return due }
-            if limiter != nil, !limiter!.take(now: .now) {
-                return now.addingTimeInterval(1 / limiter!.perSecond)
+            if let perSecond = limiter?.perSecond, limiter?.take(now: .now) == false {
+                return now.addingTimeInterval(1 / perSecond)
             }
             heldHead += 1
             lanes[router.lane(for: task.key)].enqueue(task)

@@ -1,5 +1,6 @@
 import Foundation
 import WasmtonContracts
+import WasmtonRuntime
 
 /// What happens to a record whose processing failed (a trap, exhausted fuel or deadline, a host
 /// error, or the guest's own `retry` status): it goes to the retry topic with a backoff and a
@@ -48,7 +49,7 @@ public struct RetryPolicy: Sendable, Equatable {
         headers.append(.init(name: Header.retryCount, value: Array(String(failures).utf8)))
         headers.append(.init(name: Header.failure, value: Array(failure.utf8)))
         if failures <= maxRetries, let retryTopic {
-            let due = now.addingTimeInterval(Self.seconds(backoff))
+            let due = now.addingTimeInterval(backoff.seconds)
             headers.append(.init(name: Header.notBefore, value: Array(String(Int64(due.timeIntervalSince1970 * 1000)).utf8)))
             return (false, OutgoingRecord(topic: retryTopic, key: task.key, value: task.value, headers: headers))
         }
@@ -62,9 +63,5 @@ public struct RetryPolicy: Sendable, Equatable {
 
     static func headerInt(_ task: StreamTask, _ name: String) -> Int64? {
         task.headers.last { $0.name == name }.flatMap { Int64(String(decoding: $0.value, as: UTF8.self)) }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import Metrics
 import WasmtonContracts
+import WasmtonRuntime
 
 /// The engine's coordinator thread: polls the source, registers and dispatches records, turns
 /// completions into commits, retries and outputs, pauses partitions under back-pressure, and
@@ -205,9 +207,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
 
     private func finished(_ completion: TaskCompletion) {
         guard let partition = partitions[completion.partition], partition.generation == completion.generation else { return }
-        partition.metrics.processDuration.recordNanoseconds(
-            completion.duration.components.seconds * 1_000_000_000 + completion.duration.components.attoseconds
-                / 1_000_000_000)
+        partition.metrics.processDuration.record(duration: completion.duration)
         let task = completion.task
         switch completion.outcome {
         case .processed(let result) where result.status == .ok:

@@ -10,7 +10,7 @@ import Synchronization
 public final class StreamEngine: Sendable {
     public let settings: StreamSettings
     public let factory: ProcessorFactory
-    public let logger: Logger
+    let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
 
     /// Checks `settings`; the processor module is instantiated once here, so a module that does

@@ -1,5 +1,6 @@
 import Foundation
 import WasmtonContracts
+import WasmtonRuntime
 
 #if canImport(Glibc)
     import Glibc
@@ -81,7 +82,7 @@ public final class FileRecordSource: RecordSource {
         }
         let exhausted = !follow && endOfFile && (retryTopic?.isDrained ?? true)
         if records.isEmpty, follow, timeout > .zero {
-            usleep(UInt32(min(timeout, .milliseconds(50)).components.attoseconds / 1_000_000_000_000))
+            usleep(UInt32(min(timeout, .milliseconds(50)).seconds * 1e6))
         }
         return SourceBatch(records: records, exhausted: exhausted)
     }

@@ -3,6 +3,7 @@ public import Logging
 import Synchronization
 import WasmtonContracts
 public import WasmtonKafka
+import WasmtonRuntime
 
 /// Records from Kafka topics through a librdkafka consumer group: partitions are assigned and
 /// revoked by the group, offsets are committed by the engine only (never automatically).
@@ -59,7 +60,7 @@ public final class KafkaRecordSource: RecordSource {
     }
 
     public func poll(maxRecords: Int, timeout: Duration) throws(StreamError) -> SourceBatch {
-        let milliseconds = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int(timeout.seconds * 1000)
         do {
             let records = try consumer.poll(maxRecords: maxRecords, timeoutMilliseconds: milliseconds)
             return SourceBatch(
