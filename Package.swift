@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 // Wasmton: a server-side WebAssembly host. The targets follow the layers of DESIGN.md:
-// Runtime (over WasmKit) ← Tools (module inspection) ← CLI (thin `wasmton` executable).
+// Runtime (over WasmKit) ← Contracts ← triggers (Streams, Gateway) ← CLI (thin `wasmton` executable);
+// Tools and MessagePack stand beside them.
 
 import PackageDescription
 
@@ -19,6 +20,8 @@ let package = Package(
         .library(name: "WasmtonStreams", targets: ["WasmtonStreams"]),
         .library(name: "WasmtonTools", targets: ["WasmtonTools"]),
         .library(name: "WasmtonKafka", targets: ["WasmtonKafka"]),
+        .library(name: "WasmtonMessagePack", targets: ["WasmtonMessagePack"]),
+        .library(name: "WasmtonGateway", targets: ["WasmtonGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
@@ -27,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Runtime: modules, instances, limits, WASI, host functions. The only layer that sees WasmKit's execution API.
@@ -68,6 +72,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // MessagePack: the waPC payload convention, and its lossless mapping to and from JSON. No dependencies.
+        .target(
+            name: "WasmtonMessagePack",
+            swiftSettings: strict
+        ),
+        // Gateway: the HTTP trigger (routing, instance pools, limits → status codes) over Hummingbird.
+        .target(
+            name: "WasmtonGateway",
+            dependencies: [
+                "WasmtonContracts",
+                "WasmtonMessagePack",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         // Tools: what a Wasm developer reaches for first (section table, details, disassembly).
         .target(
             name: "WasmtonTools",
@@ -85,10 +106,13 @@ let package = Package(
                 "WasmtonContracts",
                 "WasmtonTools",
                 "WasmtonStreams",
+                "WasmtonMessagePack",
+                "WasmtonGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -122,6 +146,20 @@ let package = Package(
         .testTarget(
             name: "WasmtonToolsTests",
             dependencies: ["WasmtonTools", "WasmtonRuntime"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WasmtonMessagePackTests",
+            dependencies: ["WasmtonMessagePack"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WasmtonGatewayTests",
+            dependencies: [
+                "WasmtonGateway", "WasmtonContracts", "WasmtonRuntime", "WasmtonMessagePack",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

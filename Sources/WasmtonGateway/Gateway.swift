@@ -1,0 +1,2 @@
+/// Placeholder: the HTTP gateway lands here.
+enum GatewayPlaceholder {}

@@ -1,0 +1,2 @@
+/// Placeholder: the MessagePack codec lands here.
+public enum MessagePackValue: Sendable {}
