@@ -44,10 +44,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Contracts: how a guest is called (PollTask, later waPC, proxy-wasm, Command): bytes in, bytes out, typed failure.
+        // Contracts: how a guest is called (PollTask, waPC, later proxy-wasm; Command): bytes in, bytes out, typed failure.
         .target(
             name: "WasmtonContracts",
-            dependencies: ["WasmtonRuntime"],
+            dependencies: ["WasmtonRuntime", "WasmtonMessagePack", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // librdkafka's C API, from Debian's librdkafka-dev (headers; run time may use a newer librdkafka.so.1).
@@ -86,6 +86,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -1,2 +1,196 @@
-/// Placeholder: the HTTP gateway lands here.
-enum GatewayPlaceholder {}
+public import Logging
+public import NIOCore
+public import WasmtonContracts
+public import WasmtonRuntime
+import Hummingbird
+import HTTPTypes
+import ServiceLifecycle
+import Synchronization
+
+/// Serves waPC modules over HTTP: `POST /v1/{module}/{operation}` with a JSON or MessagePack
+/// body, answered in the format `Accept` asks for, through bounded pools of ready instances.
+///
+/// Also serves `/healthz` (the process is up), `/readyz` (pools are warm and the gateway is not
+/// draining), `/metrics` when given a renderer, and, with a default operation, the book's forms
+/// at `/`. Every request gets one structured access-log line and an `x-request-id`.
+public final class Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    let functions: [String: FunctionPool]
+    let defaultFunction: (pool: FunctionPool, operation: String)?
+    let threads: GuestThreads
+    let logger: Logger
+    let metricsText: (@Sendable () -> [UInt8])?
+    private let ready = Mutex(false)
+
+    /// Prepares pools for `modules` (nothing is instantiated until ``run(onListening:)``).
+    ///
+    /// Guests reach `hostCalls` through `__host_call`; `metricsText`, if given, renders
+    /// `GET /metrics`.
+    public init(
+        runtime: WasmRuntime, modules: [ServedModule], configuration: GatewayConfiguration,
+        hostCalls: WapcHostCalls = WapcHostCalls(), logger: Logger = Logger(label: "wasmton.gateway"),
+        metricsText: (@Sendable () -> [UInt8])? = nil
+    ) throws(GatewayConfigurationError) {
+        guard !modules.isEmpty else { throw .noModules }
+        var seen = Set<String>()
+        for served in modules where !seen.insert(served.name).inserted { throw .duplicateName(served.name) }
+        var sandbox = configuration.sandbox
+        if sandbox.limits.timeout == nil || sandbox.limits.timeout! > configuration.requestTimeout {
+            sandbox.limits.timeout = configuration.requestTimeout
+        }
+        self.configuration = configuration
+        threads = GuestThreads(count: configuration.poolSize * modules.count)
+        var functions: [String: FunctionPool] = [:]
+        for served in modules {
+            functions[served.name] = FunctionPool(
+                served: served, runtime: runtime, configuration: configuration, sandbox: sandbox, threads: threads,
+                hostCalls: hostCalls, logger: logger)
+        }
+        self.functions = functions
+        if let operation = configuration.defaultOperation, let first = modules.first {
+            defaultFunction = (functions[first.name]!, operation)
+        } else {
+            defaultFunction = nil
+        }
+        self.logger = logger
+        self.metricsText = metricsText
+    }
+
+    /// Whether `/readyz` answers 200: pools are warm and no shutdown has begun.
+    public var isReady: Bool { ready.withLock { $0 } }
+
+    /// Warms every pool (a module that cannot start is an error here, before any request), then
+    /// serves until SIGTERM or SIGINT, on which it stops accepting, lets in-flight requests
+    /// finish, and returns. `onListening` gets the bound port (useful with port 0).
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        for function in functions.values {
+            do {
+                try await function.pool.prewarm()
+            } catch {
+                throw GatewayConfigurationError.startup(module: function.name, message: "\(error)")
+            }
+            function.report()
+        }
+        let router = Router()
+        router.add(middleware: AccessLogMiddleware(logger: logger, defaultRoute: defaultFunction.map { ($0.pool.name, $0.operation) }))
+        addRoutes(to: router)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "wasmton"),
+            onServerRunning: { [self] channel in
+                ready.withLock { $0 = true }
+                await onListening(channel.localAddress?.port ?? configuration.port)
+            },
+            logger: logger)
+        let drain = DrainSignal { [self] in ready.withLock { $0 = false } }
+        let group = ServiceGroup(
+            configuration: .init(services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        defer {
+            for function in functions.values { function.pool.shutdown() }
+            threads.shutdown()
+        }
+        try await group.run()
+    }
+
+    // MARK: - Routes
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("healthz") { _, _ in "ok\n" }
+        router.get("readyz") { [self] _, _ -> Response in
+            isReady
+                ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+                : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready\n")))
+        }
+        if let metricsText {
+            router.get("metrics") { [self] _, _ -> Response in
+                for function in functions.values { function.report() }
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: metricsText())))
+            }
+        }
+        router.post("v1/:module/:operation") { [self] request, context -> Response in
+            let module = try context.parameters.require("module")
+            let operation = try context.parameters.require("operation")
+            guard let function = functions[module] else {
+                throw GatewayError.unknownModule(module, served: Array(functions.keys))
+            }
+            let body = try await collect(request)
+            let payload = try PayloadFormat.payload(body: body, contentType: request.headers[.contentType])
+            let result = try await call(function, operation, payload)
+            return PayloadFormat.response(result, accept: request.headers[.accept])
+        }
+        if defaultFunction != nil {
+            router.get("/") { [self] request, _ in try await callDefault(request) }
+            router.post("/") { [self] request, _ in try await callDefault(request) }
+        }
+    }
+
+    /// The book's forms: `GET /?key=<json>`, or a form (or JSON) body on GET or POST.
+    private func callDefault(_ request: Request) async throws -> Response {
+        guard let (function, operation) = defaultFunction else { throw GatewayError.unknownModule("/", served: []) }
+        let payload: [UInt8]
+        if let key = request.uri.queryParameters.get("key") {
+            payload = try PayloadFormat.json(Array(key.utf8))
+        } else {
+            let body = try await collect(request)
+            guard body.readableBytes > 0 else {
+                throw GatewayError.badPayload(
+                    "send the argument as ?key=<json> or a form body such as name=foo (operation \(operation))")
+            }
+            let type = PayloadFormat.mediaType(request.headers[.contentType])
+            if type == "application/json" || PayloadFormat.messagePackTypes.contains(type) {
+                payload = try PayloadFormat.payload(body: body, contentType: type)
+            } else {
+                payload = try PayloadFormat.form(body)
+            }
+        }
+        let result = try await call(function, operation, payload)
+        if let accept = request.headers[.accept], accept.contains("json") || accept.contains("msgpack") {
+            return PayloadFormat.response(result, accept: accept)
+        }
+        return PayloadFormat.plainResponse(result)
+    }
+
+    private func collect(_ request: Request) async throws(GatewayError) -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
+            throw .tooLarge(limit: configuration.maxBodyBytes)
+        }
+        do {
+            return try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw .tooLarge(limit: configuration.maxBodyBytes)
+        } catch {
+            throw .badPayload("cannot read the request body: \(error)")
+        }
+    }
+
+    private func call(_ function: FunctionPool, _ operation: String, _ payload: [UInt8]) async throws(GatewayError)
+        -> [UInt8]
+    {
+        do {
+            return try await function.call(operation, payload: payload, deadline: .now + configuration.requestTimeout)
+        } catch {
+            let failure = GatewayError.from(error, module: function.name, operation: operation)
+            if failure.status.code >= 500 || failure.reason == "guest_error" {
+                GatewayMetrics().guestFailure(module: function.name, operation: operation, kind: failure.reason)
+            }
+            throw failure
+        }
+    }
+}
+
+/// Why a gateway could not be set up or started.
+public enum GatewayConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+    case noModules
+    case duplicateName(String)
+    case startup(module: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .noModules: return "no modules to serve: name at least one .wasm file"
+        case .duplicateName(let name): return "two modules are served as '\(name)': name one with NAME=PATH"
+        case .startup(let module, let message): return "module '\(module)' cannot start: \(message)"
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Synchronization
+
+/// The capabilities guests reach through waPC's `__host_call`, registered by namespace and
+/// operation (and optionally binding), so a library user adds their own next to Wasmton's
+/// `wasmton:log` and `wasmton:kv`.
+///
+/// A handler runs on the guest's worker thread while the guest waits: it may block, but should
+/// respect the call's deadline. Whatever it throws goes back to the guest as the host error
+/// (its ``WapcHostCallError/message``, or the error's description), never up to the caller.
+public final class WapcHostCalls: Sendable {
+    /// Answers one host call with the response payload.
+    public typealias Handler = @Sendable (WapcHostCall) throws -> [UInt8]
+
+    private struct Key: Hashable {
+        var binding: String?
+        var namespace: String
+        var operation: String?
+    }
+
+    private let handlers = Mutex<[Key: Handler]>([:])
+
+    /// An empty registry: every host call fails with "no host capability …".
+    public init() {}
+
+    /// Registers `handler` for `namespace`; `operation` nil means every operation of the
+    /// namespace, `binding` nil every binding. The most specific registration wins.
+    public func register(
+        namespace: String, operation: String? = nil, binding: String? = nil, _ handler: @escaping Handler
+    ) {
+        handlers.withLock { $0[Key(binding: binding, namespace: namespace, operation: operation)] = handler }
+    }
+
+    /// Dispatches `call` to its handler; the result is what the guest will read.
+    public func dispatch(_ call: WapcHostCall) -> Result<[UInt8], WapcHostCallError> {
+        let candidates = [
+            Key(binding: call.binding, namespace: call.namespace, operation: call.operation),
+            Key(binding: nil, namespace: call.namespace, operation: call.operation),
+            Key(binding: call.binding, namespace: call.namespace, operation: nil),
+            Key(binding: nil, namespace: call.namespace, operation: nil),
+        ]
+        let handler = handlers.withLock { table in candidates.lazy.compactMap { table[$0] }.first }
+        guard let handler else {
+            return .failure(
+                WapcHostCallError(
+                    "no host capability for binding '\(call.binding)', namespace '\(call.namespace)', operation '\(call.operation)'"
+                ))
+        }
+        do {
+            return .success(try handler(call))
+        } catch let error as WapcHostCallError {
+            return .failure(error)
+        } catch {
+            return .failure(WapcHostCallError("\(error)"))
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Logging
+import WasmtonContracts
+import WasmtonRuntime
+
+/// One served module: its pool of waPC instances and the calls through it.
+final class FunctionPool: Sendable {
+    let name: String
+    let pool: InstancePool<WapcGuest>
+    private let metrics = GatewayMetrics()
+
+    init(
+        served: ServedModule, runtime: WasmRuntime, configuration: GatewayConfiguration, sandbox: Sandbox,
+        threads: GuestThreads, hostCalls: WapcHostCalls, logger: Logger
+    ) {
+        name = served.name
+        let module = served.module
+        pool = InstancePool(
+            configuration: .init(
+                size: configuration.poolSize, maxWaiting: configuration.maxWaiting, reuse: !configuration.freshInstance,
+                discards: { error in (error as? WapcError)?.poisonsInstance ?? true }),
+            threads: threads,
+            make: { try WapcGuest(runtime: runtime, module: module, sandbox: sandbox, hostCalls: hostCalls, logger: logger) },
+            close: { $0.close() })
+    }
+
+    /// Runs `operation` with `payload` on a pooled instance, waiting for one until `deadline`.
+    func call(_ operation: String, payload: [UInt8], deadline: ContinuousClock.Instant) async throws -> [UInt8] {
+        let queued = ContinuousClock.now
+        let metrics = metrics
+        let name = name
+        defer { report() }
+        return try await pool.run(until: deadline) { guest in
+            metrics.poolWait(module: name, duration: ContinuousClock.now - queued)
+            return try guest.call(operation, payload: payload)
+        }
+    }
+
+    func report() {
+        let snapshot = pool.snapshot
+        metrics.pool(
+            module: name, size: pool.configuration.size, idle: snapshot.idle, busy: snapshot.busy, waiting: snapshot.waiting)
+    }
+}

@@ -1,0 +1,95 @@
+import HTTPTypes
+import Hummingbird
+import WasmtonMessagePack
+
+/// How request bodies become waPC payloads and guest responses become HTTP bodies.
+///
+/// waPC payloads are MessagePack by convention: a JSON body (the default) is converted to
+/// MessagePack with the lossless mapping of `MessagePackJSON`; `application/msgpack` passes
+/// through after a check; `application/octet-stream` passes through untouched. Responses follow
+/// `Accept`: MessagePack or raw bytes as-is, otherwise JSON (raw bytes if the guest's answer is
+/// not MessagePack).
+enum PayloadFormat {
+    static let messagePackTypes = ["application/msgpack", "application/x-msgpack", "application/vnd.msgpack"]
+
+    /// The payload for a request body with content type `contentType`.
+    static func payload(body: ByteBuffer, contentType: String?) throws(GatewayError) -> [UInt8] {
+        let bytes = Array(buffer: body)
+        let type = mediaType(contentType)
+        if messagePackTypes.contains(type) {
+            do {
+                _ = try MessagePack.decode(bytes)
+            } catch {
+                throw .badPayload("body is not valid MessagePack: \(error)")
+            }
+            return bytes
+        }
+        if type == "application/octet-stream" { return bytes }
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [] }
+        return try json(bytes)
+    }
+
+    /// JSON text as a MessagePack payload.
+    static func json(_ bytes: [UInt8]) throws(GatewayError) -> [UInt8] {
+        do {
+            return MessagePack.encode(try MessagePackValue.fromJSON(bytes))
+        } catch {
+            throw .badPayload("body is not valid JSON: \(error)")
+        }
+    }
+
+    /// The response for a guest's answer, in the format `accept` asks for.
+    static func response(_ result: [UInt8], accept: String?, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        let accepted = (accept ?? "").lowercased()
+        if messagePackTypes.contains(where: { accepted.contains($0) }) {
+            headers[.contentType] = "application/msgpack"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: result)))
+        }
+        if accepted.contains("application/octet-stream") {
+            headers[.contentType] = "application/octet-stream"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: result)))
+        }
+        if result.isEmpty { return Response(status: .noContent, headers: headers) }
+        guard let value = try? MessagePack.decode(result) else {
+            headers[.contentType] = "application/octet-stream"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: result)))
+        }
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.jsonText() + "\n")))
+    }
+
+    /// The book's answer: a string result as plain text (`true`), anything else as JSON.
+    static func plainResponse(_ result: [UInt8], headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        if case .string(let text)? = try? MessagePack.decode(result) {
+            headers[.contentType] = "text/plain; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        return response(result, accept: nil, headers: headers)
+    }
+
+    /// A form body (`name=foo&x=1`) as a MessagePack map of strings, as the book's hosts build it.
+    static func form(_ body: ByteBuffer) throws(GatewayError) -> [UInt8] {
+        let text = String(buffer: body)
+        var pairs: [MessagePackValue.Pair] = []
+        for field in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = decodeFormComponent(parts[0]),
+                let value = decodeFormComponent(parts.count > 1 ? parts[1] : "")
+            else { throw .badPayload("form field '\(field)' is not valid URL encoding") }
+            pairs.append(.init(key: .string(name), value: .string(value)))
+        }
+        guard !pairs.isEmpty else { throw .badPayload("the form body has no fields (expected e.g. name=foo)") }
+        return MessagePack.encode(.map(pairs))
+    }
+
+    static func mediaType(_ contentType: String?) -> String {
+        guard let contentType else { return "" }
+        return contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+    }
+
+    private static func decodeFormComponent(_ text: Substring) -> String? {
+        String(text.replacingOccurrences(of: "+", with: " ")).removingPercentEncoding
+    }
+}

@@ -1,0 +1,266 @@
+import Synchronization
+
+/// A bounded pool of ready guest instances for request/response triggers (the HTTP gateway):
+/// a call borrows one, runs on a guest thread, and gives it back.
+///
+/// - At most ``Configuration/size`` calls run at once; further calls wait in arrival order, up
+///   to ``Configuration/maxWaiting`` of them, and beyond that fail at once with
+///   ``InstancePoolError/full(size:waiting:)`` (so overload sheds instead of piling up).
+/// - A call whose error ``Configuration/discards`` says poisons the instance (a trap, say) gets
+///   its instance closed and replaced; it is never handed out again.
+/// - With ``Configuration/reuse`` off, every call gets a fresh instance made from the
+///   pre-validated module, and the instance is dropped afterwards.
+///
+/// Instances are made and used on ``GuestThreads``, never on Swift concurrency's threads.
+public final class InstancePool<Instance: Sendable>: Sendable {
+    /// How the pool is sized and when it drops instances.
+    public struct Configuration: Sendable {
+        /// How many instances exist (and so how many calls run) at once; at least 1.
+        public var size: Int
+        /// How many calls may wait for an instance before new ones are refused.
+        public var maxWaiting: Int
+        /// Reuse instances across calls (true), or make a fresh one per call (false).
+        public var reuse: Bool
+        /// Whether an error thrown by a call means its instance must be thrown away.
+        public var discards: @Sendable (any Error) -> Bool
+
+        public init(size: Int, maxWaiting: Int, reuse: Bool = true, discards: @escaping @Sendable (any Error) -> Bool) {
+            self.size = max(1, size)
+            self.maxWaiting = max(0, maxWaiting)
+            self.reuse = reuse
+            self.discards = discards
+        }
+    }
+
+    /// A point-in-time view of the pool, for metrics and readiness.
+    public struct Snapshot: Sendable, Equatable {
+        /// Instances made and not discarded (idle or in use).
+        public var live: Int
+        /// Instances idle and ready.
+        public var idle: Int
+        /// Calls running.
+        public var busy: Int
+        /// Calls waiting for an instance.
+        public var waiting: Int
+        /// Instances discarded since the pool started (poisoned, or fresh-per-call ones).
+        public var discarded: Int
+    }
+
+    private enum Admission {
+        case now, wait(UInt64)
+    }
+
+    private struct Waiter {
+        var id: UInt64
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var idle: [Instance] = []
+        var busy = 0
+        var waiters: [Waiter] = []
+        var nextWaiter: UInt64 = 0
+        var discarded = 0
+        var isClosed = false
+    }
+
+    public let configuration: Configuration
+    private let threads: GuestThreads
+    private let make: @Sendable () throws -> Instance
+    private let close: @Sendable (Instance) -> Void
+    private let state = Mutex(State())
+
+    /// A pool that makes instances with `make` and releases them with `close`.
+    public init(
+        configuration: Configuration, threads: GuestThreads, make: @escaping @Sendable () throws -> Instance,
+        close: @escaping @Sendable (Instance) -> Void
+    ) {
+        self.configuration = configuration
+        self.threads = threads
+        self.make = make
+        self.close = close
+    }
+
+    /// Makes the pool's instances ahead of the first call (a waPC instance takes milliseconds to
+    /// make), and throws the first failure, so a module that cannot start is refused at start-up.
+    public func prewarm() async throws {
+        guard configuration.reuse else { return }
+        let missing = configuration.size - state.withLock { $0.idle.count }
+        guard missing > 0 else { return }
+        let made = try await threads.run { [make] in try (0..<missing).map { _ in try make() } }
+        state.withLock { $0.idle.append(contentsOf: made) }
+    }
+
+    /// Runs `body` with an instance on a guest thread, waiting for one until `deadline`.
+    ///
+    /// Throws ``InstancePoolError`` when the pool is full, the deadline passes while waiting, or
+    /// the pool is closed; otherwise whatever `body` (or making an instance) throws.
+    public func run<R: Sendable>(
+        until deadline: ContinuousClock.Instant? = nil, _ body: @escaping @Sendable (Instance) throws -> R
+    ) async throws -> R {
+        try await acquire(until: deadline)
+        let taken = state.withLock { $0.idle.popLast() }
+        let reuse = configuration.reuse
+        let discards = configuration.discards
+        let (make, close) = (make, close)
+        let outcome: (Result<R, any Error>, Instance?)
+        do {
+            outcome = try await threads.run { () -> (Result<R, any Error>, Instance?) in
+                let instance: Instance
+                if let taken {
+                    instance = taken
+                } else {
+                    do { instance = try make() } catch { return (.failure(error), nil) }
+                }
+                let result = Result { try body(instance) }
+                if !reuse || (result.failureValue.map(discards) ?? false) {
+                    close(instance)
+                    return (result, nil)
+                }
+                return (result, instance)
+            }
+        } catch {
+            if let taken { close(taken) }
+            release(returning: nil, discarded: taken != nil)
+            throw error
+        }
+        release(returning: outcome.1, discarded: outcome.1 == nil && (taken != nil || !reuse))
+        return try outcome.0.get()
+    }
+
+    /// The pool's current counts.
+    public var snapshot: Snapshot {
+        state.withLock {
+            Snapshot(
+                live: $0.idle.count + ($0.busy), idle: $0.idle.count, busy: $0.busy, waiting: $0.waiters.count,
+                discarded: $0.discarded)
+        }
+    }
+
+    /// Refuses new calls, fails waiting ones, and closes idle instances; running calls finish.
+    public func shutdown() {
+        let (idle, waiters) = state.withLock { state in
+            state.isClosed = true
+            defer {
+                state.idle = []
+                state.waiters = []
+            }
+            return (state.idle, state.waiters)
+        }
+        for waiter in waiters { waiter.continuation.resume(throwing: InstancePoolError.closed) }
+        for instance in idle { close(instance) }
+    }
+
+    // MARK: - Slots
+
+    private func acquire(until deadline: ContinuousClock.Instant?) async throws {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let admission = state.withLock { state -> Result<Admission, InstancePoolError> in
+                    if state.isClosed { return .failure(.closed) }
+                    if state.busy < configuration.size && state.waiters.isEmpty {
+                        state.busy += 1
+                        return .success(.now)
+                    }
+                    if state.waiters.count >= configuration.maxWaiting {
+                        return .failure(.full(size: configuration.size, waiting: state.waiters.count))
+                    }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return .success(.wait(id))
+                }
+                switch admission {
+                case .success(.now): continuation.resume()
+                case .failure(let error): continuation.resume(throwing: error)
+                case .success(.wait(let id)):
+                    if let deadline {
+                        Task { [weak self] in
+                            try? await Task.sleep(until: deadline, clock: .continuous)
+                            self?.abandon(id, with: .timedOut(size: self?.configuration.size ?? 0))
+                        }
+                    }
+                }
+            }
+        } onCancel: {
+            abandon(id, with: .cancelled)
+        }
+    }
+
+    /// Fails waiter `id` with `error` if it is still waiting.
+    private func abandon(_ id: UInt64, with error: InstancePoolError) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(throwing: error)
+    }
+
+    /// Frees a slot: puts `instance` back (if any) and wakes the first waiter, who takes the slot.
+    private func release(returning instance: Instance?, discarded: Bool) {
+        let (next, refused) = state.withLock { state -> (Waiter?, Instance?) in
+            var refused: Instance? = nil
+            if let instance {
+                if state.isClosed { refused = instance } else { state.idle.append(instance) }
+            }
+            if discarded { state.discarded += 1 }
+            if state.waiters.isEmpty {
+                state.busy -= 1
+                return (nil, refused)
+            }
+            return (state.waiters.removeFirst(), refused)
+        }
+        if let refused { close(refused) }
+        next?.continuation.resume()
+        if discarded && configuration.reuse { refill() }
+    }
+
+    /// Replaces a discarded instance in the background, so the next call does not pay for it.
+    private func refill() {
+        let (threads, make, close) = (threads, make, close)
+        Task { [weak self] in
+            guard let made = try? await threads.run(make) else { return }
+            let kept =
+                self?.state.withLock { state -> Bool in
+                    guard !state.isClosed, state.idle.count + state.busy < (self?.configuration.size ?? 0) else { return false }
+                    state.idle.append(made)
+                    return true
+                } ?? false
+            if !kept { close(made) }
+        }
+    }
+}
+
+/// Why an ``InstancePool`` did not run a call.
+public enum InstancePoolError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Every instance is busy and the waiting line is full.
+    case full(size: Int, waiting: Int)
+    /// The deadline passed before an instance was free.
+    case timedOut(size: Int)
+    /// The caller was cancelled while waiting.
+    case cancelled
+    /// The pool was shut down.
+    case closed
+
+    public var description: String {
+        switch self {
+        case .full(let size, let waiting):
+            return "all \(size) instances are busy and \(waiting) calls are already waiting"
+        case .timedOut(let size):
+            return "no instance of \(size) became free before the deadline"
+        case .cancelled:
+            return "the call was cancelled while waiting for an instance"
+        case .closed:
+            return "the instance pool is shut down"
+        }
+    }
+}
+
+extension Result {
+    fileprivate var failureValue: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
