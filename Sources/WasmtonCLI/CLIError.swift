@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import WasmtonContracts
+import WasmtonGateway
 import WasmtonRuntime
 import WasmtonStreams
 import WasmtonTools
@@ -15,6 +17,10 @@ enum CLIError: Error, CustomStringConvertible {
     case usage(String)
     case io(String)
     case stream(StreamError)
+    /// A waPC call that failed (the guest's own error, a trap, a start-up failure).
+    case wapc(WapcError)
+    /// The gateway could not start.
+    case gateway(GatewayConfigurationError)
     /// Records of a finite input that failed every attempt.
     case failedRecords(Int)
 
@@ -26,6 +32,8 @@ enum CLIError: Error, CustomStringConvertible {
         case .usage(let message): return message
         case .io(let message): return message
         case .stream(let error): return error.description
+        case .wapc(let error): return error.description
+        case .gateway(let error): return error.description
         case .failedRecords(let count):
             return "\(count) record\(count == 1 ? "" : "s") failed every attempt (dead-lettered; see the log above)"
         }
@@ -33,7 +41,12 @@ enum CLIError: Error, CustomStringConvertible {
 
     var exitCode: Int32 {
         switch self {
-        case .module, .inspect, .io, .stream: return 1
+        case .module, .inspect, .io, .stream, .gateway: return 1
+        case .wapc(let error):
+            switch error {
+            case .guestError, .notAWapcModule: return 1
+            case .guestFailed(_, let failure), .startupFailed(_, let failure): return CLIError.guest(failure).exitCode
+            }
         case .failedRecords: return 134
         case .usage: return 2
         case .guest(let error):

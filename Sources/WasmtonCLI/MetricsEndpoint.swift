@@ -1,8 +1,6 @@
 import Foundation
 import Hummingbird
 import Logging
-import Metrics
-import Prometheus
 import Synchronization
 
 /// Serves the process's metrics in Prometheus' text format at `GET /metrics` (and `GET /healthz`),
@@ -13,13 +11,12 @@ final class MetricsEndpoint: Sendable {
     /// Bootstraps the metrics system with a Prometheus registry, starts the server, and returns
     /// once it listens; throws if it cannot (the port is taken, say).
     init(host: String, port: Int) throws(CLIError) {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let render = PrometheusExport.bootstrap()
         let router = Router()
         router.get("metrics") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+                body: .init(byteBuffer: ByteBuffer(bytes: render())))
         }
         router.get("healthz") { _, _ in "ok\n" }
         let started = DispatchSemaphore(value: 0)

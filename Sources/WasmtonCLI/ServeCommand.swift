@@ -1,0 +1,120 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import WasmtonContracts
+import WasmtonGateway
+import WasmtonRuntime
+
+/// `wasmton serve MODULE… --port P`: serve waPC modules over HTTP through the gateway.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve waPC modules over HTTP: POST /v1/MODULE/OPERATION with a JSON or MessagePack body.",
+        discussion: """
+            Each module is served under its file name without extension, or NAME=PATH. Requests borrow a \
+            pre-instantiated instance from the module's pool; a trapped instance is replaced, never reused. With \
+            --default-operation, the first module's operation also answers the book's forms at / \
+            (curl -G localhost:8080 --data-urlencode 'key={"name":"foo"}', or curl -d "name=foo" localhost:8080). \
+            Also serves /healthz, /readyz and /metrics (Prometheus). SIGTERM or SIGINT stops accepting, lets \
+            in-flight requests finish, and exits 0.
+            """)
+
+    @Option(help: ArgumentHelp("Port to listen on (0 picks a free one and prints it).", valueName: "PORT"))
+    var port: Int = 8080
+
+    @Option(help: ArgumentHelp("Address to listen on (0.0.0.0 in a container).", valueName: "HOST"))
+    var host: String = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("Instances per module, i.e. calls that run at once (default: cores).", valueName: "N"))
+    var poolSize: Int = GatewayConfiguration.processorCount
+
+    @Option(help: ArgumentHelp("Requests per module that may wait for an instance; more get 503.", valueName: "N"))
+    var maxWaiting: Int = 128
+
+    @Flag(help: "Give each request a new instance instead of a pooled one (no state survives a request).")
+    var freshInstance = false
+
+    @Option(help: ArgumentHelp("Largest request body; larger ones get 413 (e.g. 1M, 64K).", valueName: "BYTES"))
+    var maxBodySize: String = "1M"
+
+    @Option(help: ArgumentHelp("Per-request deadline, waiting included (504 past it; e.g. 2, 500ms).", valueName: "SECONDS"))
+    var requestTimeout: String = "30"
+
+    @Option(help: ArgumentHelp("Serve the first module's OPERATION at / in the book's forms.", valueName: "OPERATION"))
+    var defaultOperation: String?
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "LEVEL"))
+    var logLevel: String = "info"
+
+    @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
+
+    @Argument(help: "The waPC modules to serve: PATH or NAME=PATH.")
+    var modules: [String] = []
+
+    func run() throws {
+        try reportingFailures {
+            guard !modules.isEmpty else { throw CLIError.usage("name at least one module to serve (PATH or NAME=PATH)") }
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw CLIError.usage("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
+            }
+            guard (0...65_535).contains(port) else { throw CLIError.usage("--port \(port) is not a TCP port") }
+            guard poolSize >= 1 else { throw CLIError.usage("--pool-size must be at least 1") }
+            guard maxWaiting >= 0 else { throw CLIError.usage("--max-waiting cannot be negative") }
+            guard let maxBody = SandboxOptions.parseBytes(maxBodySize), maxBody > 0 else {
+                throw CLIError.usage("--max-body-size '\(maxBodySize)' is not a size in bytes (examples: 1048576, 64K, 1M)")
+            }
+            guard let timeout = SandboxOptions.parseDuration(requestTimeout), timeout > .zero else {
+                throw CLIError.usage("--request-timeout '\(requestTimeout)' is not a positive duration (examples: 2, 500ms)")
+            }
+            let guestSandbox = try sandbox.sandbox(arguments: [], stdio: .inherit)
+            // The request deadline needs fuel metering to stop a guest that never calls the host.
+            let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+            var served: [ServedModule] = []
+            for argument in modules {
+                let (name, path) = ServedModule.nameAndPath(argument)
+                served.append(ServedModule(name: name, module: try runtime.load(path: path)))
+            }
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let logger = Logger(label: "wasmton.serve")
+            let hostCalls = WapcHostCalls()
+            WapcLogCapability.register(in: hostCalls, logger: logger)
+            WapcKeyValueCapability().register(in: hostCalls)
+            let configuration = GatewayConfiguration(
+                host: host, port: port, poolSize: poolSize, maxWaiting: maxWaiting, freshInstance: freshInstance,
+                maxBodyBytes: maxBody, requestTimeout: timeout, sandbox: guestSandbox, defaultOperation: defaultOperation)
+            let gateway: Gateway
+            do throws(GatewayConfigurationError) {
+                gateway = try Gateway(
+                    runtime: runtime, modules: served, configuration: configuration, hostCalls: hostCalls, logger: logger,
+                    metricsText: PrometheusExport.bootstrap())
+            } catch {
+                throw CLIError.gateway(error)
+            }
+            let names = served.map(\.name).joined(separator: ", ")
+            let failure = Mutex<(any Error)?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            Task.detached {
+                do {
+                    try await gateway.run { port in
+                        logger.notice("listening", metadata: ["address": "http://\(configuration.host):\(port)", "modules": "\(names)"])
+                    }
+                } catch {
+                    failure.withLock { $0 = error }
+                }
+                done.signal()
+            }
+            done.wait()
+            if let error = failure.withLock({ $0 }) {
+                if let error = error as? GatewayConfigurationError { throw CLIError.gateway(error) }
+                throw CLIError.io("cannot serve on \(host):\(port): \(error)")
+            }
+            logger.notice("stopped")
+        }
+    }
+}
