@@ -129,7 +129,9 @@ let package = Package(
         ),
         .testTarget(
             name: "WasmtonContractsTests",
-            dependencies: ["WasmtonContracts", "WasmtonRuntime"],
+            dependencies: [
+                "WasmtonContracts", "WasmtonRuntime", "WasmtonMessagePack", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -79,9 +79,6 @@ public final class WapcGuest: Sendable {
     }
 
     private static func check(_ module: WasmModule) throws(WapcError) {
-        guard module.exports.contains(where: { $0.name == "memory" && $0.kind == .memory }) else {
-            throw .notAWapcModule("\(module.name) exports no memory named 'memory'")
-        }
         let expected = FunctionSignature(parameters: [.i32, .i32], results: [.i32])
         guard let signature = module.signature(ofExport: "__guest_call") else {
             throw .notAWapcModule(
@@ -89,6 +86,9 @@ public final class WapcGuest: Sendable {
         }
         guard signature == expected else {
             throw .notAWapcModule("\(module.name) exports __guest_call as \(signature), waPC needs \(expected)")
+        }
+        guard module.exports.contains(where: { $0.name == "memory" && $0.kind == .memory }) else {
+            throw .notAWapcModule("\(module.name) exports no memory named 'memory'")
         }
     }
 }
