@@ -1,9 +1,9 @@
 public import Logging
-public import NIOCore
+public import Hummingbird
 public import WasmtonContracts
 public import WasmtonRuntime
-import Hummingbird
 import HTTPTypes
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -59,22 +59,29 @@ public final class Gateway: Sendable {
     /// Whether `/readyz` answers 200: pools are warm and no shutdown has begun.
     public var isReady: Bool { ready.withLock { $0 } }
 
-    /// Warms every pool (a module that cannot start is an error here, before any request), then
-    /// serves until SIGTERM or SIGINT, on which it stops accepting, lets in-flight requests
-    /// finish, and returns. `onListening` gets the bound port (useful with port 0).
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// Warms every pool, so a module that cannot start is an error here, before any request.
+    public func prewarm() async throws(GatewayConfigurationError) {
         for function in functions.values {
             do {
                 try await function.pool.prewarm()
             } catch {
-                throw GatewayConfigurationError.startup(module: function.name, message: "\(error)")
+                throw .startup(module: function.name, message: "\(error)")
             }
             function.report()
         }
+    }
+
+    /// The Hummingbird application that serves the gateway's routes, for embedding in a
+    /// `ServiceGroup` of your own; ``run(onListening:)`` is the all-in-one alternative.
+    /// `onListening` gets the bound port (useful with port 0). Call ``prewarm()`` first.
+    public func application(
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         let router = Router()
-        router.add(middleware: AccessLogMiddleware(logger: logger, defaultRoute: defaultFunction.map { ($0.pool.name, $0.operation) }))
+        router.add(
+            middleware: AccessLogMiddleware(logger: logger, defaultRoute: defaultFunction.map { ($0.pool.name, $0.operation) }))
         addRoutes(to: router)
-        let app = Application(
+        return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "wasmton"),
             onServerRunning: { [self] channel in
@@ -82,14 +89,26 @@ public final class Gateway: Sendable {
                 await onListening(channel.localAddress?.port ?? configuration.port)
             },
             logger: logger)
+    }
+
+    /// Warms the pools, then serves until SIGTERM or SIGINT, on which `/readyz` starts failing,
+    /// the server stops accepting, in-flight requests finish, and this returns.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await prewarm()
         let drain = DrainSignal { [self] in ready.withLock { $0 = false } }
         let group = ServiceGroup(
-            configuration: .init(services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        defer {
-            for function in functions.values { function.pool.shutdown() }
-            threads.shutdown()
-        }
+            configuration: .init(
+                services: [application(onListening: onListening), drain], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        defer { shutdown() }
         try await group.run()
+    }
+
+    /// Stops the pools and guest threads; requests still arriving get 503.
+    public func shutdown() {
+        ready.withLock { $0 = false }
+        for function in functions.values { function.pool.shutdown() }
+        threads.shutdown()
     }
 
     // MARK: - Routes
