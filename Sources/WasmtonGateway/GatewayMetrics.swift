@@ -8,7 +8,7 @@ struct GatewayMetrics: Sendable {
         Counter(label: "wasmton_http_requests_total", dimensions: labels).increment()
         Timer(
             label: "wasmton_http_request_duration_seconds", dimensions: [("module", module), ("operation", operation)],
-            preferDisplayUnit: .seconds
+            preferredDisplayUnit: .seconds
         ).record(duration: duration)
     }
 
@@ -19,7 +19,7 @@ struct GatewayMetrics: Sendable {
     }
 
     func poolWait(module: String, duration: Duration) {
-        Timer(label: "wasmton_pool_wait_seconds", dimensions: [("module", module)], preferDisplayUnit: .seconds)
+        Timer(label: "wasmton_pool_wait_seconds", dimensions: [("module", module)], preferredDisplayUnit: .seconds)
             .record(duration: duration)
     }
 

@@ -38,7 +38,12 @@ public final class WapcHostCalls: Sendable {
             Key(binding: call.binding, namespace: call.namespace, operation: nil),
             Key(binding: nil, namespace: call.namespace, operation: nil),
         ]
-        let handler = handlers.withLock { table in candidates.lazy.compactMap { table[$0] }.first }
+        let handler = handlers.withLock { table -> Handler? in
+            for key in candidates {
+                if let handler = table[key] { return handler }
+            }
+            return nil
+        }
         guard let handler else {
             return .failure(
                 WapcHostCallError(

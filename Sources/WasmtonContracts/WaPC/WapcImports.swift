@@ -89,7 +89,7 @@ enum WapcImports {
     /// AssemblyScript's `abort(message, fileName, line, column)`: the strings are AssemblyScript
     /// strings (UTF-16LE, byte length in the u32 just before the pointer). Fails the call with
     /// the guest's message.
-    private static let assemblyScriptAbort = HostFunction(
+    private static var assemblyScriptAbort: HostFunction { HostFunction(
         module: "env", name: "abort", signature: .init(parameters: [.i32, .i32, .i32, .i32], results: [])
     ) { call, args in
         let memory = try call.requireMemory()
@@ -105,7 +105,7 @@ enum WapcImports {
         throw GuestError.hostFunctionFailed(
             name: "env.abort",
             message: "guest aborted: \(string(args[0])) at \(string(args[1])):\(line):\(column)")
-    }
+    } }
 
     static func pointer(_ value: WasmValue) -> UInt64 {
         guard case .i32(let raw) = value else { return 0 }

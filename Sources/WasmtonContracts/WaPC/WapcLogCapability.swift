@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 import WasmtonMessagePack
 
 /// `wasmton:log`: lets a guest write to the host's log at a level it chooses (operations
