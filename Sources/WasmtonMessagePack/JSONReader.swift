@@ -101,7 +101,7 @@ struct JSONReader {
                 }
             }
             guard parsed.height <= MessagePack.maximumDepth else {
-                throw failure(at: start, "nesting deeper than \(MessagePack.maximumDepth) levels")
+                throw failure(at: valueText.lowerBound, "nesting deeper than \(MessagePack.maximumDepth) levels")
             }
             skipWhitespace()
             guard position == bytes.count else {
@@ -115,22 +115,25 @@ struct JSONReader {
 
     /// The value of a closed array or object: a tagged object becomes the value it stands for.
     private func finish(_ frame: Frame) throws(MessagePackError) -> Parsed {
-        // A `$map` holds its pairs two JSON levels down, so an intermediate level may be one
-        // deeper than the map it becomes; the exact bound is checked on the whole value.
-        let height = frame.height + 1
-        guard height <= MessagePack.maximumDepth + 1 else {
+        let parsed: Parsed
+        if !frame.isObject {
+            parsed = Parsed(value: .array(frame.values), height: frame.height + 1)
+        } else if frame.keys.count == 1, let tag = JSONTag(rawValue: frame.keys[0]) {
+            parsed = try untag(tag, frame.values[0], height: frame.height, text: frame.lastValue, at: frame.start)
+        } else {
+            var pairs: [MessagePackValue.Pair] = []
+            pairs.reserveCapacity(frame.keys.count)
+            for (key, value) in zip(frame.keys, frame.values) {
+                pairs.append(MessagePackValue.Pair(key: .string(key), value: value))
+            }
+            parsed = Parsed(value: .map(pairs), height: frame.height + 1)
+        }
+        // A `$map` holds its pairs in a list of pair arrays, and that list is one level deeper
+        // than the map it becomes; the exact bound is checked on the whole value.
+        guard parsed.height <= MessagePack.maximumDepth + 1 else {
             throw failure(at: frame.start, "nesting deeper than \(MessagePack.maximumDepth) levels")
         }
-        guard frame.isObject else { return Parsed(value: .array(frame.values), height: height) }
-        if frame.keys.count == 1, let tag = JSONTag(rawValue: frame.keys[0]) {
-            return try untag(tag, frame.values[0], height: frame.height, text: frame.lastValue, at: frame.start)
-        }
-        var pairs: [MessagePackValue.Pair] = []
-        pairs.reserveCapacity(frame.keys.count)
-        for (key, value) in zip(frame.keys, frame.values) {
-            pairs.append(MessagePackValue.Pair(key: .string(key), value: value))
-        }
-        return Parsed(value: .map(pairs), height: height)
+        return parsed
     }
 
     private func untag(_ tag: JSONTag, _ value: MessagePackValue, height: Int, text: Range<Int>, at start: Int)
