@@ -215,10 +215,9 @@ struct JSONReader {
 
     private mutating func skipWhitespace() {
         while position < bytes.count {
-            switch bytes[position] {
-            case 0x20, 0x09, 0x0a, 0x0d: position += 1
-            default: return
-            }
+            let byte = bytes[position]
+            guard byte == 0x20 || byte == 0x0a || byte == 0x0d || byte == 0x09 else { return }
+            position += 1
         }
     }
 
@@ -306,7 +305,7 @@ struct JSONReader {
     }
 
     private func isDigit(at offset: Int) -> Bool {
-        offset < bytes.count && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[offset])
+        offset < bytes.count && bytes[offset] &- 0x30 < 10
     }
 
     /// A string token (at its opening quote), escapes resolved, checked to be UTF-8.
@@ -314,28 +313,40 @@ struct JSONReader {
         let start = position
         position += 1
         var buffer: [UInt8] = []
-        var segment = position
         while true {
+            let run = scanStringRun()
+            buffer.append(contentsOf: bytes[run])
             guard position < bytes.count else { throw failure(at: start, "unterminated string") }
             let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                buffer.append(contentsOf: bytes[segment..<position])
+            if byte == 0x22 {  // the closing quote
                 position += 1
                 break
-            } else if byte == UInt8(ascii: "\\") {
-                buffer.append(contentsOf: bytes[segment..<position])
+            } else if byte == 0x5c {  // a backslash
                 try readEscape(into: &buffer)
-                segment = position
-            } else if byte < 0x20 {
-                throw failure(at: position, "control character \(describe(byte)) in a string (write it as an escape)")
             } else {
-                position += 1
+                throw failure(at: position, "control character \(describe(byte)) in a string (write it as an escape)")
             }
         }
         guard let text = String(validating: buffer, as: UTF8.self) else {
             throw failure(at: start, "the string is not valid UTF-8")
         }
         return text
+    }
+
+    /// Skips the bytes of a string that stand for themselves (not `"`, `\`, or a control
+    /// character) and returns where they lie.
+    private mutating func scanStringRun() -> Range<Int> {
+        let start = position
+        position = bytes.withUnsafeBufferPointer { buffer in
+            var index = start
+            while index < buffer.count {
+                let byte = buffer[index]
+                if byte == 0x22 || byte == 0x5c || byte < 0x20 { break }
+                index += 1
+            }
+            return index
+        }
+        return start..<position
     }
 
     /// One escape (at its backslash), appended as UTF-8.

@@ -95,7 +95,7 @@ struct ValueGenerator {
         switch rng.next() % 10 {
         case 0: return 30 + Int(rng.next() % 4)
         case 1: return 254 + Int(rng.next() % 4)
-        case 2: return rng.next() % 8 == 0 ? 65534 + Int(rng.next() % 4) : 300
+        case 2: return rng.next() % 32 == 0 ? 65534 + Int(rng.next() % 4) : 300
         default: return Int(rng.next() % 12)
         }
     }
@@ -136,6 +136,16 @@ struct ValueGenerator {
 
     mutating func string() -> String {
         let count = rng.next() % 6 == 0 ? length() : Int(rng.next() % 10)
+        if count > 300 {
+            // Long strings repeat a short random one: cheap, and still every kind of character.
+            let piece = string(count: 4)
+            let repeats = count / piece.utf8.count
+            return String(repeating: piece, count: repeats) + String(repeating: "x", count: count - repeats * piece.utf8.count)
+        }
+        return string(count: count)
+    }
+
+    private mutating func string(count: Int) -> String {
         var scalars = String.UnicodeScalarView()
         for _ in 0..<count {
             let value: UInt32
@@ -153,7 +163,8 @@ struct ValueGenerator {
     }
 
     mutating func bytes(count: Int) -> [UInt8] {
-        (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        guard count <= 300 else { return [UInt8](repeating: UInt8(truncatingIfNeeded: rng.next()), count: count) }
+        return (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
     }
 }
 

@@ -1,13 +1,14 @@
 """Interop helper for WasmtonMessagePackTests: PyPI's msgpack as the independent implementation.
 
-    python3 msgpack_interop.py corpus OUT      write "name hex" lines: msgpack.packb of the corpus below
-    python3 msgpack_interop.py repack IN OUT   IN has "f64 hex" / "f32 hex" lines; unpack each and pack it
-                                               again (f32: use_single_float=True), write the hex per line
+    python3 msgpack_interop.py corpus OUT      write "name<TAB>base64" lines: msgpack.packb of the corpus below
+    python3 msgpack_interop.py repack IN OUT   IN has "f64 base64" / "f32 base64" lines; unpack each and pack
+                                               it again (f32: use_single_float=True), write base64 per line
 
 PYTHONPATH must reach msgpack (scripts/msgpack-env.sh exports WASMTON_MSGPACK_PYTHONPATH).
 The Swift side (InteropTests.swift) holds the expected value for every corpus name.
 """
 
+import base64
 import sys
 
 import msgpack
@@ -72,21 +73,25 @@ def corpus_single_float():
     ]
 
 
+def b64(data):
+    return base64.b64encode(data).decode("ascii")
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "corpus":
         with open(argv[2], "w") as out:
             for name, value in corpus():
-                out.write("%s\t%s\n" % (name, msgpack.packb(value, use_bin_type=True).hex()))
+                out.write("%s\t%s\n" % (name, b64(msgpack.packb(value, use_bin_type=True))))
             for name, value in corpus_single_float():
-                out.write("%s\t%s\n" % (name, msgpack.packb(value, use_bin_type=True, use_single_float=True).hex()))
+                out.write("%s\t%s\n" % (name, b64(msgpack.packb(value, use_bin_type=True, use_single_float=True))))
         return 0
     if len(argv) == 4 and argv[1] == "repack":
         with open(argv[2]) as inp, open(argv[3], "w") as out:
             for line in inp:
                 kind, data = line.split()
-                value = msgpack.unpackb(bytes.fromhex(data), raw=False, strict_map_key=False, use_list=False)
+                value = msgpack.unpackb(base64.b64decode(data, validate=True), raw=False, strict_map_key=False, use_list=False)
                 packed = msgpack.packb(value, use_bin_type=True, use_single_float=(kind == "f32"))
-                out.write(packed.hex() + "\n")
+                out.write(b64(packed) + "\n")
         return 0
     sys.stderr.write(__doc__)
     return 2
