@@ -136,9 +136,11 @@ struct JSONReader {
         return parsed
     }
 
-    private func untag(_ tag: JSONTag, _ value: MessagePackValue, height: Int, text: Range<Int>, at start: Int)
-        throws(MessagePackError) -> Parsed
-    {
+    /// The value a tagged object stands for; `height` is the MessagePack nesting inside its
+    /// value, `text` where that value's JSON lies, `start` where the object begins.
+    private func untag(
+        _ tag: JSONTag, _ value: MessagePackValue, height: Int, text: Range<Int>, at start: Int
+    ) throws(MessagePackError) -> Parsed {
         func bad(_ reason: String) -> MessagePackError {
             let (line, column) = location(of: start)
             return .badTaggedValue(tag: tag.rawValue, line: line, column: column, reason: reason)

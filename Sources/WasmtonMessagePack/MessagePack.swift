@@ -36,9 +36,8 @@ public enum MessagePack {
     /// just past it, so a stream of concatenated values can be read one at a time.
     ///
     /// `offset` must be within `0...bytes.count`; at `bytes.count` this throws `.truncated`.
-    public static func decode(_ bytes: [UInt8], from offset: Int) throws(MessagePackError) -> (
-        value: MessagePackValue, next: Int
-    ) {
+    public static func decode(_ bytes: [UInt8], from offset: Int) throws(MessagePackError) -> (value: MessagePackValue, next: Int)
+    {
         precondition(offset >= 0 && offset <= bytes.count, "MessagePack.decode: offset \(offset) outside the input")
         var reader = MessagePackReader(bytes: bytes, position: offset)
         let value = try reader.readValue()

@@ -41,7 +41,9 @@ struct MessagePackWriter {
             case 4: bytes.append(0xd6)
             case 8: bytes.append(0xd7)
             case 16: bytes.append(0xd8)
-            default: writeHeader(count: data.count, fix: nil, fixLimit: 0, width8: 0xc7, width16: 0xc8, width32: 0xc9, kind: "extension")
+            default:
+                writeHeader(
+                    count: data.count, fix: nil, fixLimit: 0, width8: 0xc7, width16: 0xc8, width32: 0xc9, kind: "extension")
             }
             bytes.append(UInt8(bitPattern: type))
             bytes.append(contentsOf: data)

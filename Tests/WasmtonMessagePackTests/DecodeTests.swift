@@ -4,32 +4,36 @@ import WasmtonMessagePack
 /// Decoding errors, prefixes, and the value type's own behaviour.
 @Suite("MessagePack decoding and values")
 struct DecodeTests {
-    @Test("errors carry the byte offset", arguments: [
-        ("", MessagePackError.truncated(offset: 0)),
-        ("c1", .reservedByte(offset: 0)),
-        ("92 01 c1", .reservedByte(offset: 2)),
-        ("cd 01", .truncated(offset: 0)),
-        ("92 01", .truncated(offset: 0)),  // a count larger than the bytes left
-        ("93 01 02 cd", .truncated(offset: 3)),
-        ("82 01 02 03", .truncated(offset: 0)),
-        ("81 01", .truncated(offset: 0)),
-        ("a3 61 62", .truncated(offset: 0)),
-        ("a2 ff fe", .invalidUTF8(offset: 0)),
-        ("91 a3 ed a0 80", .invalidUTF8(offset: 1)),  // an encoded surrogate
-        ("a2 c0 80", .invalidUTF8(offset: 0)),  // an overlong encoding
-        ("c0 c0", .trailingBytes(offset: 1)),
-        ("d4 01", .truncated(offset: 0)),
-        ("c7 02 01 00", .truncated(offset: 0)),
-        ("d8", .truncated(offset: 0)),
-    ])
+    @Test(
+        "errors carry the byte offset",
+        arguments: [
+            ("", MessagePackError.truncated(offset: 0)),
+            ("c1", .reservedByte(offset: 0)),
+            ("92 01 c1", .reservedByte(offset: 2)),
+            ("cd 01", .truncated(offset: 0)),
+            ("92 01", .truncated(offset: 0)),  // a count larger than the bytes left
+            ("93 01 02 cd", .truncated(offset: 3)),
+            ("82 01 02 03", .truncated(offset: 0)),
+            ("81 01", .truncated(offset: 0)),
+            ("a3 61 62", .truncated(offset: 0)),
+            ("a2 ff fe", .invalidUTF8(offset: 0)),
+            ("91 a3 ed a0 80", .invalidUTF8(offset: 1)),  // an encoded surrogate
+            ("a2 c0 80", .invalidUTF8(offset: 0)),  // an overlong encoding
+            ("c0 c0", .trailingBytes(offset: 1)),
+            ("d4 01", .truncated(offset: 0)),
+            ("c7 02 01 00", .truncated(offset: 0)),
+            ("d8", .truncated(offset: 0)),
+        ])
     func errors(hex: String, error: MessagePackError) {
         #expect(throws: error) { try MessagePack.decode(Hex.decode(hex)) }
     }
 
-    @Test("4 GiB length claims in a few bytes throw without allocating", arguments: [
-        "db ffffffff 61 62", "c6 ffffffff 00", "c9 ffffffff 01 00", "dd ffffffff c0 c0", "df ffffffff c0 c0",
-        "dc ffff c0", "de ffff c0", "91 dd ffffffff c0",
-    ])
+    @Test(
+        "4 GiB length claims in a few bytes throw without allocating",
+        arguments: [
+            "db ffffffff 61 62", "c6 ffffffff 00", "c9 ffffffff 01 00", "dd ffffffff c0 c0", "df ffffffff c0 c0",
+            "dc ffff c0", "de ffff c0", "91 dd ffffffff c0",
+        ])
     func hugeLengths(hex: String) {
         #expect(throws: MessagePackError.self) { try MessagePack.decode(Hex.decode(hex)) }
         let start = hex.hasPrefix("91") ? 1 : 0

@@ -56,10 +56,14 @@ struct FuzzTests {
             Issue.record("seed \(seed): \(Hex.encode(bytes)) decoded as \(value), which does not round-trip")
             return false
         }
-        if case .success(let (prefix, next)) = Result(catching: { () throws(MessagePackError) in try MessagePack.decode(bytes, from: 0) }),
-            prefix != value || next != bytes.count
-        {
-            Issue.record("seed \(seed): decode(_:from:) disagrees with decode(_:) on \(Hex.encode(bytes))")
+        do {
+            let (prefix, next) = try MessagePack.decode(bytes, from: 0)
+            guard prefix == value, next == bytes.count else {
+                Issue.record("seed \(seed): decode(_:from:) disagrees with decode(_:) on \(Hex.encode(bytes))")
+                return false
+            }
+        } catch {
+            Issue.record("seed \(seed): decode(_:from:) threw \(error) where decode(_:) did not on \(Hex.encode(bytes))")
             return false
         }
         return true
@@ -98,7 +102,9 @@ struct FuzzTests {
                     for offset in position..<Swift.min(position + 4, bytes.count) { bytes[offset] = 0xff }
                 case 3:
                     let head = hugeHeads[Int(rng.next() % UInt64(hugeHeads.count))]
-                    bytes.insert(contentsOf: head + [0xff, 0xff, 0xff, 0xff].prefix(head == [0xdb] ? 4 : 2 + Int(rng.next() % 3)), at: position)
+                    bytes.insert(
+                        contentsOf: head + [0xff, 0xff, 0xff, 0xff].prefix(head == [0xdb] ? 4 : 2 + Int(rng.next() % 3)),
+                        at: position)
                 case 4:
                     if position < bytes.count { bytes[position] = UInt8(truncatingIfNeeded: rng.next()) }
                 default:
@@ -148,8 +154,8 @@ struct FuzzTests {
         #expect(throws: MessagePackError.tooDeep(offset: MessagePack.maximumDepth)) {
             try MessagePack.decode([UInt8](repeating: 0x91, count: 100_000))
         }
-        #expect(throws: MessagePackError.tooDeep(offset: MessagePack.maximumDepth)) {
-            try MessagePack.decode([UInt8](repeating: 0xdc, count: 1).flatMap { _ in [UInt8]() } + [UInt8](repeating: 0x91, count: 100_000))
+        #expect(throws: MessagePackError.tooDeep(offset: 3 * MessagePack.maximumDepth)) {
+            try MessagePack.decode((0..<100_000).flatMap { _ in [0xdc, 0x00, 0x01] as [UInt8] })
         }
         let json = [UInt8](repeating: UInt8(ascii: "["), count: 100_000)
         #expect(throws: MessagePackError.self) { try MessagePackValue.fromJSON(json) }

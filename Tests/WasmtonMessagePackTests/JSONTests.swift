@@ -75,7 +75,10 @@ struct JSONTests {
     static let errors: [(String, MessagePackError)] = [
         ("", .invalidJSON(line: 1, column: 1, reason: "unexpected end of input, expected a value")),
         ("{\n  \"a\": tru\n}", .invalidJSON(line: 2, column: 8, reason: "expected a value, found 't'")),
-        ("[1,2", .invalidJSON(line: 1, column: 5, reason: "expected ',' or ']' after an array element, found the end of the input")),
+        (
+            "[1,2",
+            .invalidJSON(line: 1, column: 5, reason: "expected ',' or ']' after an array element, found the end of the input")
+        ),
         ("[1,]", .invalidJSON(line: 1, column: 4, reason: "expected a value, found ']'")),
         (#"{"a" 1}"#, .invalidJSON(line: 1, column: 6, reason: "expected ':' after an object key, found '1'")),
         (#"{"a":1,}"#, .invalidJSON(line: 1, column: 8, reason: "expected a string key in double quotes, found '}'")),
@@ -91,13 +94,28 @@ struct JSONTests {
         ("NaN", .invalidJSON(line: 1, column: 1, reason: "expected a value, found 'N'")),
         ("[\"é\", x]", .invalidJSON(line: 1, column: 7, reason: "expected a value, found 'x'")),
         ("\"abc", .invalidJSON(line: 1, column: 1, reason: "unterminated string")),
-        ("\"a\u{1}\"", .invalidJSON(line: 1, column: 3, reason: "control character byte 0x01 in a string (write it as an escape)")),
-        ("\n\"a\tb\"", .invalidJSON(line: 2, column: 3, reason: "control character byte 0x09 in a string (write it as an escape)")),
+        (
+            "\"a\u{1}\"",
+            .invalidJSON(line: 1, column: 3, reason: "control character byte 0x01 in a string (write it as an escape)")
+        ),
+        (
+            "\n\"a\tb\"",
+            .invalidJSON(line: 2, column: 3, reason: "control character byte 0x09 in a string (write it as an escape)")
+        ),
         (#""\x""#, .invalidJSON(line: 1, column: 2, reason: "invalid escape '\\x'")),
         (#""\u12""#, .invalidJSON(line: 1, column: 2, reason: "a \\u escape needs four hex digits")),
-        (#"["\ud83d"]"#, .invalidJSON(line: 1, column: 3, reason: "lone surrogate: a high surrogate escape must be followed by a low one")),
-        (#""\ud83d\u0041""#, .invalidJSON(line: 1, column: 2, reason: "lone surrogate: a high surrogate escape must be followed by a low one")),
-        (#""\ude00""#, .invalidJSON(line: 1, column: 2, reason: "lone surrogate: a low surrogate escape without a high one before it")),
+        (
+            #"["\ud83d"]"#,
+            .invalidJSON(line: 1, column: 3, reason: "lone surrogate: a high surrogate escape must be followed by a low one")
+        ),
+        (
+            #""\ud83d\u0041""#,
+            .invalidJSON(line: 1, column: 2, reason: "lone surrogate: a high surrogate escape must be followed by a low one")
+        ),
+        (
+            #""\ude00""#,
+            .invalidJSON(line: 1, column: 2, reason: "lone surrogate: a low surrogate escape without a high one before it")
+        ),
         ("18446744073709551616", .numberOutOfRange(line: 1, column: 1)),
         ("[-9223372036854775809]", .numberOutOfRange(line: 1, column: 2)),
         ("99999999999999999999999", .numberOutOfRange(line: 1, column: 1)),
@@ -165,7 +183,9 @@ struct JSONTests {
         #expect(try MessagePackValue.fromJSON(json) == value)
         #expect(try MessagePack.decode(MessagePack.encode(value)) == value)
         #expect(throws: MessagePackError.self) { try MessagePackValue.fromJSON(MessagePackValue.array([value]).jsonBytes()) }
-        #expect(throws: MessagePackError.self) { try MessagePackValue.fromJSON(MessagePackValue.map([.init(key: 1, value: value)]).jsonBytes()) }
+        #expect(throws: MessagePackError.self) {
+            try MessagePackValue.fromJSON(MessagePackValue.map([.init(key: 1, value: value)]).jsonBytes())
+        }
     }
 
     @Test("MessagePack.fromJSON and toJSON convert bytes to bytes")

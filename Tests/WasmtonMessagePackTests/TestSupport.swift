@@ -115,7 +115,9 @@ struct ValueGenerator {
     private mutating func float() -> Float {
         let number: Float
         switch rng.next() % 4 {
-        case 0: number = [0, -0.0, 1.5, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, .greatestFiniteMagnitude][Int(rng.next() % 8)]
+        case 0:
+            number =
+                [0, -0.0, 1.5, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, .greatestFiniteMagnitude][Int(rng.next() % 8)]
         case 1: number = Float(Int32(truncatingIfNeeded: rng.next())) / 1024
         default: number = Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))
         }
@@ -126,8 +128,9 @@ struct ValueGenerator {
         let number: Double
         switch rng.next() % 4 {
         case 0:
-            number = [0, -0.0, 0.1, 1e300, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, .greatestFiniteMagnitude][
-                Int(rng.next() % 9)]
+            number =
+                [0, -0.0, 0.1, 1e300, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, .greatestFiniteMagnitude][
+                    Int(rng.next() % 9)]
         case 1: number = Double(Int64(bitPattern: rng.next())) / 1e6
         default: number = Double(bitPattern: rng.next())
         }
@@ -164,7 +167,16 @@ struct ValueGenerator {
 
     mutating func bytes(count: Int) -> [UInt8] {
         guard count <= 300 else { return [UInt8](repeating: UInt8(truncatingIfNeeded: rng.next()), count: count) }
-        return (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        while bytes.count < count {
+            var random = rng.next()
+            for _ in 0..<Swift.min(8, count - bytes.count) {
+                bytes.append(UInt8(truncatingIfNeeded: random))
+                random >>= 8
+            }
+        }
+        return bytes
     }
 }
 
