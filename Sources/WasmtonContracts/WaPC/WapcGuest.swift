@@ -70,6 +70,11 @@ public final class WapcGuest: Sendable {
                 ?? "the guest reported failure without an error message"
             throw .guestError(operation: operation, message: message)
         }
+        // Returned success but only reported an error: the reference hosts (wapc-rs, wapc-go)
+        // treat that as a failure, and so do we.
+        if exchange.guestResponse == nil, let error = exchange.guestError {
+            throw .guestError(operation: operation, message: String(decoding: error, as: UTF8.self))
+        }
         return exchange.guestResponse ?? []
     }
 

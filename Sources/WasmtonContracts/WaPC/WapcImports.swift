@@ -14,8 +14,8 @@ enum WapcImports {
             wapc("__guest_request", [.i32, .i32], []) { call, args in
                 let (operation, payload) = state.withExchange { ($0.operation, $0.payload) }
                 let memory = try call.requireMemory()
-                try memory.write(operation, at: pointer(args[0]))
-                try memory.write(payload, at: pointer(args[1]))
+                if !operation.isEmpty { try memory.write(operation, at: pointer(args[0])) }
+                if !payload.isEmpty { try memory.write(payload, at: pointer(args[1])) }
                 return []
             },
             wapc("__guest_response", [.i32, .i32], []) { call, args in
@@ -54,7 +54,7 @@ enum WapcImports {
                 [.i32(Int32(clamping: state.withExchange { $0.hostResponse?.count ?? 0 }))]
             },
             wapc("__host_response", [.i32], []) { call, args in
-                if let bytes = state.withExchange({ $0.hostResponse }) {
+                if let bytes = state.withExchange({ $0.hostResponse }), !bytes.isEmpty {
                     try call.requireMemory().write(bytes, at: pointer(args[0]))
                 }
                 return []
@@ -63,7 +63,7 @@ enum WapcImports {
                 [.i32(Int32(clamping: state.withExchange { $0.hostError?.count ?? 0 }))]
             },
             wapc("__host_error", [.i32], []) { call, args in
-                if let bytes = state.withExchange({ $0.hostError }) {
+                if let bytes = state.withExchange({ $0.hostError }), !bytes.isEmpty {
                     try call.requireMemory().write(bytes, at: pointer(args[0]))
                 }
                 return []
@@ -74,8 +74,28 @@ enum WapcImports {
                 return []
             },
         ]
-        if module.imports.contains(where: { $0.module == "env" && $0.name == "abort" }) {
-            functions.append(assemblyScriptAbort)
+        let imported = Set(module.imports.filter { $0.module == "env" }.map(\.name))
+        if imported.contains("abort") { functions.append(assemblyScriptAbort) }
+        if imported.contains("seed") {
+            functions.append(
+                HostFunction(module: "env", name: "seed", signature: .init(parameters: [], results: [.f64])) { _, _ in
+                    [.f64(Double.random(in: 0..<1))]
+                })
+        }
+        if imported.contains("trace") {
+            functions.append(
+                HostFunction(
+                    module: "env", name: "trace",
+                    signature: .init(parameters: [.i32, .i32, .f64, .f64, .f64, .f64, .f64], results: [])
+                ) { call, args in
+                    let text = assemblyScriptString(args[0], in: try call.requireMemory())
+                    logger.info("\(text)", metadata: ["module": "\(module.name)", "source": "env.trace"])
+                    return []
+                })
+        }
+        // The Zig SDK declares __console_log without an import module, so it arrives from `env`.
+        if imported.contains("__console_log"), let consoleLog = functions.first(where: { $0.name == "__console_log" }) {
+            functions.append(HostFunction(module: "env", name: "__console_log", signature: consoleLog.signature, body: consoleLog.body))
         }
         return functions
     }
@@ -93,19 +113,23 @@ enum WapcImports {
         module: "env", name: "abort", signature: .init(parameters: [.i32, .i32, .i32, .i32], results: [])
     ) { call, args in
         let memory = try call.requireMemory()
-        func string(_ value: WasmValue) -> String {
-            let address = pointer(value)
-            guard address >= 4, let length = try? memory.readUInt32(at: address - 4),
-                let bytes = try? memory.read(at: address, count: Int(min(length, 4096)))
-            else { return "?" }
-            let units = stride(from: 0, to: bytes.count - 1, by: 2).map { UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8 }
-            return String(decoding: units, as: UTF16.self)
-        }
         guard case .i32(let line) = args[2], case .i32(let column) = args[3] else { return [] }
         throw GuestError.hostFunctionFailed(
             name: "env.abort",
-            message: "guest aborted: \(string(args[0])) at \(string(args[1])):\(line):\(column)")
+            message:
+                "guest aborted: \(assemblyScriptString(args[0], in: memory)) at \(assemblyScriptString(args[1], in: memory)):\(line):\(column)"
+        )
     } }
+
+    /// An AssemblyScript string: UTF-16LE, its byte length in the u32 just before the pointer.
+    private static func assemblyScriptString(_ value: WasmValue, in memory: LinearMemory) -> String {
+        let address = pointer(value)
+        guard address >= 4, let length = try? memory.readUInt32(at: address - 4),
+            let bytes = try? memory.read(at: address, count: Int(min(length, 4096)))
+        else { return "?" }
+        let units = stride(from: 0, to: bytes.count - 1, by: 2).map { UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8 }
+        return String(decoding: units, as: UTF16.self)
+    }
 
     static func pointer(_ value: WasmValue) -> UInt64 {
         guard case .i32(let raw) = value else { return 0 }
@@ -113,7 +137,8 @@ enum WapcImports {
     }
 
     static func read(_ call: HostCall, _ address: WasmValue, _ length: WasmValue) throws(GuestError) -> [UInt8] {
-        guard case .i32(let count) = length else { return [] }
+        // A zero-length buffer may come with any pointer (Zig passes an undefined one): read nothing.
+        guard case .i32(let count) = length, count != 0 else { return [] }
         return try call.requireMemory().read(at: pointer(address), count: Int(UInt32(bitPattern: count)))
     }
 }
