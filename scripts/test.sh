@@ -18,5 +18,9 @@ scripts/kafka-broker.sh start "$port"
 trap 'scripts/kafka-broker.sh stop "$port" >/dev/null' EXIT
 export WASMTON_KAFKA_BOOTSTRAP="127.0.0.1:$port"
 
+# PyPI's msgpack, the independent implementation the MessagePack interop tests compare against.
+. scripts/msgpack-env.sh
+export WASMTON_MSGPACK_PYTHONPATH
+
 swift test
 Tests/KafkaIntegration/run.sh

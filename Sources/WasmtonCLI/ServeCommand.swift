@@ -102,7 +102,8 @@ struct ServeCommand: ParsableCommand {
             Task.detached {
                 do {
                     try await gateway.run { port in
-                        logger.notice("listening", metadata: ["address": "http://\(configuration.host):\(port)", "modules": "\(names)"])
+                        logger.notice(
+                            "listening", metadata: ["address": "http://\(configuration.host):\(port)", "modules": "\(names)"])
                     }
                 } catch {
                     failure.withLock { $0 = error }

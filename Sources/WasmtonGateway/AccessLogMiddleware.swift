@@ -17,7 +17,9 @@ struct AccessLogMiddleware: RouterMiddleware {
         self.defaultRoute = defaultRoute.map { (module: $0.0, operation: $0.1) }
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         let start = ContinuousClock.now
@@ -49,7 +51,9 @@ struct AccessLogMiddleware: RouterMiddleware {
             }
             var metadata: Logger.Metadata = [
                 "request_id": "\(requestID)", "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
-                "status": "\(status)", "duration_ms": "\(String(format: "%.3f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000))",
+                "status": "\(status)",
+                "duration_ms":
+                    "\(String(format: "%.3f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000))",
             ]
             if let module { metadata["module"] = "\(module)" }
             if let operation { metadata["operation"] = "\(operation)" }

@@ -1,11 +1,11 @@
-public import Logging
-public import Hummingbird
-public import WasmtonContracts
-public import WasmtonRuntime
 import HTTPTypes
+public import Hummingbird
+public import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
+public import WasmtonContracts
+public import WasmtonRuntime
 
 /// Serves waPC modules over HTTP: `POST /v1/{module}/{operation}` with a JSON or MessagePack
 /// body, answered in the format `Accept` asks for, through bounded pools of ready instances.
@@ -184,7 +184,9 @@ public final class Gateway: Sendable {
         }
     }
 
-    private func call(_ function: FunctionPool, _ operation: String, _ payload: [UInt8]) async throws(GatewayError)
+    private func call(
+        _ function: FunctionPool, _ operation: String, _ payload: [UInt8]
+    ) async throws(GatewayError)
         -> [UInt8]
     {
         do {

@@ -25,7 +25,8 @@ public struct GatewayError: HTTPResponseError, Equatable, CustomStringConvertibl
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        let body = "{\"error\":{\"status\":\(status.code),\"reason\":\(Self.quoted(reason)),\"message\":\(Self.quoted(message))}}\n"
+        let body =
+            "{\"error\":{\"status\":\(status.code),\"reason\":\(Self.quoted(reason)),\"message\":\(Self.quoted(message))}}\n"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
@@ -39,7 +40,8 @@ public struct GatewayError: HTTPResponseError, Equatable, CustomStringConvertibl
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                out +=
+                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
                     + String(scalar.value, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
@@ -88,7 +90,8 @@ public struct GatewayError: HTTPResponseError, Equatable, CustomStringConvertibl
         case .guestError(_, let message):
             if error.isUnknownOperation {
                 return GatewayError(
-                    .notFound, reason: "unknown_operation", message: "module '\(module)' has no operation '\(operation)': \(message)")
+                    .notFound, reason: "unknown_operation",
+                    message: "module '\(module)' has no operation '\(operation)': \(message)")
             }
             if let (status, rest) = chosenStatus(message) {
                 return GatewayError(status, reason: "guest_error", message: rest)

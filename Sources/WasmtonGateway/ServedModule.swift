@@ -17,7 +17,8 @@ public struct ServedModule: Sendable {
             return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
         }
         let file = argument.split(separator: "/").last.map(String.init) ?? argument
-        let name = file.hasSuffix(".wasm") ? String(file.dropLast(5)) : (file.split(separator: ".").first.map(String.init) ?? file)
+        let name =
+            file.hasSuffix(".wasm") ? String(file.dropLast(5)) : (file.split(separator: ".").first.map(String.init) ?? file)
         return (name, argument)
     }
 }

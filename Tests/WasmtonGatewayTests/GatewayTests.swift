@@ -154,7 +154,8 @@ struct GatewayTests {
                 #expect(response.status == .contentTooLarge)
                 #expect(response.reason == "payload_too_large")
             }
-            try await client.execute(uri: "/v1/wapc_echo/echo", method: .post, headers: json, body: ByteBuffer(string: "\"ok\"")) {
+            try await client.execute(uri: "/v1/wapc_echo/echo", method: .post, headers: json, body: ByteBuffer(string: "\"ok\""))
+            {
                 response in
                 #expect(response.status == .ok)
             }
@@ -255,7 +256,8 @@ struct GatewayTests {
                 }
             ) { _, client in
                 try await client.execute(
-                    uri: "/v1/cuckoo_filter/add_word", method: .post, headers: json, body: ByteBuffer(string: #"{"name":"newword"}"#))
+                    uri: "/v1/cuckoo_filter/add_word", method: .post, headers: json,
+                    body: ByteBuffer(string: #"{"name":"newword"}"#))
                 try await client.execute(
                     uri: "/v1/cuckoo_filter/check_word_exists", method: .post, headers: json,
                     body: ByteBuffer(string: #"{"name":"newword"}"#)

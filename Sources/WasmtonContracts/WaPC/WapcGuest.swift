@@ -33,7 +33,8 @@ public final class WapcGuest: Sendable {
         } catch {
             throw .startupFailed(function: GuestError.instantiation, error)
         }
-        for name in Self.startupFunctions where module.signature(ofExport: name) == FunctionSignature(parameters: [], results: []) {
+        for name in Self.startupFunctions where module.signature(ofExport: name) == FunctionSignature(parameters: [], results: [])
+        {
             do {
                 try instance.call(name)
             } catch .exited(code: 0) {
@@ -87,7 +88,8 @@ public final class WapcGuest: Sendable {
         let expected = FunctionSignature(parameters: [.i32, .i32], results: [.i32])
         guard let signature = module.signature(ofExport: "__guest_call") else {
             throw .notAWapcModule(
-                "\(module.name) does not export __guest_call (exported functions: \(module.exportedFunctions.joined(separator: ", ")))")
+                "\(module.name) does not export __guest_call (exported functions: \(module.exportedFunctions.joined(separator: ", ")))"
+            )
         }
         guard signature == expected else {
             throw .notAWapcModule("\(module.name) exports __guest_call as \(signature), waPC needs \(expected)")

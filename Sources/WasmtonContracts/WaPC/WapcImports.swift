@@ -95,7 +95,8 @@ enum WapcImports {
         }
         // The Zig SDK declares __console_log without an import module, so it arrives from `env`.
         if imported.contains("__console_log"), let consoleLog = functions.first(where: { $0.name == "__console_log" }) {
-            functions.append(HostFunction(module: "env", name: "__console_log", signature: consoleLog.signature, body: consoleLog.body))
+            functions.append(
+                HostFunction(module: "env", name: "__console_log", signature: consoleLog.signature, body: consoleLog.body))
         }
         return functions
     }
@@ -109,17 +110,19 @@ enum WapcImports {
     /// AssemblyScript's `abort(message, fileName, line, column)`: the strings are AssemblyScript
     /// strings (UTF-16LE, byte length in the u32 just before the pointer). Fails the call with
     /// the guest's message.
-    private static var assemblyScriptAbort: HostFunction { HostFunction(
-        module: "env", name: "abort", signature: .init(parameters: [.i32, .i32, .i32, .i32], results: [])
-    ) { call, args in
-        let memory = try call.requireMemory()
-        guard case .i32(let line) = args[2], case .i32(let column) = args[3] else { return [] }
-        throw GuestError.hostFunctionFailed(
-            name: "env.abort",
-            message:
-                "guest aborted: \(assemblyScriptString(args[0], in: memory)) at \(assemblyScriptString(args[1], in: memory)):\(line):\(column)"
-        )
-    } }
+    private static var assemblyScriptAbort: HostFunction {
+        HostFunction(
+            module: "env", name: "abort", signature: .init(parameters: [.i32, .i32, .i32, .i32], results: [])
+        ) { call, args in
+            let memory = try call.requireMemory()
+            guard case .i32(let line) = args[2], case .i32(let column) = args[3] else { return [] }
+            throw GuestError.hostFunctionFailed(
+                name: "env.abort",
+                message:
+                    "guest aborted: \(assemblyScriptString(args[0], in: memory)) at \(assemblyScriptString(args[1], in: memory)):\(line):\(column)"
+            )
+        }
+    }
 
     /// An AssemblyScript string: UTF-16LE, its byte length in the u32 just before the pointer.
     private static func assemblyScriptString(_ value: WasmValue, in memory: LinearMemory) -> String {
