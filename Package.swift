@@ -154,6 +154,7 @@ let package = Package(
         .testTarget(
             name: "WasmtonMessagePackTests",
             dependencies: ["WasmtonMessagePack"],
+            exclude: ["msgpack_interop.py"],
             swiftSettings: strict
         ),
         .testTarget(
