@@ -40,11 +40,7 @@ struct CallCommand: ParsableCommand {
         try reportingFailures {
             guard json == nil || msgpack == nil else { throw CLIError.usage("give either --json or --msgpack, not both") }
             let payload = try readPayload()
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = .info
-                return handler
-            }
+            StandardErrorLogging.bootstrap(level: .info)
             let guestSandbox = try sandbox.sandbox(arguments: [module], stdio: .inherit)
             let runtime = sandbox.runtime()
             let loaded = try runtime.load(path: module)

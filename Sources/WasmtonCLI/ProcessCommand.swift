@@ -44,9 +44,7 @@ struct ProcessCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            guard let level = Logger.Level(rawValue: logLevel) else {
-                throw CLIError.usage("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
-            }
+            let level = try StandardErrorLogging.level(logLevel)
             let input = try StreamInput(file: file, kafka: kafka)
             var limits = try sandbox.sandbox(arguments: [module], stdio: .inherit)
             if limits.limits.timeout == nil { limits.limits.timeout = ProcessingOptions.defaultTimeout }
@@ -56,11 +54,7 @@ struct ProcessCommand: ParsableCommand {
                 runtime: runtime, module: loaded, sandbox: limits, isolateTasks: processing.isolateTasks)
             let settings = try processing.settings(for: input)
 
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            StandardErrorLogging.bootstrap(level: level)
             let logger = Logger(label: "wasmton.process")
             let metrics = try metricsPort.map { port throws(CLIError) in try MetricsEndpoint(host: metricsHost, port: port) }
             defer { metrics?.stop() }

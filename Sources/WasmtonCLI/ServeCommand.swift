@@ -56,9 +56,7 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             guard !modules.isEmpty else { throw CLIError.usage("name at least one module to serve (PATH or NAME=PATH)") }
-            guard let level = Logger.Level(rawValue: logLevel) else {
-                throw CLIError.usage("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error")
-            }
+            let level = try StandardErrorLogging.level(logLevel)
             guard (0...65_535).contains(port) else { throw CLIError.usage("--port \(port) is not a TCP port") }
             guard poolSize >= 1 else { throw CLIError.usage("--pool-size must be at least 1") }
             guard maxWaiting >= 0 else { throw CLIError.usage("--max-waiting cannot be negative") }
@@ -76,11 +74,7 @@ struct ServeCommand: ParsableCommand {
                 let (name, path) = ServedModule.nameAndPath(argument)
                 served.append(ServedModule(name: name, module: try runtime.load(path: path)))
             }
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            StandardErrorLogging.bootstrap(level: level)
             let logger = Logger(label: "wasmton.serve")
             let hostCalls = WapcHostCalls()
             WapcLogCapability.register(in: hostCalls, logger: logger)

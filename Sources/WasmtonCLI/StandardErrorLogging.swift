@@ -1,0 +1,21 @@
+import Logging
+
+/// Sends the process's logs to stderr at a level the user picks with `--log-level`.
+enum StandardErrorLogging {
+    /// Parses `--log-level` text, or says which levels exist.
+    static func level(_ text: String) throws(CLIError) -> Logger.Level {
+        guard let level = Logger.Level(rawValue: text) else {
+            throw .usage("--log-level '\(text)' is not one of trace, debug, info, notice, warning, error")
+        }
+        return level
+    }
+
+    /// Bootstraps swift-log once, with every logger writing to stderr at `level`.
+    static func bootstrap(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
