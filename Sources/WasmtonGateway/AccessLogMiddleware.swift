@@ -49,6 +49,8 @@ struct AccessLogMiddleware: RouterMiddleware {
             if let module, let operation {
                 metrics.request(module: module, operation: operation, status: status, duration: duration)
             }
+            // Building the line costs more than the rest of a cheap request: skip it when not logged.
+            guard logger.logLevel <= .info else { return }
             var metadata: Logger.Metadata = [
                 "request_id": "\(requestID)", "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
                 "status": "\(status)",
