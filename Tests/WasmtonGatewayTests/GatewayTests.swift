@@ -200,18 +200,22 @@ struct GatewayTests {
         }
     }
 
-    @Test("a guest past the request deadline is 504; a memory bomb is 500 memory_limit")
-    func limits() async throws {
-        try await withGateway(configure: {
-            $0.requestTimeout = .milliseconds(300)
-            $0.sandbox.limits.maxMemoryBytes = 4 << 20
-        }) { _, client in
+    @Test("a guest past the request deadline is 504")
+    func deadline() async throws {
+        try await withGateway(configure: { $0.requestTimeout = .milliseconds(300) }) { _, client in
             let start = ContinuousClock.now
             try await client.execute(uri: "/v1/wapc_echo/loop", method: .post) { response in
                 #expect(response.status == .gatewayTimeout)
                 #expect(response.reason == "deadline_exceeded")
             }
-            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(ContinuousClock.now - start < .seconds(10))
+        }
+    }
+
+    @Test("a memory bomb is 500 with reason memory_limit (or the trap its failed malloc ends in)")
+    func memoryLimit() async throws {
+        // A generous deadline, so a loaded machine cannot turn this into a 504.
+        try await withGateway(configure: { $0.sandbox.limits.maxMemoryBytes = 4 << 20 }) { _, client in
             try await client.execute(uri: "/v1/wapc_echo/bomb", method: .post) { response in
                 #expect(response.status == .internalServerError)
                 #expect(response.reason == "memory_limit" || response.reason == "trap", "\(response.text)")
