@@ -56,6 +56,11 @@ public final class Gateway: Sendable {
         self.metricsText = metricsText
     }
 
+    /// The current counts of `module`'s instance pool (nil for a module not served).
+    public func poolSnapshot(module: String) -> InstancePool<WapcGuest>.Snapshot? {
+        functions[module]?.pool.snapshot
+    }
+
     /// Whether `/readyz` answers 200: pools are warm and no shutdown has begun.
     public var isReady: Bool { ready.withLock { $0 } }
 

@@ -228,17 +228,21 @@ struct GatewayTests {
         try await withGateway(configure: {
             $0.poolSize = 1
             $0.maxWaiting = 0
-        }) { _, client in
+        }) { gateway, client in
             // The slow request goes over a second connection, so the two are really concurrent.
             let port = try #require(client.port)
             async let slow = TestClient.withClient(host: "127.0.0.1", port: port) { second in
                 try await second.execute(
                     TestClient.Request(
                         "/v1/wapc_echo/sleep", method: .post, authority: "localhost", headers: json,
-                        body: ByteBuffer(string: "800"))
+                        body: ByteBuffer(string: "1500"))
                 ).head.status
             }
-            try await Task.sleep(for: .milliseconds(200))
+            // Wait until the slow request holds the only instance.
+            let busySince = ContinuousClock.now
+            while gateway.poolSnapshot(module: "wapc_echo")?.busy != 1, ContinuousClock.now - busySince < .seconds(20) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             try await client.execute(uri: "/v1/wapc_echo/echo", method: .post, headers: json, body: ByteBuffer(string: "1")) {
                 response in
                 #expect(response.status == .serviceUnavailable)
