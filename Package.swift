@@ -81,6 +81,7 @@ let package = Package(
         .target(
             name: "WasmtonGateway",
             dependencies: [
+                "WasmtonRuntime",
                 "WasmtonContracts",
                 "WasmtonMessagePack",
                 .product(name: "Hummingbird", package: "hummingbird"),

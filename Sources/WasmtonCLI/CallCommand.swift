@@ -44,10 +44,8 @@ struct CallCommand: ParsableCommand {
             let guestSandbox = try sandbox.sandbox(arguments: [module], stdio: .inherit)
             let runtime = sandbox.runtime()
             let loaded = try runtime.load(path: module)
-            let hostCalls = WapcHostCalls()
             let logger = Logger(label: "wasmton.call")
-            WapcLogCapability.register(in: hostCalls, logger: logger)
-            WapcKeyValueCapability().register(in: hostCalls)
+            let hostCalls = WapcHostCalls.builtIn(logger: logger)
             let result: [UInt8]
             do throws(WapcError) {
                 let guest = try WapcGuest(

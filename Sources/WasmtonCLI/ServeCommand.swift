@@ -76,9 +76,7 @@ struct ServeCommand: ParsableCommand {
             }
             StandardErrorLogging.bootstrap(level: level)
             let logger = Logger(label: "wasmton.serve")
-            let hostCalls = WapcHostCalls()
-            WapcLogCapability.register(in: hostCalls, logger: logger)
-            WapcKeyValueCapability().register(in: hostCalls)
+            let hostCalls = WapcHostCalls.builtIn(logger: logger)
             let configuration = GatewayConfiguration(
                 host: host, port: port, poolSize: poolSize, maxWaiting: maxWaiting, freshInstance: freshInstance,
                 maxBodyBytes: maxBody, requestTimeout: timeout, sandbox: guestSandbox, defaultOperation: defaultOperation)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import WasmtonRuntime
 
 /// One structured log line per request (method, path, status, duration, module, operation,
 /// sizes, request id) and the request metrics; passes the client's `x-request-id` through or
@@ -55,7 +56,7 @@ struct AccessLogMiddleware: RouterMiddleware {
                 "request_id": "\(requestID)", "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
                 "status": "\(status)",
                 "duration_ms":
-                    "\(String(format: "%.3f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000))",
+                    "\(String(format: "%.3f", duration.seconds * 1000))",
             ]
             if let module { metadata["module"] = "\(module)" }
             if let operation { metadata["operation"] = "\(operation)" }

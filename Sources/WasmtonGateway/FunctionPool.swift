@@ -28,13 +28,13 @@ final class FunctionPool: Sendable {
         let queued = ContinuousClock.now
         let metrics = metrics
         let name = name
-        defer { report() }
         return try await pool.run(until: deadline) { guest in
             metrics.poolWait(module: name, duration: ContinuousClock.now - queued)
             return try guest.call(operation, payload: payload)
         }
     }
 
+    /// Publishes the pool's gauges; called when metrics are scraped, not on the request path.
     func report() {
         let snapshot = pool.snapshot
         metrics.pool(

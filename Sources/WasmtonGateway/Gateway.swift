@@ -35,9 +35,7 @@ public final class Gateway: Sendable {
         var seen = Set<String>()
         for served in modules where !seen.insert(served.name).inserted { throw .duplicateName(served.name) }
         var sandbox = configuration.sandbox
-        if sandbox.limits.timeout == nil || sandbox.limits.timeout! > configuration.requestTimeout {
-            sandbox.limits.timeout = configuration.requestTimeout
-        }
+        sandbox.limits.timeout = min(sandbox.limits.timeout ?? configuration.requestTimeout, configuration.requestTimeout)
         self.configuration = configuration
         threads = GuestThreads(count: configuration.poolSize * modules.count)
         var functions: [String: FunctionPool] = [:]

@@ -1,3 +1,4 @@
+import Foundation
 public import WasmtonRuntime
 
 /// How the HTTP gateway listens, bounds requests and sizes its instance pools.
@@ -42,5 +43,5 @@ public struct GatewayConfiguration: Sendable {
     }
 
     /// The number of cores the process may use: the default pool size.
-    public static var processorCount: Int { ProcessInfoCores.count }
+    public static var processorCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }

@@ -1,6 +1,7 @@
 public import HTTPTypes
 public import Hummingbird
 import WasmtonContracts
+import WasmtonMessagePack
 import WasmtonRuntime
 
 /// A request the gateway refuses or a call that failed, with the HTTP status and the one-line
@@ -25,28 +26,10 @@ public struct GatewayError: HTTPResponseError, Equatable, CustomStringConvertibl
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        let body =
-            "{\"error\":{\"status\":\(status.code),\"reason\":\(Self.quoted(reason)),\"message\":\(Self.quoted(message))}}\n"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
-    }
-
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out +=
-                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        let body: MessagePackValue = [
+            "error": ["status": .uint(UInt64(status.code)), "reason": .string(reason), "message": .string(message)]
+        ]
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.jsonText() + "\n")))
     }
 
     // MARK: - What each failure means over HTTP

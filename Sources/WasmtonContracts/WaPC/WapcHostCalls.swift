@@ -1,3 +1,4 @@
+public import Logging
 import Synchronization
 
 /// The capabilities guests reach through waPC's `__host_call`, registered by namespace and
@@ -21,6 +22,15 @@ public final class WapcHostCalls: Sendable {
 
     /// An empty registry: every host call fails with "no host capability …".
     public init() {}
+
+    /// A registry with Wasmton's built-in capabilities: `wasmton:log` (to `logger`) and
+    /// `wasmton:kv` (a fresh in-memory store per module).
+    public static func builtIn(logger: Logger) -> WapcHostCalls {
+        let hostCalls = WapcHostCalls()
+        WapcLogCapability.register(in: hostCalls, logger: logger)
+        WapcKeyValueCapability().register(in: hostCalls)
+        return hostCalls
+    }
 
     /// Registers `handler` for `namespace`; `operation` nil means every operation of the
     /// namespace, `binding` nil every binding. The most specific registration wins.
