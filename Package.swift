@@ -33,7 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // Runtime: modules, instances, limits, WASI, host functions. The only layer that sees WasmKit's execution API.
+        // Runtime: modules, instances, limits, WASI and its socket extension, host functions. The only layer that sees WasmKit's execution API.
         .target(
             name: "WasmtonRuntime",
             dependencies: [
@@ -41,6 +41,8 @@ let package = Package(
                 .product(name: "WasmKitWASI", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "WasmParser", package: "WasmKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),

@@ -41,7 +41,7 @@ struct CallCommand: ParsableCommand {
             guard json == nil || msgpack == nil else { throw CLIError.usage("give either --json or --msgpack, not both") }
             let payload = try readPayload()
             StandardErrorLogging.bootstrap(level: .info)
-            let guestSandbox = try sandbox.sandbox(arguments: [module], stdio: .inherit)
+            let guestSandbox = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
             let runtime = sandbox.runtime()
             let loaded = try runtime.load(path: module)
             let logger = Logger(label: "wasmton.call")

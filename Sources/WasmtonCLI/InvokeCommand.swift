@@ -25,7 +25,9 @@ struct InvokeCommand: ParsableCommand {
             var arguments = self.arguments
             if arguments.first == "--" { arguments.removeFirst() }
             let name = URL(fileURLWithPath: file).lastPathComponent
-            let guestSandbox = try sandbox.sandbox(arguments: [name], stdio: .inherit)
+            let guestSandbox = try sandbox.sandbox(arguments: [name], stdio: .inherit, modulePath: file)
+            // Denied network access is logged; it goes to stderr, never into the guest's stdout.
+            StandardErrorLogging.bootstrap(level: .warning)
             let runtime = sandbox.runtime()
             let module = try runtime.load(path: file)
             let signature = try module.requireFunction(function)

@@ -46,7 +46,7 @@ struct ProcessCommand: ParsableCommand {
         try reportingFailures {
             let level = try StandardErrorLogging.level(logLevel)
             let input = try StreamInput(file: file, kafka: kafka)
-            var limits = try sandbox.sandbox(arguments: [module], stdio: .inherit)
+            var limits = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
             if limits.limits.timeout == nil { limits.limits.timeout = ProcessingOptions.defaultTimeout }
             let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
             let loaded = try runtime.load(path: module)

@@ -24,7 +24,9 @@ struct RunCommand: ParsableCommand {
             var guestArguments = arguments
             if guestArguments.first == "--" { guestArguments.removeFirst() }
             let name = URL(fileURLWithPath: file).lastPathComponent
-            let guestSandbox = try sandbox.sandbox(arguments: [name] + guestArguments, stdio: .inherit)
+            let guestSandbox = try sandbox.sandbox(arguments: [name] + guestArguments, stdio: .inherit, modulePath: file)
+            // Denied network access is logged; it goes to stderr, never into the guest's stdout.
+            StandardErrorLogging.bootstrap(level: .warning)
             let runtime = sandbox.runtime()
             let module = try runtime.load(path: file)
             let code: Int32

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WasmtonGateway
 import WasmtonRuntime
 
 /// The sandbox options every command that runs guest code takes, named as in wasmtime.
@@ -26,8 +27,69 @@ struct SandboxOptions: ParsableArguments {
         help: ArgumentHelp("Largest linear memory, e.g. 1048576, 64K, 16M, 1G.", valueName: "BYTES"))
     var maxMemory: String?
 
-    /// The sandbox these options describe, for a guest whose `argv` is `arguments`.
-    func sandbox(arguments: [String], stdio: Stdio) throws(CLIError) -> Sandbox {
+    @Option(
+        name: .customLong("allow-connect"),
+        help: ArgumentHelp(
+            "Let the guest open TCP connections to HOST:PORT (a name, an IPv4 address, a CIDR block or *; a port, LOW-HIGH or *). Repeatable; prefix MODULE= to allow it for one module only. Without it the guest has no network.",
+            valueName: "[MODULE=]HOST:PORT"))
+    var allowConnect: [String] = []
+
+    @Option(
+        name: .customLong("max-sockets"),
+        help: ArgumentHelp("Most sockets one instance may hold open at once.", valueName: "N"))
+    var maxSockets: Int = NetworkPolicy().maxSockets
+
+    @Option(
+        name: .customLong("connect-timeout"),
+        help: ArgumentHelp("Longest a guest's connect may take, e.g. 5, 500ms.", valueName: "SECONDS"))
+    var connectTimeout: String = "5"
+
+    @Option(
+        name: .customLong("socket-timeout"),
+        help: ArgumentHelp("Longest one socket read, write or poll may wait, e.g. 30, 2s.", valueName: "SECONDS"))
+    var socketTimeout: String = "30"
+
+    /// The network policy for the module called `module`: the unprefixed `--allow-connect` rules
+    /// and those prefixed with its name. `modules` lists every module the command runs, so a
+    /// prefix naming none of them is reported instead of silently ignored.
+    func networkPolicy(module: String, modules: [String]) throws(CLIError) -> NetworkPolicy {
+        var rules: [String] = []
+        for entry in allowConnect {
+            guard let equals = entry.firstIndex(of: "="), !entry[..<equals].contains(":") else {
+                rules.append(entry)
+                continue
+            }
+            let name = String(entry[..<equals])
+            guard modules.contains(name) else {
+                throw .usage(
+                    "--allow-connect \(entry) names module '\(name)', but the modules here are: \(modules.joined(separator: ", "))")
+            }
+            if name == module { rules.append(String(entry[entry.index(after: equals)...])) }
+        }
+        var policy: NetworkPolicy
+        do throws(NetworkPolicyError) {
+            policy = try NetworkPolicy(allowing: rules)
+        } catch {
+            throw .usage(error.description)
+        }
+        guard maxSockets >= 1 else { throw .usage("--max-sockets must be at least 1") }
+        policy.maxSockets = maxSockets
+        policy.connectTimeout = try Self.positiveDuration(connectTimeout, option: "--connect-timeout")
+        policy.ioTimeout = try Self.positiveDuration(socketTimeout, option: "--socket-timeout")
+        return policy
+    }
+
+    private static func positiveDuration(_ text: String, option: String) throws(CLIError) -> Duration {
+        guard let duration = parseDuration(text), duration > .zero else {
+            throw .usage("\(option) '\(text)' is not a positive duration (examples: 2, 0.5, 250ms, 1m)")
+        }
+        return duration
+    }
+
+    /// The sandbox these options describe, for a guest whose `argv` is `arguments`, running the
+    /// module at `modulePath` (whose name picks its `--allow-connect MODULE=` rules). Without a
+    /// path (a command serving several modules) the network stays closed; see ``networkPolicy(module:modules:)``.
+    func sandbox(arguments: [String], stdio: Stdio, modulePath: String?) throws(CLIError) -> Sandbox {
         var environment: [String: String] = [:]
         for entry in self.environment {
             if let equals = entry.firstIndex(of: "=") {
@@ -54,7 +116,11 @@ struct SandboxOptions: ParsableArguments {
         }
         return Sandbox(
             arguments: arguments, environment: environment,
-            directories: directories.map(DirectoryGrant.init(parsing:)), stdio: stdio, limits: limits)
+            directories: directories.map(DirectoryGrant.init(parsing:)), stdio: stdio, limits: limits,
+            network: try modulePath.map { path throws(CLIError) in
+                let module = ServedModule.nameAndPath(path).name
+                return try networkPolicy(module: module, modules: [module])
+            } ?? NetworkPolicy())
     }
 
     /// A runtime with fuel metering only when a limit needs it (metering costs speed).

@@ -66,13 +66,16 @@ struct ServeCommand: ParsableCommand {
             guard let timeout = SandboxOptions.parseDuration(requestTimeout), timeout > .zero else {
                 throw CLIError.usage("--request-timeout '\(requestTimeout)' is not a positive duration (examples: 2, 500ms)")
             }
-            let guestSandbox = try sandbox.sandbox(arguments: [], stdio: .inherit)
+            let names = modules.map { ServedModule.nameAndPath($0).name }
+            let guestSandbox = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
             // The request deadline needs fuel metering to stop a guest that never calls the host.
             let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
             var served: [ServedModule] = []
             for argument in modules {
                 let (name, path) = ServedModule.nameAndPath(argument)
-                served.append(ServedModule(name: name, module: try runtime.load(path: path)))
+                var module = ServedModule(name: name, module: try runtime.load(path: path))
+                module.network = try sandbox.networkPolicy(module: name, modules: names)
+                served.append(module)
             }
             StandardErrorLogging.bootstrap(level: level)
             let logger = Logger(label: "wasmton.serve")
@@ -88,14 +91,14 @@ struct ServeCommand: ParsableCommand {
             } catch {
                 throw CLIError.gateway(error)
             }
-            let names = served.map(\.name).joined(separator: ", ")
+            let servedNames = names.joined(separator: ", ")
             let failure = Mutex<(any Error)?>(nil)
             let done = DispatchSemaphore(value: 0)
             Task.detached {
                 do {
                     try await gateway.run { port in
                         logger.notice(
-                            "listening", metadata: ["address": "http://\(configuration.host):\(port)", "modules": "\(names)"])
+                            "listening", metadata: ["address": "http://\(configuration.host):\(port)", "modules": "\(servedNames)"])
                     }
                 } catch {
                     failure.withLock { $0 = error }

@@ -40,8 +40,10 @@ public final class Gateway: Sendable {
         threads = GuestThreads(count: configuration.poolSize * modules.count)
         var functions: [String: FunctionPool] = [:]
         for served in modules {
+            var moduleSandbox = sandbox
+            if let network = served.network { moduleSandbox.network = network }
             functions[served.name] = FunctionPool(
-                served: served, runtime: runtime, configuration: configuration, sandbox: sandbox, threads: threads,
+                served: served, runtime: runtime, configuration: configuration, sandbox: moduleSandbox, threads: threads,
                 hostCalls: hostCalls, logger: logger)
         }
         self.functions = functions

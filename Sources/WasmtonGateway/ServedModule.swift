@@ -4,10 +4,14 @@ public import WasmtonRuntime
 public struct ServedModule: Sendable {
     public var name: String
     public var module: WasmModule
+    /// What this module's instances may connect to, in place of the configuration's
+    /// ``GatewayConfiguration/sandbox`` policy; `nil` keeps that one.
+    public var network: NetworkPolicy?
 
-    public init(name: String, module: WasmModule) {
+    public init(name: String, module: WasmModule, network: NetworkPolicy? = nil) {
         self.name = name
         self.module = module
+        self.network = network
     }
 
     /// Splits a command-line module argument: `NAME=PATH`, or `PATH`, named by its file name

@@ -13,19 +13,23 @@ public struct Sandbox: Sendable, Equatable {
     public var stdio: Stdio
     /// Memory, fuel, time and stack bounds.
     public var limits: Limits
+    /// Which hosts and ports the guest may connect to (none by default), and its socket limits.
+    public var network: NetworkPolicy
 
     public init(
         arguments: [String] = [],
         environment: [String: String] = [:],
         directories: [DirectoryGrant] = [],
         stdio: Stdio = .discard,
-        limits: Limits = Limits()
+        limits: Limits = Limits(),
+        network: NetworkPolicy = NetworkPolicy()
     ) {
         self.arguments = arguments
         self.environment = environment
         self.directories = directories
         self.stdio = stdio
         self.limits = limits
+        self.network = network
     }
 }
 

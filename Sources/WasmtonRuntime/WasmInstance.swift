@@ -26,6 +26,7 @@ public final class WasmInstance: @unchecked Sendable {
     private let stdio: StdioFiles
     private let limiter: MemoryLimiter
     private let context: CallContext
+    private let sockets: SocketTable?
     private nonisolated(unsafe) var isClosed = false
 
     init(runtime: WasmRuntime, module: WasmModule, sandbox: Sandbox, hostFunctions: [HostFunction]) throws(GuestError) {
@@ -49,6 +50,9 @@ public final class WasmInstance: @unchecked Sendable {
 
         var imports = Imports()
         var wasi: WASIBridgeToHost? = nil
+        let sockets = SocketImports.needed(by: module) ? SocketTable(policy: sandbox.network, module: module.name) : nil
+        var hostFunctions = hostFunctions
+        if let sockets { hostFunctions.append(SocketImports.resolveFunction(table: sockets)) }
         do {
             if module.usesWASI {
                 let bridge = try WASIBridgeToHost(
@@ -56,6 +60,9 @@ public final class WasmInstance: @unchecked Sendable {
                     preopens: sandbox.directories.map { .init(guestPath: $0.guestPath, hostPath: $0.hostPath) },
                     stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr)
                 bridge.link(to: &imports, store: store)
+                if let sockets {
+                    SocketImports.link(to: &imports, store: store, bridge: bridge, table: sockets, context: context)
+                }
                 wasi = bridge
             }
             try Self.checkImports(module: module, hostFunctions: hostFunctions)
@@ -87,6 +94,7 @@ public final class WasmInstance: @unchecked Sendable {
         self.stdio = stdio
         self.limiter = limiter
         self.context = context
+        self.sockets = sockets
     }
 
     deinit {
@@ -151,6 +159,7 @@ public final class WasmInstance: @unchecked Sendable {
             guard !isClosed else { return }
             isClosed = true
             context.memory = nil
+            sockets?.closeAll()
             try? wasi?.close()
             stdio.close()
         }
@@ -174,6 +183,8 @@ public final class WasmInstance: @unchecked Sendable {
             }
             return results
         } catch {
+            // A failed call may have left a request half-sent: no later call should read its answer.
+            sockets?.closeAll()
             throw Self.classify(error, function: name, budget: budget, limiter: limiter, limits: sandbox.limits)
         }
     }

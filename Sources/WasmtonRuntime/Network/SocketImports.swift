@@ -1,0 +1,282 @@
+import WASI
+import WasmKit
+import WasmKitWASI
+
+/// The socket extension as WasmKit imports: `sock_connect` (the Decaton article's), the WASI
+/// functions that take a descriptor (`sock_*`, `fd_read`, `fd_write`, `fd_close`,
+/// `fd_fdstat_get`, `poll_oneoff`), and `wasmton.resolve`.
+///
+/// Each wrapper sends socket descriptors to the instance's ``SocketTable`` and every other
+/// descriptor to WasmKit's own WASI implementation, so files and stdio behave as before.
+struct SocketImports {
+    /// The module namespace of the lookup function.
+    static let resolveModule = "wasmton"
+    static let resolveName = "resolve"
+    /// Imports that let a guest open a socket; a module without any of them gets no wrappers.
+    static func needed(by module: WasmModule) -> Bool {
+        module.imports.contains { entry in
+            (entry.module == "wasi_snapshot_preview1" && entry.name == "sock_connect")
+                || (entry.module == resolveModule && entry.name == resolveName)
+        }
+    }
+
+    /// Receive buffers larger than this are filled only up to it per call (guests loop anyway).
+    static let maxTransfer = 1 << 20
+    /// The most iovecs one call may pass, as POSIX's IOV_MAX.
+    static let maxVectors = 1_024
+
+    let table: SocketTable
+    let context: CallContext
+    let wasi: [String: WASIHostFunction<Memory>]
+
+    /// Defines the wrappers in `imports`, over the WASI functions `bridge` already linked there.
+    static func link(to imports: inout Imports, store: Store, bridge: WASIBridgeToHost, table: SocketTable, context: CallContext) {
+        let wasi = bridge.hostFunctions(capabilities: WASICapability.all)
+        let i32 = ValueType.i32
+        func define(_ name: String, _ parameters: Int, _ body: @escaping (SocketImports, Memory, [Value]) throws -> Int32) {
+            imports.define(
+                module: "wasi_snapshot_preview1", name: name,
+                Function(store: store, parameters: Array(repeating: i32, count: parameters), results: [i32]) {
+                    [weak table, weak context] caller, arguments in
+                    guard let table, let context else {
+                        throw GuestError.hostFunctionFailed(name: name, message: "instance is closed")
+                    }
+                    let wrappers = SocketImports(table: table, context: context, wasi: wasi)
+                    let memory = try wrappers.memory(caller)
+                    try wrappers.checkDeadline()
+                    return [.i32(UInt32(bitPattern: try body(wrappers, memory, arguments)))]
+                })
+        }
+        define("sock_connect", 3) { try $0.connect($1, $2) }
+        define("sock_send", 5) { try $0.sockSend($1, $2) }
+        define("sock_recv", 6) { try $0.sockRecv($1, $2) }
+        define("sock_shutdown", 2) { try $0.sockShutdown($1, $2) }
+        define("fd_read", 4) { try $0.fdRead($1, $2) }
+        define("fd_write", 4) { try $0.fdWrite($1, $2) }
+        define("fd_close", 1) { try $0.fdClose($1, $2) }
+        define("fd_fdstat_get", 2) { try $0.fdstat($1, $2) }
+        define("poll_oneoff", 4) { try $0.pollOneoff($1, $2) }
+    }
+
+    /// `wasmton.resolve(name_ptr, name_len, addrs_ptr, max) -> count or -errno`, as a host function.
+    static func resolveFunction(table: SocketTable) -> HostFunction {
+        HostFunction(
+            module: resolveModule, name: resolveName,
+            signature: FunctionSignature(parameters: [.i32, .i32, .i32, .i32], results: [.i32])
+        ) { [weak table] call, arguments in
+            guard let table, arguments.count == 4, case .i32(let namePointer) = arguments[0],
+                case .i32(let nameLength) = arguments[1], case .i32(let addressesPointer) = arguments[2],
+                case .i32(let max) = arguments[3]
+            else { return [.i32(-Int32(SocketErrno.invalid.rawValue))] }
+            let memory = try call.requireMemory()
+            guard nameLength >= 0, nameLength <= 253, max >= 0 else {
+                return [.i32(-Int32(SocketErrno.invalid.rawValue))]
+            }
+            let name = try memory.readString(at: UInt64(UInt32(bitPattern: namePointer)), count: Int(nameLength))
+            switch table.resolve(name) {
+            case .failure(let errno):
+                return [.i32(-Int32(errno.rawValue))]
+            case .success(let addresses):
+                let written = addresses.prefix(Int(max))
+                var bytes: [UInt8] = []
+                for address in written { bytes += littleEndian(address.value) }
+                try memory.write(bytes, at: UInt64(UInt32(bitPattern: addressesPointer)))
+                return [.i32(Int32(written.count))]
+            }
+        }
+    }
+
+    // MARK: - Plumbing
+
+    private var clock: SocketClock {
+        SocketClock(deadline: context.deadline, callTimeout: context.timeout)
+    }
+
+    private func memory(_ caller: borrowing Caller) throws -> Memory {
+        if let memory = context.memory { return memory }
+        if case .memory(let memory)? = caller.instance?.export("memory") { return memory }
+        throw GuestError.missingMemory
+    }
+
+    private func checkDeadline() throws(GuestError) {
+        if let deadline = context.deadline, ContinuousClock.now >= deadline, let timeout = context.timeout {
+            throw .deadlineExceeded(seconds: timeout.seconds, function: nil)
+        }
+    }
+
+    private func delegate(_ name: String, _ memory: Memory, _ arguments: [Value]) throws -> Int32 {
+        guard let function = wasi[name] else { return SocketErrno.notASocket.result }
+        let results = try function.implementation(memory, arguments)
+        guard case .i32(let code)? = results.first else { return SocketErrno.io.result }
+        return Int32(bitPattern: code)
+    }
+
+    private static func u32(_ arguments: [Value], _ index: Int) -> UInt32 {
+        if case .i32(let value) = arguments[index] { return value }
+        return 0
+    }
+
+    private static func littleEndian(_ value: UInt32) -> [UInt8] {
+        [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
+    }
+
+    /// The (address, length) pairs of an iovec array, bounds-checked.
+    private func vectors(_ memory: LinearMemory, at pointer: UInt32, count: UInt32) throws(GuestError) -> [(UInt64, Int)]? {
+        guard count <= Self.maxVectors else { return nil }
+        let raw = try memory.read(at: UInt64(pointer), count: Int(count) * 8)
+        var result: [(UInt64, Int)] = []
+        for index in 0..<Int(count) {
+            let base = index * 8
+            let address = UInt32(raw[base]) | UInt32(raw[base + 1]) << 8 | UInt32(raw[base + 2]) << 16 | UInt32(raw[base + 3]) << 24
+            let length = UInt32(raw[base + 4]) | UInt32(raw[base + 5]) << 8 | UInt32(raw[base + 6]) << 16 | UInt32(raw[base + 7]) << 24
+            result.append((UInt64(address), Int(length)))
+        }
+        return result
+    }
+
+    private func gather(_ memory: LinearMemory, _ vectors: [(UInt64, Int)]) throws(GuestError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for (address, length) in vectors { bytes += try memory.read(at: address, count: length) }
+        return bytes
+    }
+
+    private func scatter(_ memory: LinearMemory, _ bytes: [UInt8], into vectors: [(UInt64, Int)]) throws(GuestError) {
+        var offset = 0
+        for (address, length) in vectors where offset < bytes.count {
+            let take = min(length, bytes.count - offset)
+            try memory.write(bytes[offset..<offset + take], at: address)
+            offset += take
+        }
+    }
+
+    // MARK: - The functions
+
+    private func connect(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
+        let address = IPv4Address(Self.u32(arguments, 0))
+        let port = Self.u32(arguments, 1)
+        let output = Self.u32(arguments, 2)
+        let linear = LinearMemory(memory)
+        guard port <= UInt16.max else { return SocketErrno.invalid.result }
+        switch try table.connect(address, port: UInt16(port), clock: clock) {
+        case .failure(let errno):
+            return errno.result
+        case .success(let descriptor):
+            do {
+                try linear.writeUInt32(descriptor, at: UInt64(output))
+            } catch {
+                _ = table.close(descriptor)
+                throw error
+            }
+            return 0
+        }
+    }
+
+    private func send(_ memory: Memory, descriptor: UInt32, vectors pointer: UInt32, count: UInt32, output: UInt32) throws -> Int32 {
+        let linear = LinearMemory(memory)
+        guard let vectors = try vectors(linear, at: pointer, count: count) else { return SocketErrno.invalid.result }
+        let bytes = try gather(linear, vectors)
+        switch try table.send(descriptor, bytes, clock: clock) {
+        case .failure(let errno): return errno.result
+        case .success(let sent):
+            try linear.writeUInt32(UInt32(sent), at: UInt64(output))
+            return 0
+        }
+    }
+
+    private func receive(
+        _ memory: Memory, descriptor: UInt32, vectors pointer: UInt32, count: UInt32, flags: UInt32, output: UInt32
+    ) throws -> Int32 {
+        let linear = LinearMemory(memory)
+        guard let vectors = try vectors(linear, at: pointer, count: count) else { return SocketErrno.invalid.result }
+        for (address, length) in vectors { try checkRange(linear, address, length) }
+        let capacity = min(vectors.reduce(0) { $0 + $1.1 }, Self.maxTransfer)
+        switch try table.receive(descriptor, capacity: capacity, peek: flags & 1 != 0, waitAll: flags & 2 != 0, clock: clock) {
+        case .failure(let errno): return errno.result
+        case .success(let bytes):
+            try scatter(linear, bytes, into: vectors)
+            try linear.writeUInt32(UInt32(bytes.count), at: UInt64(output))
+            return 0
+        }
+    }
+
+    /// Fails the call before any byte is consumed if a receive buffer lies outside memory.
+    private func checkRange(_ memory: LinearMemory, _ address: UInt64, _ length: Int) throws(GuestError) {
+        let size = UInt64(memory.byteCount)
+        guard address <= size, UInt64(length) <= size - address else {
+            throw .memoryAccessOutOfBounds(address: address, length: UInt64(length), memorySize: memory.byteCount)
+        }
+    }
+
+    private func sockSend(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
+        let descriptor = Self.u32(arguments, 0)
+        guard SocketTable.isSocket(descriptor) else { return try delegate("sock_send", memory, arguments) }
+        return try send(
+            memory, descriptor: descriptor, vectors: Self.u32(arguments, 1), count: Self.u32(arguments, 2),
+            output: Self.u32(arguments, 4))
+    }
+
+    private func sockRecv(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
+        let descriptor = Self.u32(arguments, 0)
+        guard SocketTable.isSocket(descriptor) else { return try delegate("sock_recv", memory, arguments) }
+        let result = try receive(
+            memory, descriptor: descriptor, vectors: Self.u32(arguments, 1), count: Self.u32(arguments, 2),
+            flags: Self.u32(arguments, 3), output: Self.u32(arguments, 4))
+        if result == 0 { try LinearMemory(memory).write([0, 0], at: UInt64(Self.u32(arguments, 5))) }
+        return result
+    }
+
+    private func sockShutdown(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
+        let descriptor = Self.u32(arguments, 0)
+        guard SocketTable.isSocket(descriptor) else { return try delegate("sock_shutdown", memory, arguments) }
+        return table.shutdown(descriptor, how: Self.u32(arguments, 1)).result
+    }
+
+    private func fdRead(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
+        let descriptor = Self.u32(arguments, 0)
+        guard SocketTable.isSocket(descriptor) else { return try delegate("fd_read", memory, arguments) }
+        return try receive(
+            memory, descriptor: descriptor, vectors: Self.u32(arguments, 1), count: Self.u32(arguments, 2), flags: 0,
+            output: Self.u32(arguments, 3))
+    }
+
+    private func fdWrite(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
+        let descriptor = Self.u32(arguments, 0)
+        guard SocketTable.isSocket(descriptor) else { return try delegate("fd_write", memory, arguments) }
+        return try send(
+            memory, descriptor: descriptor, vectors: Self.u32(arguments, 1), count: Self.u32(arguments, 2),
+            output: Self.u32(arguments, 3))
+    }
+
+    private func fdClose(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
+        let descriptor = Self.u32(arguments, 0)
+        guard SocketTable.isSocket(descriptor) else { return try delegate("fd_close", memory, arguments) }
+        return table.close(descriptor).result
+    }
+
+    /// A socket's `fdstat`: filetype SOCKET_STREAM, no flags, read/write/poll/shutdown rights.
+    private func fdstat(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
+        let descriptor = Self.u32(arguments, 0)
+        guard SocketTable.isSocket(descriptor) else { return try delegate("fd_fdstat_get", memory, arguments) }
+        guard table.handle(of: descriptor) != nil else { return SocketErrno.badDescriptor.result }
+        let rights: UInt64 = 1 << 1 | 1 << 6 | 1 << 27 | 1 << 28  // FD_READ, FD_WRITE, POLL_FD_READWRITE, SOCK_SHUTDOWN
+        var bytes = [UInt8](repeating: 0, count: 24)
+        bytes[0] = 6  // filetype SOCKET_STREAM
+        for index in 0..<8 { bytes[8 + index] = UInt8(truncatingIfNeeded: rights >> (8 * UInt64(index))) }
+        try LinearMemory(memory).write(bytes, at: UInt64(Self.u32(arguments, 1)))
+        return 0
+    }
+
+    private func pollOneoff(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
+        let linear = LinearMemory(memory)
+        let subscriptions = Self.u32(arguments, 0)
+        let count = Self.u32(arguments, 2)
+        guard count > 0, count <= 4_096 else { return try delegate("poll_oneoff", memory, arguments) }
+        let raw = try linear.read(at: UInt64(subscriptions), count: Int(count) * SocketPoll.subscriptionSize)
+        let poll = SocketPoll(raw: raw, count: Int(count))
+        guard poll.touchesSockets else { return try delegate("poll_oneoff", memory, arguments) }
+        let events = try poll.run(table: table, clock: clock)
+        try linear.write(events.bytes, at: UInt64(Self.u32(arguments, 1)))
+        try linear.writeUInt32(UInt32(events.count), at: UInt64(Self.u32(arguments, 3)))
+        return 0
+    }
+}
