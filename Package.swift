@@ -125,15 +125,22 @@ let package = Package(
             dependencies: ["WasmtonCLI"],
             swiftSettings: strict
         ),
+        // Test support: servers on 127.0.0.1 that the socket tests talk to.
+        .target(
+            name: "WasmtonTestSupport",
+            path: "Tests/Support",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "WasmtonRuntimeTests",
-            dependencies: ["WasmtonRuntime"],
+            dependencies: ["WasmtonRuntime", "WasmtonTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "WasmtonContractsTests",
             dependencies: [
-                "WasmtonContracts", "WasmtonRuntime", "WasmtonMessagePack", .product(name: "Logging", package: "swift-log"),
+                "WasmtonContracts", "WasmtonRuntime", "WasmtonMessagePack", "WasmtonTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -163,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "WasmtonGatewayTests",
             dependencies: [
-                "WasmtonGateway", "WasmtonContracts", "WasmtonRuntime", "WasmtonMessagePack",
+                "WasmtonGateway", "WasmtonContracts", "WasmtonRuntime", "WasmtonMessagePack", "WasmtonTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -171,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WasmtonCLITests",
-            dependencies: ["WasmtonCLI"],
+            dependencies: ["WasmtonCLI", "WasmtonTestSupport"],
             swiftSettings: strict
         ),
     ],
