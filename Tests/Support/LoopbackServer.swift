@@ -66,6 +66,9 @@ public final class LoopbackServer: Sendable {
     /// How many connections the server has accepted so far.
     public var acceptedCount: Int { state.withLock { $0.accepted } }
 
+    /// How many accepted connections are still open (the client has not closed them).
+    public var openConnections: Int { state.withLock { $0.connections.count } }
+
     /// Closes the listener and every open connection.
     public func stop() {
         let handles = state.withLock { state -> [Int32] in
