@@ -62,7 +62,8 @@ struct SandboxOptions: ParsableArguments {
             let name = String(entry[..<equals])
             guard modules.contains(name) else {
                 throw .usage(
-                    "--allow-connect \(entry) names module '\(name)', but the modules here are: \(modules.joined(separator: ", "))")
+                    "--allow-connect \(entry) names module '\(name)', but the modules here are: \(modules.joined(separator: ", "))"
+                )
             }
             if name == module { rules.append(String(entry[entry.index(after: equals)...])) }
         }

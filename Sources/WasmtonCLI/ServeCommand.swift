@@ -98,7 +98,8 @@ struct ServeCommand: ParsableCommand {
                 do {
                     try await gateway.run { port in
                         logger.notice(
-                            "listening", metadata: ["address": "http://\(configuration.host):\(port)", "modules": "\(servedNames)"])
+                            "listening",
+                            metadata: ["address": "http://\(configuration.host):\(port)", "modules": "\(servedNames)"])
                     }
                 } catch {
                     failure.withLock { $0 = error }

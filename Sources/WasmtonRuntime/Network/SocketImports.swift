@@ -30,7 +30,8 @@ struct SocketImports {
     let wasi: [String: WASIHostFunction<Memory>]
 
     /// Defines the wrappers in `imports`, over the WASI functions `bridge` already linked there.
-    static func link(to imports: inout Imports, store: Store, bridge: WASIBridgeToHost, table: SocketTable, context: CallContext) {
+    static func link(to imports: inout Imports, store: Store, bridge: WASIBridgeToHost, table: SocketTable, context: CallContext)
+    {
         let wasi = bridge.hostFunctions(capabilities: WASICapability.all)
         let i32 = ValueType.i32
         func define(_ name: String, _ parameters: Int, _ body: @escaping (SocketImports, Memory, [Value]) throws -> Int32) {
@@ -127,8 +128,10 @@ struct SocketImports {
         var result: [(UInt64, Int)] = []
         for index in 0..<Int(count) {
             let base = index * 8
-            let address = UInt32(raw[base]) | UInt32(raw[base + 1]) << 8 | UInt32(raw[base + 2]) << 16 | UInt32(raw[base + 3]) << 24
-            let length = UInt32(raw[base + 4]) | UInt32(raw[base + 5]) << 8 | UInt32(raw[base + 6]) << 16 | UInt32(raw[base + 7]) << 24
+            let address =
+                UInt32(raw[base]) | UInt32(raw[base + 1]) << 8 | UInt32(raw[base + 2]) << 16 | UInt32(raw[base + 3]) << 24
+            let length =
+                UInt32(raw[base + 4]) | UInt32(raw[base + 5]) << 8 | UInt32(raw[base + 6]) << 16 | UInt32(raw[base + 7]) << 24
             result.append((UInt64(address), Int(length)))
         }
         return result
@@ -171,7 +174,9 @@ struct SocketImports {
         }
     }
 
-    private func send(_ memory: Memory, descriptor: UInt32, vectors pointer: UInt32, count: UInt32, output: UInt32) throws -> Int32 {
+    private func send(
+        _ memory: Memory, descriptor: UInt32, vectors pointer: UInt32, count: UInt32, output: UInt32
+    ) throws -> Int32 {
         let linear = LinearMemory(memory)
         guard let vectors = try vectors(linear, at: pointer, count: count) else { return SocketErrno.invalid.result }
         let bytes = try gather(linear, vectors)

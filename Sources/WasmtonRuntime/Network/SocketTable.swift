@@ -55,7 +55,9 @@ final class SocketTable {
 
     /// Opens a TCP connection to `address`:`port` if the allow-list permits it and the instance
     /// has a socket to spare.
-    func connect(_ address: IPv4Address, port: UInt16, clock: SocketClock) throws(GuestError) -> Result<
+    func connect(
+        _ address: IPv4Address, port: UInt16, clock: SocketClock
+    ) throws(GuestError) -> Result<
         UInt32, SocketErrno
     > {
         guard port != 0 else { return .failure(.invalid) }
@@ -68,7 +70,8 @@ final class SocketTable {
             access.metrics.connect("limit")
             return .failure(.tooManySockets)
         }
-        let handle = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let handle = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard handle >= 0 else {
             access.metrics.connect("error")
             return .failure(SocketErrno(posix: errno))
