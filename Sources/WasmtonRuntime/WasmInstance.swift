@@ -13,7 +13,7 @@ import WasmKitWASI
 /// A host function must not call back into the instance it was called from.
 public final class WasmInstance: @unchecked Sendable {
     // Why @unchecked Sendable is sound: WasmKit's `Store`, `Instance` and the WASI bridge are not
-    // thread-safe, so every access to them, and to `context` and `isClosed`, happens inside
+    // thread-safe, so every access to them, and to `context`, `sockets` and `isClosed`, happens inside
     // `lock.withLock`; the lets that are read outside it (`module`, `sandbox`, `runtime`) are
     // immutable and Sendable.
     public let module: WasmModule

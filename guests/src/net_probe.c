@@ -34,6 +34,9 @@
  *                             poll: timeout | poll: readable | poll: revents 0xXX | poll: errno N
  *   fdstat HOST PORT          fd_fdstat_get on the socket:
  *                             fdstat: filetype N (6: socket stream) | fdstat: errno N
+ *   nonblock HOST PORT MSG    fcntl(O_NONBLOCK), read() at once, write(MSG), poll()
+ *                             up to 5 s, read() again:
+ *                             nonblock: first read errno N, then <received> | nonblock: <step> errno N
  *   http HOST PORT PATH       GET PATH HTTP/1.0 (as http_get.wasm); prints the
  *                             whole answer, or http: errno N | http: <step> errno N
  *
@@ -41,6 +44,7 @@
  * means resolving or connecting failed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,7 +62,7 @@ static const char usage_text[] =
     "usage: net_probe resolve NAME | connect HOST PORT | connect-ip A.B.C.D PORT |"
     " echo HOST PORT MESSAGE | peek HOST PORT MESSAGE | many HOST PORT COUNT |"
     " reuse HOST PORT | recv HOST PORT | read-all HOST PORT MESSAGE |"
-    " poll HOST PORT MS | fdstat HOST PORT | http HOST PORT PATH";
+    " poll HOST PORT MS | fdstat HOST PORT | nonblock HOST PORT MESSAGE | http HOST PORT PATH";
 
 static int usage(const char *problem) {
     if (problem != NULL) fprintf(stderr, "net_probe: %s\n", problem);
@@ -355,6 +359,29 @@ static int do_fdstat(const char *host, uint16_t port) {
     return say("filetype %d", (int)stat.fs_filetype);
 }
 
+static int do_nonblock(const char *host, uint16_t port, const char *message) {
+    int fd = dial(host, port);
+    if (fd < 0) return say("errno %d", -fd);
+    if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+        int e = errno;
+        close(fd);
+        return say("fcntl errno %d", e);
+    }
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf);
+    int first = n < 0 ? errno : 0;
+    int e = write_all(fd, message, strlen(message));
+    if (e != 0) { close(fd); return say("write errno %d", e); }
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 5000) != 1) { close(fd); return say("poll errno %d", errno); }
+    n = read(fd, buf, sizeof buf - 1);
+    e = errno;
+    close(fd);
+    if (n < 0) return say("read errno %d", e);
+    buf[n] = '\0';
+    return say("first read errno %d, then %s", first, buf);
+}
+
 static int do_http(const char *host, uint16_t port, const char *path) {
     int fd = dial(host, port);
     if (fd < 0) return say("errno %d", -fd);
@@ -392,7 +419,7 @@ int main(int argc, char **argv) {
     /* Everything else is SUB HOST PORT [ARG]. */
     static const struct { const char *name; int nargs; } shapes[] = {
         {"connect", 2}, {"connect-ip", 2}, {"echo", 3}, {"peek", 3}, {"many", 3}, {"reuse", 2},
-        {"recv", 2},    {"read-all", 3},   {"poll", 3}, {"fdstat", 2}, {"http", 3},
+        {"recv", 2},    {"read-all", 3},   {"poll", 3}, {"fdstat", 2}, {"nonblock", 3}, {"http", 3},
     };
     int known = 0;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
@@ -428,5 +455,6 @@ int main(int argc, char **argv) {
         return do_poll(args[0], port, (int)ms);
     }
     if (strcmp(sub, "fdstat") == 0) return do_fdstat(args[0], port);
+    if (strcmp(sub, "nonblock") == 0) return do_nonblock(args[0], port, args[2]);
     return do_http(args[0], port, args[2]);
 }

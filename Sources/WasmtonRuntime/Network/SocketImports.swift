@@ -4,7 +4,7 @@ import WasmKitWASI
 
 /// The socket extension as WasmKit imports: `sock_connect` (the Decaton article's), the WASI
 /// functions that take a descriptor (`sock_*`, `fd_read`, `fd_write`, `fd_close`,
-/// `fd_fdstat_get`, `poll_oneoff`), and `wasmton.resolve`.
+/// `fd_fdstat_get`, `fd_fdstat_set_flags` for `O_NONBLOCK`, `poll_oneoff`), and `wasmton.resolve`.
 ///
 /// Each wrapper sends socket descriptors to the instance's ``SocketTable`` and every other
 /// descriptor to WasmKit's own WASI implementation, so files and stdio behave as before.
@@ -56,6 +56,7 @@ struct SocketImports {
         define("fd_write", 4) { try $0.fdWrite($1, $2) }
         define("fd_close", 1) { try $0.fdClose($1, $2) }
         define("fd_fdstat_get", 2) { try $0.fdstat($1, $2) }
+        define("fd_fdstat_set_flags", 2) { try $0.fdstatSetFlags($1, $2) }
         define("poll_oneoff", 4) { try $0.pollOneoff($1, $2) }
     }
 
@@ -266,9 +267,16 @@ struct SocketImports {
         let rights: UInt64 = 1 << 1 | 1 << 6 | 1 << 27 | 1 << 28  // FD_READ, FD_WRITE, POLL_FD_READWRITE, SOCK_SHUTDOWN
         var bytes = [UInt8](repeating: 0, count: 24)
         bytes[0] = 6  // filetype SOCKET_STREAM
+        if table.isNonBlocking(descriptor) { bytes[2] = 4 }  // fdflags NONBLOCK
         for index in 0..<8 { bytes[8 + index] = UInt8(truncatingIfNeeded: rights >> (8 * UInt64(index))) }
         try LinearMemory(memory).write(bytes, at: UInt64(Self.u32(arguments, 1)))
         return 0
+    }
+
+    private func fdstatSetFlags(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
+        let descriptor = Self.u32(arguments, 0)
+        guard SocketTable.isSocket(descriptor) else { return try delegate("fd_fdstat_set_flags", memory, arguments) }
+        return table.setFlags(descriptor, Self.u32(arguments, 1)).result
     }
 
     private func pollOneoff(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {

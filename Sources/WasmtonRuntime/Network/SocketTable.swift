@@ -15,6 +15,8 @@ final class SocketTable {
         var handle: Int32
         var address: IPv4Address
         var port: UInt16
+        /// The guest set `O_NONBLOCK`: a send or receive that would wait answers `EAGAIN` instead.
+        var nonBlocking = false
     }
 
     let access: NetworkAccess
@@ -141,6 +143,7 @@ final class SocketTable {
             guard code == EAGAIN || code == EWOULDBLOCK else {
                 return offset > 0 ? .success(offset) : .failure(SocketErrno(posix: code))
             }
+            if socket.nonBlocking { return offset > 0 ? .success(offset) : .failure(.again) }
             if case .timedOut = try clock.wait(socket.handle, for: Int16(POLLOUT), limit: access.policy.ioTimeout) {
                 return offset > 0 ? .success(offset) : .failure(.timedOut)
             }
@@ -174,6 +177,10 @@ final class SocketTable {
             if code == EINTR { continue }
             guard code == EAGAIN || code == EWOULDBLOCK else {
                 if received.isEmpty { return .failure(SocketErrno(posix: code)) }
+                break
+            }
+            if socket.nonBlocking {
+                if received.isEmpty { return .failure(.again) }
                 break
             }
             if case .timedOut = try clock.wait(socket.handle, for: Int16(POLLIN), limit: access.policy.ioTimeout) {
@@ -212,6 +219,20 @@ final class SocketTable {
         for socket in sockets.values { Foundation.close(socket.handle) }
         access.metrics.closed(sockets.count)
         sockets.removeAll()
+    }
+
+    /// Whether the guest made the socket non-blocking (`fd_fdstat_set_flags` with `NONBLOCK`).
+    func isNonBlocking(_ descriptor: UInt32) -> Bool {
+        sockets[descriptor]?.nonBlocking ?? false
+    }
+
+    /// Sets or clears the guest's `NONBLOCK` flag; other flags (append, sync…) mean nothing for a
+    /// socket and are refused with `EINVAL`.
+    func setFlags(_ descriptor: UInt32, _ flags: UInt32) -> SocketErrno {
+        guard sockets[descriptor] != nil else { return .badDescriptor }
+        guard flags & ~4 == 0 else { return .invalid }
+        sockets[descriptor]?.nonBlocking = flags & 4 != 0
+        return .success
     }
 
     /// The host handle of an open socket, for `poll_oneoff`.
