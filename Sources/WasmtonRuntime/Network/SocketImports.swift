@@ -49,14 +49,24 @@ struct SocketImports {
                 })
         }
         define("sock_connect", 3) { try $0.connect($1, $2) }
-        define("sock_send", 5) { try $0.sockSend($1, $2) }
-        define("sock_recv", 6) { try $0.sockRecv($1, $2) }
-        define("sock_shutdown", 2) { try $0.sockShutdown($1, $2) }
-        define("fd_read", 4) { try $0.fdRead($1, $2) }
-        define("fd_write", 4) { try $0.fdWrite($1, $2) }
-        define("fd_close", 1) { try $0.fdClose($1, $2) }
-        define("fd_fdstat_get", 2) { try $0.fdstat($1, $2) }
-        define("fd_fdstat_set_flags", 2) { try $0.fdstatSetFlags($1, $2) }
+        // Calls on a descriptor: sockets go to the table, every other descriptor to WASI.
+        func wrap(_ name: String, _ parameters: Int, _ body: @escaping (SocketImports, Memory, UInt32, [Value]) throws -> Int32) {
+            define(name, parameters) { wrappers, memory, arguments in
+                let descriptor = Self.u32(arguments, 0)
+                guard SocketTable.isSocket(descriptor) else { return try wrappers.delegate(name, memory, arguments) }
+                return try body(wrappers, memory, descriptor, arguments)
+            }
+        }
+        wrap("sock_send", 5) { try $0.send($1, descriptor: $2, vectors: u32($3, 1), count: u32($3, 2), output: u32($3, 4)) }
+        wrap("sock_recv", 6) { try $0.sockRecv($1, descriptor: $2, $3) }
+        wrap("sock_shutdown", 2) { $0.table.shutdown($2, how: u32($3, 1)).result }
+        wrap("fd_read", 4) {
+            try $0.receive($1, descriptor: $2, vectors: u32($3, 1), count: u32($3, 2), flags: 0, output: u32($3, 3))
+        }
+        wrap("fd_write", 4) { try $0.send($1, descriptor: $2, vectors: u32($3, 1), count: u32($3, 2), output: u32($3, 3)) }
+        wrap("fd_close", 1) { wrappers, _, descriptor, _ in wrappers.table.close(descriptor).result }
+        wrap("fd_fdstat_get", 2) { try $0.fdstat($1, descriptor: $2, output: u32($3, 1)) }
+        wrap("fd_fdstat_set_flags", 2) { $0.table.setFlags($2, u32($3, 1)).result }
         define("poll_oneoff", 4) { try $0.pollOneoff($1, $2) }
     }
 
@@ -106,14 +116,14 @@ struct SocketImports {
         }
     }
 
-    private func delegate(_ name: String, _ memory: Memory, _ arguments: [Value]) throws -> Int32 {
+    fileprivate func delegate(_ name: String, _ memory: Memory, _ arguments: [Value]) throws -> Int32 {
         guard let function = wasi[name] else { return SocketErrno.notASocket.result }
         let results = try function.implementation(memory, arguments)
         guard case .i32(let code)? = results.first else { return SocketErrno.io.result }
         return Int32(bitPattern: code)
     }
 
-    private static func u32(_ arguments: [Value], _ index: Int) -> UInt32 {
+    fileprivate static func u32(_ arguments: [Value], _ index: Int) -> UInt32 {
         if case .i32(let value) = arguments[index] { return value }
         return 0
     }
@@ -213,17 +223,7 @@ struct SocketImports {
         }
     }
 
-    private func sockSend(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
-        let descriptor = Self.u32(arguments, 0)
-        guard SocketTable.isSocket(descriptor) else { return try delegate("sock_send", memory, arguments) }
-        return try send(
-            memory, descriptor: descriptor, vectors: Self.u32(arguments, 1), count: Self.u32(arguments, 2),
-            output: Self.u32(arguments, 4))
-    }
-
-    private func sockRecv(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
-        let descriptor = Self.u32(arguments, 0)
-        guard SocketTable.isSocket(descriptor) else { return try delegate("sock_recv", memory, arguments) }
+    private func sockRecv(_ memory: Memory, descriptor: UInt32, _ arguments: [Value]) throws -> Int32 {
         let result = try receive(
             memory, descriptor: descriptor, vectors: Self.u32(arguments, 1), count: Self.u32(arguments, 2),
             flags: Self.u32(arguments, 3), output: Self.u32(arguments, 4))
@@ -231,52 +231,16 @@ struct SocketImports {
         return result
     }
 
-    private func sockShutdown(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
-        let descriptor = Self.u32(arguments, 0)
-        guard SocketTable.isSocket(descriptor) else { return try delegate("sock_shutdown", memory, arguments) }
-        return table.shutdown(descriptor, how: Self.u32(arguments, 1)).result
-    }
-
-    private func fdRead(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
-        let descriptor = Self.u32(arguments, 0)
-        guard SocketTable.isSocket(descriptor) else { return try delegate("fd_read", memory, arguments) }
-        return try receive(
-            memory, descriptor: descriptor, vectors: Self.u32(arguments, 1), count: Self.u32(arguments, 2), flags: 0,
-            output: Self.u32(arguments, 3))
-    }
-
-    private func fdWrite(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
-        let descriptor = Self.u32(arguments, 0)
-        guard SocketTable.isSocket(descriptor) else { return try delegate("fd_write", memory, arguments) }
-        return try send(
-            memory, descriptor: descriptor, vectors: Self.u32(arguments, 1), count: Self.u32(arguments, 2),
-            output: Self.u32(arguments, 3))
-    }
-
-    private func fdClose(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
-        let descriptor = Self.u32(arguments, 0)
-        guard SocketTable.isSocket(descriptor) else { return try delegate("fd_close", memory, arguments) }
-        return table.close(descriptor).result
-    }
-
     /// A socket's `fdstat`: filetype SOCKET_STREAM, no flags, read/write/poll/shutdown rights.
-    private func fdstat(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
-        let descriptor = Self.u32(arguments, 0)
-        guard SocketTable.isSocket(descriptor) else { return try delegate("fd_fdstat_get", memory, arguments) }
+    private func fdstat(_ memory: Memory, descriptor: UInt32, output: UInt32) throws -> Int32 {
         guard table.handle(of: descriptor) != nil else { return SocketErrno.badDescriptor.result }
         let rights: UInt64 = 1 << 1 | 1 << 6 | 1 << 27 | 1 << 28  // FD_READ, FD_WRITE, POLL_FD_READWRITE, SOCK_SHUTDOWN
         var bytes = [UInt8](repeating: 0, count: 24)
         bytes[0] = 6  // filetype SOCKET_STREAM
         if table.isNonBlocking(descriptor) { bytes[2] = 4 }  // fdflags NONBLOCK
         for index in 0..<8 { bytes[8 + index] = UInt8(truncatingIfNeeded: rights >> (8 * UInt64(index))) }
-        try LinearMemory(memory).write(bytes, at: UInt64(Self.u32(arguments, 1)))
+        try LinearMemory(memory).write(bytes, at: UInt64(output))
         return 0
-    }
-
-    private func fdstatSetFlags(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
-        let descriptor = Self.u32(arguments, 0)
-        guard SocketTable.isSocket(descriptor) else { return try delegate("fd_fdstat_set_flags", memory, arguments) }
-        return table.setFlags(descriptor, Self.u32(arguments, 1)).result
     }
 
     private func pollOneoff(_ memory: Memory, _ arguments: [Value]) throws -> Int32 {
