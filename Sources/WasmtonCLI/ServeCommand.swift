@@ -1,8 +1,6 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
-import Synchronization
 import WasmtonContracts
 import WasmtonGateway
 import WasmtonRuntime
@@ -48,6 +46,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "LEVEL"))
     var logLevel: String = "info"
 
+    @OptionGroup(title: "Filters (proxy-wasm)") var filterOptions: FilterOptions
+
     @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
 
     @Argument(help: "The waPC modules to serve: PATH or NAME=PATH.")
@@ -80,9 +80,12 @@ struct ServeCommand: ParsableCommand {
             StandardErrorLogging.bootstrap(level: level)
             let logger = Logger(label: "wasmton.serve")
             let hostCalls = WapcHostCalls.builtIn(logger: logger)
+            let filters = try filterOptions.filters(runtime: runtime)
+            let filterNames = filters.map(\.configuration.name).joined(separator: ", ")
             let configuration = GatewayConfiguration(
                 host: host, port: port, poolSize: poolSize, maxWaiting: maxWaiting, freshInstance: freshInstance,
-                maxBodyBytes: maxBody, requestTimeout: timeout, sandbox: guestSandbox, defaultOperation: defaultOperation)
+                maxBodyBytes: maxBody, requestTimeout: timeout, sandbox: guestSandbox, defaultOperation: defaultOperation,
+                filters: filters)
             let gateway: Gateway
             do throws(GatewayConfigurationError) {
                 gateway = try Gateway(
@@ -92,22 +95,17 @@ struct ServeCommand: ParsableCommand {
                 throw CLIError.gateway(error)
             }
             let servedNames = names.joined(separator: ", ")
-            let failure = Mutex<(any Error)?>(nil)
-            let done = DispatchSemaphore(value: 0)
-            Task.detached {
-                do {
-                    try await gateway.run { port in
-                        logger.notice(
-                            "listening",
-                            metadata: ["address": "http://\(configuration.host):\(port)", "modules": "\(servedNames)"])
-                    }
-                } catch {
-                    failure.withLock { $0 = error }
+            let failure = BlockingRun.run {
+                try await gateway.run { port in
+                    logger.notice(
+                        "listening",
+                        metadata: [
+                            "address": "http://\(configuration.host):\(port)", "modules": "\(servedNames)",
+                            "filters": "\(filterNames)",
+                        ])
                 }
-                done.signal()
             }
-            done.wait()
-            if let error = failure.withLock({ $0 }) {
+            if let error = failure {
                 if let error = error as? GatewayConfigurationError { throw CLIError.gateway(error) }
                 throw CLIError.io("cannot serve on \(host):\(port): \(error)")
             }

@@ -20,6 +20,7 @@ public final class Gateway: Sendable {
     let threads: GuestThreads
     let logger: Logger
     let metricsText: (@Sendable () -> [UInt8])?
+    let filters: FilterChain?
     private let ready = Mutex(false)
 
     /// Prepares pools for `modules` (nothing is instantiated until ``run(onListening:)``).
@@ -47,6 +48,12 @@ public final class Gateway: Sendable {
                 hostCalls: hostCalls, logger: logger)
         }
         self.functions = functions
+        filters =
+            configuration.filters.isEmpty
+            ? nil
+            : try FilterChain(
+                filters: configuration.filters, runtime: runtime, sandbox: sandbox, workers: configuration.poolSize,
+                logger: logger)
         if let operation = configuration.defaultOperation, let first = modules.first {
             defaultFunction = (functions[first.name]!, operation)
         } else {
@@ -85,6 +92,9 @@ public final class Gateway: Sendable {
         let router = Router()
         router.add(
             middleware: AccessLogMiddleware(logger: logger, defaultRoute: defaultFunction.map { ($0.pool.name, $0.operation) }))
+        if let filters {
+            router.add(middleware: FilterMiddleware(chain: filters, maxBodyBytes: configuration.maxBodyBytes))
+        }
         addRoutes(to: router)
         return Application(
             router: router,
@@ -103,7 +113,8 @@ public final class Gateway: Sendable {
         let drain = DrainSignal { [self] in ready.withLock { $0 = false } }
         let group = ServiceGroup(
             configuration: .init(
-                services: [application(onListening: onListening), drain], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: [application(onListening: onListening), drain, FilterTicker(chain: filters)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         defer { shutdown() }
         try await group.run()
@@ -113,6 +124,7 @@ public final class Gateway: Sendable {
     public func shutdown() {
         ready.withLock { $0 = false }
         for function in functions.values { function.pool.shutdown() }
+        filters?.shutdown()
         threads.shutdown()
     }
 
@@ -211,9 +223,15 @@ public enum GatewayConfigurationError: Error, Equatable, Sendable, CustomStringC
     case noModules
     case duplicateName(String)
     case startup(module: String, message: String)
+    /// A proxy-wasm filter failed to start or rejected its configuration.
+    case filterStartup(filter: String, message: String)
+    /// The proxy's `--upstream` is not a usable URL.
+    case badUpstream(String)
 
     public var description: String {
         switch self {
+        case .filterStartup(let filter, let message): return "filter '\(filter)' cannot start: \(message)"
+        case .badUpstream(let message): return "--upstream \(message)"
         case .noModules: return "no modules to serve: name at least one .wasm file"
         case .duplicateName(let name): return "two modules are served as '\(name)': name one with NAME=PATH"
         case .startup(let module, let message): return "module '\(module)' cannot start: \(message)"

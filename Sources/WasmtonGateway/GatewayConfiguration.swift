@@ -25,11 +25,14 @@ public struct GatewayConfiguration: Sendable {
     /// Serve the book's single-function forms at `/` with this operation of the first module:
     /// `GET /?key=<json>` and a form body such as `name=foo`.
     public var defaultOperation: String?
+    /// proxy-wasm filters every request passes through, in order, before the routes.
+    public var filters: [HTTPFilter]
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, poolSize: Int = GatewayConfiguration.processorCount,
         maxWaiting: Int = 128, freshInstance: Bool = false, maxBodyBytes: Int = 1 << 20,
-        requestTimeout: Duration = .seconds(30), sandbox: Sandbox = Sandbox(), defaultOperation: String? = nil
+        requestTimeout: Duration = .seconds(30), sandbox: Sandbox = Sandbox(), defaultOperation: String? = nil,
+        filters: [HTTPFilter] = []
     ) {
         self.host = host
         self.port = port
@@ -40,6 +43,7 @@ public struct GatewayConfiguration: Sendable {
         self.requestTimeout = requestTimeout
         self.sandbox = sandbox
         self.defaultOperation = defaultOperation
+        self.filters = filters
     }
 
     /// The number of cores the process may use: the default pool size.

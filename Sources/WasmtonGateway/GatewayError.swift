@@ -44,6 +44,18 @@ public struct GatewayError: HTTPResponseError, Equatable, CustomStringConvertibl
         GatewayError(.badRequest, reason: "bad_payload", message: message)
     }
 
+    static func filterFailed(_ error: FilterChainError) -> GatewayError {
+        switch error {
+        case .paused:
+            return GatewayError(.internalServerError, reason: "filter_paused", message: "\(error)")
+        case .crashLooping:
+            return GatewayError(
+                .serviceUnavailable, reason: "filter_crash_loop", message: "\(error)", headers: [.retryAfter: "10"])
+        case .failed:
+            return GatewayError(.internalServerError, reason: "filter_failed", message: "\(error)")
+        }
+    }
+
     static func tooLarge(limit: Int) -> GatewayError {
         GatewayError(.contentTooLarge, reason: "payload_too_large", message: "request body exceeds the limit of \(limit) bytes")
     }

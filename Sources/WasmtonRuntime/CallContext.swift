@@ -14,6 +14,9 @@ final class CallContext {
     }
 
     var memory: Memory?
+    /// What ended a guest function that a host function called back into (``HostCall/callGuest(_:_:)``);
+    /// the outer call reports it instead of the host function's own error.
+    var nestedFailure: (any Error)?
     private(set) var deadline: ContinuousClock.Instant?
     private(set) var timeout: Duration?
 
@@ -43,6 +46,7 @@ final class CallContext {
 
     func end() {
         deadline = nil
+        nestedFailure = nil
     }
 
     /// Wraps a ``HostFunction`` as a WasmKit function that checks the deadline, gives the body
@@ -69,7 +73,20 @@ final class CallContext {
             } else {
                 memory = nil
             }
-            var call = HostCall(memory: memory.map(LinearMemory.init), deadline: deadline)
+            let instance = caller.instance
+            var call = HostCall(memory: memory.map(LinearMemory.init), deadline: deadline) {
+                [weak self] name, arguments throws(GuestError) in
+                guard let function = instance?.exports[function: name] else {
+                    throw .missingExport(name: name, available: [])
+                }
+                do {
+                    return try function.invoke(arguments.map(\.engineValue)).compactMap(WasmValue.init)
+                } catch {
+                    // Kept whole so the outer call reports the trap, fuel or deadline it really was.
+                    self?.nestedFailure = error
+                    throw .hostFunctionFailed(name: name, message: "\(error)")
+                }
+            }
             let values = arguments.compactMap(WasmValue.init)
             do {
                 let produced = try body(&call, values)

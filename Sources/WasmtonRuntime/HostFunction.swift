@@ -28,6 +28,26 @@ public struct HostCall {
     /// The wall-clock deadline of the guest call in progress, if one was set. Host functions that
     /// block should not wait past it.
     public let deadline: ContinuousClock.Instant?
+    let reenter: ((String, [WasmValue]) throws(GuestError) -> [WasmValue])?
+
+    init(
+        memory: LinearMemory?, deadline: ContinuousClock.Instant?,
+        reenter: ((String, [WasmValue]) throws(GuestError) -> [WasmValue])? = nil
+    ) {
+        self.memory = memory
+        self.deadline = deadline
+        self.reenter = reenter
+    }
+
+    /// Calls the calling instance's exported function `name` from inside this host function, for
+    /// ABIs whose host must ask the guest for memory (proxy-wasm's `proxy_on_memory_allocate`).
+    ///
+    /// The nested call shares the outer call's fuel and deadline. If it fails, the outer call
+    /// fails with the nested call's error, as if the guest had failed there itself.
+    public func callGuest(_ name: String, _ arguments: [WasmValue] = []) throws(GuestError) -> [WasmValue] {
+        guard let reenter else { throw .hostFunctionFailed(name: name, message: "no calling instance to call into") }
+        return try reenter(name, arguments)
+    }
 
     /// The calling instance's memory, or ``GuestError/missingMemory`` when it exports none.
     public func requireMemory() throws(GuestError) -> LinearMemory {

@@ -185,7 +185,8 @@ public final class WasmInstance: @unchecked Sendable {
         } catch {
             // A failed call may have left a request half-sent: no later call should read its answer.
             sockets?.closeAll()
-            throw Self.classify(error, function: name, budget: budget, limiter: limiter, limits: sandbox.limits)
+            throw Self.classify(
+                context.nestedFailure ?? error, function: name, budget: budget, limiter: limiter, limits: sandbox.limits)
         }
     }
 

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WasmtonContracts
+import WasmtonGateway
+import WasmtonRuntime
+
+/// `wasmton proxy --listen :P --upstream http://HOST:Q --filter F.wasm…`: a filtering reverse
+/// proxy, like Envoy's HTTP listener with the wasm filter in front of one cluster.
+struct ProxyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "A reverse proxy that runs proxy-wasm filters (Envoy's wasm filter ABI 0.2.1) on every request.",
+        discussion: """
+            Every request runs through the filters in order (request headers, then body if a filter reads \
+            bodies), is forwarded to the upstream unless a filter answered it, and its answer runs back through \
+            the filters in reverse order. Bodies stream through unless a filter reads them; upstream connections \
+            are kept alive; hop-by-hop headers are dropped and x-forwarded-for added. One VM per filter per \
+            worker, reused across requests; a VM that traps is restarted (at most 5 times in 10 s). SIGTERM or \
+            SIGINT lets in-flight requests finish, then exits 0.
+            """)
+
+    @Option(help: ArgumentHelp("Where to listen: PORT, :PORT or HOST:PORT (host 127.0.0.1 unless given).", valueName: "[HOST]:PORT"))
+    var listen: String
+
+    @Option(help: ArgumentHelp("The service to forward to, e.g. http://127.0.0.1:8080.", valueName: "URL"))
+    var upstream: String
+
+    @Option(help: ArgumentHelp("Filter VMs per filter (workers), default: cores.", valueName: "N"))
+    var workers: Int = GatewayConfiguration.processorCount
+
+    @Option(help: ArgumentHelp("Largest body a body-reading filter may buffer (e.g. 1M, 64K).", valueName: "BYTES"))
+    var maxBodySize: String = "1M"
+
+    @Option(help: ArgumentHelp("How long the upstream may take to answer (504 past it).", valueName: "SECONDS"))
+    var upstreamTimeout: String = "30"
+
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://127.0.0.1:PORT/metrics.", valueName: "PORT"))
+    var metricsPort: Int?
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "LEVEL"))
+    var logLevel: String = "info"
+
+    @OptionGroup(title: "Filters (proxy-wasm)") var filterOptions: FilterOptions
+
+    @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
+
+    func run() throws {
+        try reportingFailures {
+            let level = try StandardErrorLogging.level(logLevel)
+            let (host, port) = try Self.address(listen)
+            let target: FilteringProxy.Upstream
+            do throws(GatewayConfigurationError) {
+                target = try FilteringProxy.Upstream(parsing: upstream)
+            } catch {
+                throw CLIError.usage(error.description)
+            }
+            guard workers >= 1 else { throw CLIError.usage("--workers must be at least 1") }
+            guard let maxBody = SandboxOptions.parseBytes(maxBodySize), maxBody > 0 else {
+                throw CLIError.usage("--max-body-size '\(maxBodySize)' is not a size in bytes (examples: 1048576, 64K, 1M)")
+            }
+            guard let timeout = SandboxOptions.parseDuration(upstreamTimeout), timeout > .zero else {
+                throw CLIError.usage("--upstream-timeout '\(upstreamTimeout)' is not a positive duration (examples: 2, 500ms)")
+            }
+            var guestSandbox = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
+            // A filter callback that never returns must not hold a worker forever.
+            if guestSandbox.limits.timeout == nil { guestSandbox.limits.timeout = .seconds(1) }
+            let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+            let filters = try filterOptions.filters(runtime: runtime)
+            StandardErrorLogging.bootstrap(level: level)
+            let metrics = try metricsPort.map { port throws(CLIError) in try MetricsEndpoint(host: "127.0.0.1", port: port) }
+            defer { metrics?.stop() }
+            let logger = Logger(label: "wasmton.proxy")
+            let chain: FilterChain?
+            do throws(GatewayConfigurationError) {
+                chain =
+                    filters.isEmpty
+                    ? nil : try FilterChain(filters: filters, runtime: runtime, sandbox: guestSandbox, workers: workers, logger: logger)
+            } catch {
+                throw CLIError.gateway(error)
+            }
+            let proxy = FilteringProxy(
+                configuration: .init(
+                    host: host, port: port, upstream: target, maxBodyBytes: maxBody, upstreamTimeout: timeout),
+                chain: chain, logger: logger)
+            let names = filters.map(\.configuration.name).joined(separator: ", ")
+            if let error = BlockingRun.run({
+                try await proxy.run { port in
+                    logger.notice(
+                        "listening",
+                        metadata: ["address": "http://\(host):\(port)", "upstream": "\(target.base)", "filters": "\(names)"])
+                }
+            }) {
+                throw CLIError.io("cannot proxy on \(host):\(port): \(error)")
+            }
+            logger.notice("stopped")
+        }
+    }
+
+    /// Parses `--listen`: `8080`, `:8080` or `0.0.0.0:8080`.
+    static func address(_ text: String) throws(CLIError) -> (host: String, port: Int) {
+        var host = "127.0.0.1"
+        var portText = Substring(text)
+        if let colon = text.lastIndex(of: ":") {
+            if colon != text.startIndex { host = String(text[..<colon]) }
+            portText = text[text.index(after: colon)...]
+        }
+        guard let port = Int(portText), (0...65_535).contains(port) else {
+            throw .usage("--listen '\(text)' is not [HOST]:PORT (examples: :10000, 127.0.0.1:10000)")
+        }
+        return (host, port)
+    }
+}

@@ -1,0 +1,53 @@
+/// An ordered list of HTTP header fields, as proxy-wasm filters read and edit them: names are
+/// lowercase (HTTP/2 style, pseudo-headers such as `:path` included), a name may repeat.
+public struct HeaderList: Sendable, Equatable {
+    public private(set) var fields: [Field]
+
+    /// One header field.
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(_ pairs: [(String, String)] = []) {
+        fields = pairs.map { Field(name: $0.0.lowercased(), value: $0.1) }
+    }
+
+    public var pairs: [(String, String)] { fields.map { ($0.name, $0.value) } }
+
+    /// The first value of `name`.
+    public subscript(name: String) -> String? {
+        let key = name.lowercased()
+        return fields.first { $0.name == key }?.value
+    }
+
+    /// Adds a field after the existing ones.
+    public mutating func add(_ name: String, _ value: String) {
+        fields.append(Field(name: name.lowercased(), value: value))
+    }
+
+    /// Sets `name` to the single value `value`, in place of any it had.
+    public mutating func replace(_ name: String, _ value: String) {
+        let key = name.lowercased()
+        guard let first = fields.firstIndex(where: { $0.name == key }) else {
+            fields.append(Field(name: key, value: value))
+            return
+        }
+        fields[first].value = value
+        var index = first + 1
+        while index < fields.count {
+            if fields[index].name == key { fields.remove(at: index) } else { index += 1 }
+        }
+    }
+
+    /// Removes every field called `name`.
+    public mutating func remove(_ name: String) {
+        let key = name.lowercased()
+        fields.removeAll { $0.name == key }
+    }
+}
