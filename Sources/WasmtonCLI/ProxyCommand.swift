@@ -20,7 +20,8 @@ struct ProxyCommand: ParsableCommand {
             SIGINT lets in-flight requests finish, then exits 0.
             """)
 
-    @Option(help: ArgumentHelp("Where to listen: PORT, :PORT or HOST:PORT (host 127.0.0.1 unless given).", valueName: "[HOST]:PORT"))
+    @Option(
+        help: ArgumentHelp("Where to listen: PORT, :PORT or HOST:PORT (host 127.0.0.1 unless given).", valueName: "[HOST]:PORT"))
     var listen: String
 
     @Option(help: ArgumentHelp("The service to forward to, e.g. http://127.0.0.1:8080.", valueName: "URL"))
@@ -75,7 +76,8 @@ struct ProxyCommand: ParsableCommand {
             do throws(GatewayConfigurationError) {
                 chain =
                     filters.isEmpty
-                    ? nil : try FilterChain(filters: filters, runtime: runtime, sandbox: guestSandbox, workers: workers, logger: logger)
+                    ? nil
+                    : try FilterChain(filters: filters, runtime: runtime, sandbox: guestSandbox, workers: workers, logger: logger)
             } catch {
                 throw CLIError.gateway(error)
             }

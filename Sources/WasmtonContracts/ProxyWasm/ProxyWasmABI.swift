@@ -92,8 +92,9 @@ enum HeaderMapCoding {
     static func decode(_ bytes: [UInt8]) -> [(String, String)]? {
         func u32(_ offset: Int) -> Int? {
             guard offset >= 0, offset + 4 <= bytes.count else { return nil }
-            return Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-                | UInt32(bytes[offset + 3]) << 24)
+            return Int(
+                UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
+                    | UInt32(bytes[offset + 3]) << 24)
         }
         guard let count = u32(0), count <= (bytes.count - 4) / 8 else { return bytes.isEmpty ? [] : nil }
         var lengths: [(Int, Int)] = []

@@ -281,7 +281,9 @@ enum ProxyWasmImports {
         }
     }
 
-    private static func editHeaders(_ type: WasmValue, state: ProxyWasmState, _ edit: (inout HeaderList) -> Void) throws
+    private static func editHeaders(
+        _ type: WasmValue, state: ProxyWasmState, _ edit: (inout HeaderList) -> Void
+    ) throws
         -> Status
     {
         guard let stream = state.stream else { return .notFound }

@@ -93,7 +93,9 @@ public final class ProxyWasmPlugin: Sendable {
     }
 
     /// `proxy_on_request_headers`: the request headers are in `stream`.
-    public func requestHeaders(_ context: Int32, _ stream: FilterStream, endOfStream: Bool) throws(ProxyWasmError)
+    public func requestHeaders(
+        _ context: Int32, _ stream: FilterStream, endOfStream: Bool
+    ) throws(ProxyWasmError)
         -> FilterAction
     {
         let count = Int32(stream.withContents { $0.requestHeaders.fields.count })
@@ -109,7 +111,9 @@ public final class ProxyWasmPlugin: Sendable {
     }
 
     /// `proxy_on_response_headers`: the response headers are in `stream`.
-    public func responseHeaders(_ context: Int32, _ stream: FilterStream, endOfStream: Bool) throws(ProxyWasmError)
+    public func responseHeaders(
+        _ context: Int32, _ stream: FilterStream, endOfStream: Bool
+    ) throws(ProxyWasmError)
         -> FilterAction
     {
         let count = Int32(stream.withContents { $0.responseHeaders.fields.count })
@@ -136,6 +140,9 @@ public final class ProxyWasmPlugin: Sendable {
     public var inspectsRequestBody: Bool { exports.contains("proxy_on_request_body") }
     public var inspectsResponseBody: Bool { exports.contains("proxy_on_response_body") }
 
+    /// The period the filter asked `proxy_on_tick` to run at, if it did.
+    public var tickPeriod: Duration? { state.withCurrent { $0.tickPeriod } }
+
     /// Runs `proxy_on_tick` on the root context if the filter set a tick period that has passed.
     public func tickIfDue() throws(ProxyWasmError) {
         guard let period = state.withCurrent({ $0.tickPeriod }) else { return }
@@ -160,7 +167,9 @@ public final class ProxyWasmPlugin: Sendable {
         state.abi == .v0_1_0 ? [.i32(context), .i32(count)] : [.i32(context), .i32(count), .i32(endOfStream ? 1 : 0)]
     }
 
-    private func callback(_ name: String, _ arguments: [WasmValue], stream: FilterStream?, default value: Int32 = 1)
+    private func callback(
+        _ name: String, _ arguments: [WasmValue], stream: FilterStream?, default value: Int32 = 1
+    )
         throws(ProxyWasmError) -> Int32
     {
         guard exports.contains(name) else { return value }

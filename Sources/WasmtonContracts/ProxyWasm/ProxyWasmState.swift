@@ -19,7 +19,10 @@ final class ProxyWasmState: Sendable {
     let allocator: String
     private let current = Mutex(Current())
 
-    init(pluginName: String, pluginConfiguration: [UInt8], vmConfiguration: [UInt8], rootContextID: Int32, abi: ProxyWasmABI.Version, allocator: String) {
+    init(
+        pluginName: String, pluginConfiguration: [UInt8], vmConfiguration: [UInt8], rootContextID: Int32,
+        abi: ProxyWasmABI.Version, allocator: String
+    ) {
         self.pluginName = pluginName
         self.pluginConfiguration = pluginConfiguration
         self.vmConfiguration = vmConfiguration

@@ -20,9 +20,9 @@ public final class FilterChain: Sendable {
 
     /// Starts `workers` VMs of each filter (one per worker, as Envoy does) with guest threads of
     /// their own.
-    public init(filters: [HTTPFilter], runtime: WasmRuntime, sandbox: Sandbox, workers: Int, logger: Logger) throws(
-        GatewayConfigurationError
-    ) {
+    public init(
+        filters: [HTTPFilter], runtime: WasmRuntime, sandbox: Sandbox, workers: Int, logger: Logger
+    ) throws(GatewayConfigurationError) {
         var started: [FilterVMs] = []
         for filter in filters {
             do {
@@ -64,94 +64,115 @@ public final class FilterChain: Sendable {
     /// `nil` to forward the (possibly edited) request. `endOfStream`: the request has no body.
     public func request(_ exchange: Exchange, endOfStream: Bool) async throws -> FilterStream.LocalResponse? {
         try await threads.run { [self] in
-            let stream = exchange.stream
-            for (index, vms) in filters.enumerated() {
-                let start = ContinuousClock.now
-                defer { metrics.duration(filter: vms.name, phase: "request", ContinuousClock.now - start) }
-                var leased: (slot: Int, vm: ProxyWasmPlugin)?
-                do {
-                    let lease = try vms.lease()
-                    leased = lease
-                    let context = try lease.vm.open(stream)
-                    exchange.entries.withLock {
-                        $0.append(Exchange.Entry(filter: index, slot: lease.slot, vm: lease.vm, context: context))
-                    }
-                    var action = try lease.vm.requestHeaders(context, stream, endOfStream: endOfStream)
+            do {
+                let local = try requestCallbacks(exchange, endOfStream: endOfStream)
+                if local != nil { close(exchange) }
+                return local
+            } catch {
+                close(exchange)
+                throw error
+            }
+        }
+    }
+
+    private func requestCallbacks(_ exchange: Exchange, endOfStream: Bool) throws -> FilterStream.LocalResponse? {
+        let stream = exchange.stream
+        for (index, vms) in filters.enumerated() {
+            let start = ContinuousClock.now
+            defer { metrics.duration(filter: vms.name, phase: "request", ContinuousClock.now - start) }
+            var leased: (slot: Int, vm: ProxyWasmPlugin)?
+            do {
+                let lease = try vms.lease()
+                leased = lease
+                let context = try lease.vm.open(stream)
+                exchange.entries.withLock {
+                    $0.append(Exchange.Entry(filter: index, slot: lease.slot, vm: lease.vm, context: context))
+                }
+                var action = try lease.vm.requestHeaders(context, stream, endOfStream: endOfStream)
+                if let local = stream.localResponse {
+                    metrics.outcome(filter: vms.name, "local_response")
+                    return local
+                }
+                if lease.vm.inspectsRequestBody && !endOfStream {
+                    action = try lease.vm.requestBody(context, stream)
                     if let local = stream.localResponse {
                         metrics.outcome(filter: vms.name, "local_response")
                         return local
                     }
-                    if lease.vm.inspectsRequestBody && !endOfStream {
-                        action = try lease.vm.requestBody(context, stream)
-                        if let local = stream.localResponse {
-                            metrics.outcome(filter: vms.name, "local_response")
-                            return local
-                        }
-                    }
-                    if action == .pause {
-                        metrics.outcome(filter: vms.name, "paused")
-                        throw FilterChainError.paused(filter: vms.name)
-                    }
-                    metrics.outcome(filter: vms.name, "continue")
-                } catch let error as FilterChainError {
-                    throw error
-                } catch {
-                    try fail(vms, leased, error, exchange)
                 }
+                if action == .pause {
+                    metrics.outcome(filter: vms.name, "paused")
+                    throw FilterChainError.paused(filter: vms.name)
+                }
+                metrics.outcome(filter: vms.name, "continue")
+            } catch let error as FilterChainError {
+                throw error
+            } catch {
+                try fail(vms, leased, error, exchange)
             }
-            return nil
         }
+        return nil
     }
 
-    /// Runs the response callbacks, last filter first. Returns a local response that replaces the
-    /// upstream's, or `nil` to send the (possibly edited) response.
-    public func response(_ exchange: Exchange) async throws -> FilterStream.LocalResponse? {
+    /// Runs the response callbacks, last filter first, then ends the exchange's contexts.
+    /// Returns a local response that replaces the upstream's, or `nil` to send the (possibly
+    /// edited) response. `endOfStream`: the response has no body.
+    public func response(_ exchange: Exchange, endOfStream: Bool) async throws -> FilterStream.LocalResponse? {
         try await threads.run { [self] in
-            let stream = exchange.stream
-            let before = stream.localResponse
-            let endOfStream = stream.withContents { $0.responseBody.isEmpty }
-            for entry in exchange.entries.withLock({ $0 }).reversed() {
-                let vms = filters[entry.filter]
-                let start = ContinuousClock.now
-                defer { metrics.duration(filter: vms.name, phase: "response", ContinuousClock.now - start) }
-                do {
-                    _ = try entry.vm.responseHeaders(entry.context, stream, endOfStream: endOfStream)
-                    if entry.vm.inspectsResponseBody {
-                        _ = try entry.vm.responseBody(entry.context, stream)
-                    }
-                    if let local = stream.localResponse, local != before { return local }
-                } catch {
-                    try fail(vms, (entry.slot, entry.vm), error, exchange)
-                }
-            }
-            return nil
+            defer { close(exchange) }
+            return try responseCallbacks(exchange, endOfStream: endOfStream)
         }
     }
 
-    /// Ends every context the exchange opened (`on_done`, `on_log`, `on_delete`). Failures here
-    /// only restart the VM: the response is already decided.
+    private func responseCallbacks(_ exchange: Exchange, endOfStream: Bool) throws -> FilterStream.LocalResponse? {
+        let stream = exchange.stream
+        let before = stream.localResponse
+        for entry in exchange.entries.withLock({ $0 }).reversed() {
+            let vms = filters[entry.filter]
+            let start = ContinuousClock.now
+            defer { metrics.duration(filter: vms.name, phase: "response", ContinuousClock.now - start) }
+            do {
+                _ = try entry.vm.responseHeaders(entry.context, stream, endOfStream: endOfStream)
+                if entry.vm.inspectsResponseBody {
+                    _ = try entry.vm.responseBody(entry.context, stream)
+                }
+                if let local = stream.localResponse, local != before { return local }
+            } catch {
+                try fail(vms, (entry.slot, entry.vm), error, exchange)
+            }
+        }
+        return nil
+    }
+
+    /// Ends every context the exchange still has open (`on_done`, `on_log`, `on_delete`); for an
+    /// exchange that stopped before ``response(_:endOfStream:)``. Does nothing the second time.
     public func finish(_ exchange: Exchange) async {
+        guard exchange.entries.withLock({ !$0.isEmpty }) else { return }
+        _ = try? await threads.run { [self] in close(exchange) }
+    }
+
+    /// Runs `on_done`, `on_log` and `on_delete` for the exchange's contexts, on a guest thread.
+    /// Failures here only restart the VM: the response is already decided.
+    private func close(_ exchange: Exchange) {
         let entries = exchange.entries.withLock { entries -> [Exchange.Entry] in
             defer { entries.removeAll() }
             return entries
         }
-        guard !entries.isEmpty else { return }
-        _ = try? await threads.run { [self] in
-            for entry in entries {
-                do {
-                    try entry.vm.close(entry.context, exchange.stream)
-                } catch {
-                    let vms = filters[entry.filter]
-                    logger.error("filter failed", metadata: ["filter": "\(vms.name)", "error": "\(error)"])
-                    metrics.failure(filter: vms.name, kind: "close")
-                    vms.discard(slot: entry.slot, vm: entry.vm)
-                }
+        for entry in entries {
+            do {
+                try entry.vm.close(entry.context, exchange.stream)
+            } catch {
+                let vms = filters[entry.filter]
+                logger.error("filter failed", metadata: ["filter": "\(vms.name)", "error": "\(error)"])
+                metrics.failure(filter: vms.name, kind: "close")
+                vms.discard(slot: entry.slot, vm: entry.vm)
             }
         }
     }
 
-    /// Runs due `proxy_on_tick`s.
+    /// Runs due `proxy_on_tick`s (only filters that asked for ticks cost anything).
     public func tick() async {
+        guard filters.contains(where: \.wantsTicks) else { return }
         _ = try? await threads.run { [self] in
             for vms in filters { vms.tick() }
         }
@@ -165,7 +186,9 @@ public final class FilterChain: Sendable {
 
     /// Handles a filter that could not run: restarts its VM, then fails the request (closed) or
     /// drops the filter from this exchange (open).
-    private func fail(_ vms: FilterVMs, _ leased: (slot: Int, vm: ProxyWasmPlugin)?, _ error: any Error, _ exchange: Exchange)
+    private func fail(
+        _ vms: FilterVMs, _ leased: (slot: Int, vm: ProxyWasmPlugin)?, _ error: any Error, _ exchange: Exchange
+    )
         throws(FilterChainError)
     {
         let failure: FilterChainError

@@ -10,7 +10,9 @@ struct FilterMiddleware: RouterMiddleware {
     let chain: FilterChain
     let maxBodyBytes: Int
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         try await FilterPassage(chain: chain, maxBodyBytes: maxBodyBytes).run(
@@ -52,30 +54,31 @@ struct FilterPassage {
         let endOfStream = collected.map { $0.readableBytes == 0 } ?? FilterHTTP.hasNoBody(request)
         do {
             if let local = try await chain.request(exchange, endOfStream: endOfStream) {
-                await chain.finish(exchange)
                 return FilterHTTP.response(local)
             }
         } catch let error as FilterChainError {
-            await chain.finish(exchange)
             throw GatewayError.filterFailed(error)
         }
-        var response = try await forward(FilterHTTP.apply(stream, to: request, bodyWasRead: collected != nil))
-        FilterHTTP.load(response, into: stream)
-        if chain.needsResponseBody {
-            let body = try await FilterHTTP.collect(response.body, limit: maxBodyBytes)
-            stream.withContents { $0.responseBody = Array(buffer: body) }
-        }
+        var response: Response
         do {
-            if let local = try await chain.response(exchange) {
-                await chain.finish(exchange)
+            response = try await forward(FilterHTTP.apply(stream, to: request, bodyWasRead: collected != nil))
+            FilterHTTP.load(response, into: stream)
+            var responseEnds = response.body.contentLength == 0
+            if chain.needsResponseBody {
+                let body = try await FilterHTTP.collect(response.body, limit: maxBodyBytes)
+                stream.withContents { $0.responseBody = Array(buffer: body) }
+                responseEnds = body.readableBytes == 0
+            }
+            if let local = try await chain.response(exchange, endOfStream: responseEnds) {
                 return FilterHTTP.response(local)
             }
         } catch let error as FilterChainError {
             await chain.finish(exchange)
             throw GatewayError.filterFailed(error)
+        } catch {
+            await chain.finish(exchange)
+            throw error
         }
-        response = FilterHTTP.apply(stream, to: response, collected: chain.needsResponseBody)
-        await chain.finish(exchange)
-        return response
+        return FilterHTTP.apply(stream, to: response, collected: chain.needsResponseBody)
     }
 }

@@ -90,6 +90,11 @@ final class FilterVMs: Sendable {
         if dropped { vm.shutdown() }
     }
 
+    /// Whether any live VM set a tick period.
+    var wantsTicks: Bool {
+        slots.contains { $0.mutex.withLock { $0.vm?.tickPeriod != nil } }
+    }
+
     /// Runs due `proxy_on_tick`s on every live VM.
     func tick() {
         for (index, slot) in slots.enumerated() {

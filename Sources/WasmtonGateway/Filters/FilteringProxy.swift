@@ -26,7 +26,9 @@ public final class FilteringProxy: Sendable {
         /// How long the upstream may take to answer.
         public var upstreamTimeout: Duration
 
-        public init(host: String, port: Int, upstream: Upstream, maxBodyBytes: Int = 1 << 20, upstreamTimeout: Duration = .seconds(30)) {
+        public init(
+            host: String, port: Int, upstream: Upstream, maxBodyBytes: Int = 1 << 20, upstreamTimeout: Duration = .seconds(30)
+        ) {
             self.host = host
             self.port = port
             self.upstream = upstream
@@ -155,7 +157,8 @@ public final class FilteringProxy: Sendable {
         }
         let answer: HTTPClientResponse
         do {
-            answer = try await client.execute(outbound, timeout: .nanoseconds(Int64(configuration.upstreamTimeout.components.seconds * 1_000_000_000)))
+            answer = try await client.execute(
+                outbound, timeout: .nanoseconds(Int64(configuration.upstreamTimeout.components.seconds * 1_000_000_000)))
         } catch {
             throw Self.upstreamError(error, upstream: configuration.upstream.base)
         }
@@ -188,7 +191,8 @@ public final class FilteringProxy: Sendable {
         if let clientError = error as? HTTPClientError,
             clientError == .deadlineExceeded || clientError == .readTimeout || clientError == .connectTimeout
         {
-            return GatewayError(.gatewayTimeout, reason: "upstream_timeout", message: "upstream \(upstream) did not answer in time")
+            return GatewayError(
+                .gatewayTimeout, reason: "upstream_timeout", message: "upstream \(upstream) did not answer in time")
         }
         return GatewayError(.badGateway, reason: "upstream_unavailable", message: "upstream \(upstream): \(text)")
     }
