@@ -35,6 +35,9 @@ public final class ProxyWasmPlugin: Sendable {
     private let exports: Set<String>
     private let nextContext = Mutex<Int32>(2)
     private let lastTick = Mutex<ContinuousClock.Instant>(.now)
+    /// Held from pointing the host functions at a stream until the callback returns: streams
+    /// share the VM, and another's callback must not run (or see this stream) in between.
+    private let callLock = Mutex<Void>(())
     static let rootContextID: Int32 = 1
 
     /// Instantiates `module` in `sandbox` and starts its root context with `configuration`.
@@ -173,17 +176,19 @@ public final class ProxyWasmPlugin: Sendable {
         throws(ProxyWasmError) -> Int32
     {
         guard exports.contains(name) else { return value }
-        state.withCurrent {
-            $0.stream = stream
-            $0.effectiveContext = 0
-        }
-        defer { state.withCurrent { $0.stream = nil } }
-        do {
-            let results = try instance.call(name, arguments)
-            if case .i32(let result)? = results.first { return result }
-            return value
-        } catch {
-            throw .callbackFailed(callback: name, error)
+        return try callLock.withLock { _ throws(ProxyWasmError) -> Int32 in
+            state.withCurrent {
+                $0.stream = stream
+                $0.effectiveContext = 0
+            }
+            defer { state.withCurrent { $0.stream = nil } }
+            do throws(GuestError) {
+                let results = try instance.call(name, arguments)
+                if case .i32(let result)? = results.first { return result }
+                return value
+            } catch {
+                throw .callbackFailed(callback: name, error)
+            }
         }
     }
 

@@ -228,7 +228,11 @@ struct FilterTicker: Service {
     let chain: FilterChain?
 
     func run() async throws {
-        guard let chain else { return }
+        guard let chain else {
+            // A service must not return before its group shuts down; without filters, just wait.
+            try? await gracefulShutdown()
+            return
+        }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .milliseconds(50))
             await chain.tick()
