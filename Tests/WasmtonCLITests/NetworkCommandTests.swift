@@ -33,7 +33,7 @@ struct NetworkCommandTests {
     @Test("process: http_get fetches each task's path from the allowed server and prints the answers")
     func processAllowed() throws {
         let server = try LoopbackServer(.http(delay: .zero, body: Self.body))
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let input = try dir.write("tasks.txt", "{\"path\": \"/alpha\"}\n{\"path\": \"/beta/gamma\"}\n")
@@ -55,7 +55,7 @@ struct NetworkCommandTests {
     @Test("process: without --allow-connect every task is retried, then dead-lettered; the server sees nothing")
     func processDenied() throws {
         let server = try LoopbackServer(.http(delay: .zero, body: Self.body))
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let input = try dir.write("tasks.txt", "{\"path\": \"/alpha\"}\n{\"path\": \"/beta\"}\n")
@@ -90,7 +90,7 @@ struct NetworkCommandTests {
     @Test("process: an allow-list for another port is denied the same way")
     func processWrongPort() throws {
         let server = try LoopbackServer(.http(delay: .zero, body: Self.body))
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let input = try dir.write("tasks.txt", "{\"path\": \"/alpha\"}\n")
@@ -109,7 +109,7 @@ struct NetworkCommandTests {
     @Test("call: tcp_echo through an allowed address prints the echo as JSON; without the flag, 403 and exit 1")
     func call() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let payload = #"{"host":"127.0.0.1","port":\#(server.port),"message":"hi"}"#
         let denied = try CLI.run(["call", CLI.guest("wapc_tcp.wasm"), "tcp_echo", "--json", payload])
         expectError(
@@ -141,7 +141,7 @@ struct NetworkCommandTests {
         // http_get and wapc_tcp dial as the guest kit does (wasmton.resolve, then sock_connect), and
         // an operator reading the warning needs HOST:PORT to know what --allow-connect to add.
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let call = try CLI.run([
             "call", CLI.guest("wapc_tcp.wasm"), "tcp_echo", "--json",
             #"{"host":"127.0.0.1","port":\#(server.port),"message":"hi"}"#,
@@ -166,7 +166,7 @@ struct NetworkCommandTests {
     @Test("run: a WASI command echoes through an allowed server; denied, it prints errno 2 and the warning goes to stderr")
     func runCommand() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let probe = CLI.guest("net_probe.wasm")
         let port = "\(server.port)"
         let denied = try CLI.run(["run", probe, "connect-ip", "127.0.0.1", port])
@@ -184,9 +184,9 @@ struct NetworkCommandTests {
     @Test("run: --max-sockets and --socket-timeout reach the guest's sockets")
     func runLimits() throws {
         let echo = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(echo) }
+        defer { echo.stop() }
         let silent = try LoopbackServer(.silent)
-        defer { RetiredServers.retire(silent) }
+        defer { silent.stop() }
         let probe = CLI.guest("net_probe.wasm")
         let many = try CLI.run([
             "run", "--allow-connect", "127.0.0.1:\(echo.port)", "--max-sockets", "2", probe, "many", "127.0.0.1",
@@ -309,9 +309,9 @@ struct NetworkCommandTests {
     @Test("serve: POST /v1/wapc_tcp/tcp_echo reaches the allowed server; another port is 403 and counted in /metrics")
     func serve() throws {
         let echo = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(echo) }
+        defer { echo.stop() }
         let unlisted = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(unlisted) }
+        defer { unlisted.stop() }
         let gateway = try Server([
             CLI.guest("wapc_tcp.wasm"), "--allow-connect", "wapc_tcp=127.0.0.1:\(echo.port)", "--pool-size", "1",
         ])
@@ -364,7 +364,7 @@ struct NetworkCommandTests {
     @Test("serve NAME=PATH: each served name has its own allow-list, and its denials are labelled with that name")
     func servePerModule() throws {
         let echo = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(echo) }
+        defer { echo.stop() }
         let path = CLI.guest("wapc_tcp.wasm")
         let gateway = try Server([
             path, "closed=\(path)", "--allow-connect", "wapc_tcp=127.0.0.1:\(echo.port)", "--pool-size", "1",
@@ -428,20 +428,5 @@ struct NetworkCommandTests {
         expectError(try CLI.run(base + ["--max-sockets", "0"]), status: 2, mentioning: ["--max-sockets"])
         expectError(try CLI.run(base + ["--connect-timeout", "soon"]), status: 2, mentioning: ["--connect-timeout"])
         expectError(try CLI.run(base + ["--socket-timeout", "0"]), status: 2, mentioning: ["--socket-timeout"])
-    }
-}
-
-/// Stops LoopbackServers and keeps them referenced for the rest of the run.
-///
-/// `LoopbackServer.stop()` is not idempotent: a second call (its `deinit` makes one) shuts down
-/// the listener's descriptor number again, after the accept loop has closed it, when it may
-/// already belong to another test's socket. A server kept here is stopped once and never
-/// deinitialised.
-enum RetiredServers {
-    private static let servers = Mutex<[LoopbackServer]>([])
-
-    static func retire(_ server: LoopbackServer) {
-        server.stop()
-        servers.withLock { $0.append(server) }
     }
 }

@@ -254,7 +254,9 @@ struct NetworkPolicyTests {
         #expect(!access.allows(try Self.address("127.0.0.2"), port: 9000, resolvedNames: []))
     }
 
-    @Test("resolving: a listed name resolves; a name whose addresses are all unlisted is denied; no rules, no lookup")
+    @Test(
+        "resolving: a listed name resolves; a name whose addresses are all unlisted is denied; no rules, no lookup; literals pass"
+    )
     func resolving() throws {
         let byName = NetworkAccess(policy: try NetworkPolicy(allowing: ["localhost:80"]), module: "policy-test")
         #expect(try byName.resolve("localhost").get() == [try Self.address("127.0.0.1")])
@@ -266,9 +268,12 @@ struct NetworkPolicyTests {
 
         let elsewhere = NetworkAccess(policy: try NetworkPolicy(allowing: ["127.0.0.2/32:80"]), module: "policy-test")
         #expect(elsewhere.resolve("localhost") == .failure(.accessDenied))
-        #expect(elsewhere.resolve("127.0.0.1") == .failure(.accessDenied))
+        // A dotted literal needs no lookup and comes back as it is: the connect, which knows the
+        // port, decides (and names the port in its denial).
+        #expect(try elsewhere.resolve("127.0.0.1").get() == [try Self.address("127.0.0.1")])
 
         let closed = NetworkAccess(policy: NetworkPolicy(), module: "policy-test")
         #expect(closed.resolve("localhost") == .failure(.accessDenied))
+        #expect(try closed.resolve("10.1.2.3").get() == [try Self.address("10.1.2.3")])
     }
 }

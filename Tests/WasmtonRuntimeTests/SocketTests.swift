@@ -112,7 +112,7 @@ struct SocketTests {
     @Test("echo through an allowed address: write, shutdown, read to EOF")
     func echoByAddress() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let run = try Self.probe(
             ["echo", "127.0.0.1", "\(server.port)", "hello, sockets"], network: Self.allowing("127.0.0.1:\(server.port)"))
         Self.expectLine(run, "echo: hello, sockets")
@@ -122,7 +122,7 @@ struct SocketTests {
     @Test("echo through an allowed name: localhost resolves through wasmton.resolve, then connects")
     func echoByName() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let policy = try Self.allowing("localhost:\(server.port)")
         Self.expectLine(try Self.probe(["resolve", "localhost"], network: policy), "resolve: 127.0.0.1")
         Self.expectLine(
@@ -133,7 +133,7 @@ struct SocketTests {
     @Test("CIDR blocks and port ranges open the destinations inside them")
     func cidrAndRange() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let low = server.port > 1 ? server.port - 1 : server.port
         let high = server.port < 65_535 ? server.port + 1 : server.port
         let policy = try Self.allowing("127.0.0.0/8:\(low)-\(high)")
@@ -167,7 +167,7 @@ struct SocketTests {
     @Test("no --allow-connect at all: every connect and lookup is EACCES (2)")
     func deniedByDefault() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let port = "\(server.port)"
         Self.expectLine(try Self.probe(["connect-ip", "127.0.0.1", port], network: NetworkPolicy()), "connect-ip: errno 2")
         Self.expectLine(try Self.probe(["connect", "localhost", port], network: NetworkPolicy()), "connect: errno 2")
@@ -178,7 +178,7 @@ struct SocketTests {
     @Test("an unlisted host is EACCES (2) and never reaches the network")
     func unlistedHost() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let port = "\(server.port)"
         let policy = try Self.allowing("127.0.0.2:\(port)", "10.0.0.0/8:\(port)")
         Self.expectLine(try Self.probe(["connect-ip", "127.0.0.1", port], network: policy), "connect-ip: errno 2")
@@ -190,7 +190,7 @@ struct SocketTests {
     @Test("an unlisted port of a listed host is EACCES (2) and never reaches the network")
     func unlistedPort() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let other = server.port == 65_535 ? server.port - 1 : server.port + 1
         let policy = try Self.allowing("127.0.0.1:\(other)", "localhost:\(other)")
         let port = "\(server.port)"
@@ -202,7 +202,7 @@ struct SocketTests {
     @Test("a name that resolves to an unlisted address is EACCES (2), at lookup and at connect")
     func nameResolvesElsewhere() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let policy = try Self.allowing("127.0.0.2/32:\(server.port)")
         Self.expectLine(try Self.probe(["resolve", "localhost"], network: policy), "resolve: errno 2")
         Self.expectLine(try Self.probe(["connect", "localhost", "\(server.port)"], network: policy), "connect: errno 2")
@@ -216,7 +216,7 @@ struct SocketTests {
     @Test("a closed descriptor is EBADF (8) for send and close, and the next socket gets a new number")
     func descriptorReuse() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let run = try Self.probe(
             ["reuse", "127.0.0.1", "\(server.port)"], network: Self.allowing("127.0.0.1:\(server.port)"))
         Self.expectLine(run, "reuse: send-after-close errno 8, close-again errno 8, new fd differs: yes")
@@ -225,7 +225,7 @@ struct SocketTests {
     @Test("more sockets than allowed: maxSockets 3 opens 3, then EMFILE (33); the 4th never connects")
     func tooManySockets() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let limited = try Self.probe(
             ["many", "127.0.0.1", "\(server.port)", "5"], network: Self.allowing("127.0.0.1:\(server.port)", maxSockets: 3))
         Self.expectLine(limited, "many: opened 3, then errno 33")
@@ -243,7 +243,7 @@ struct SocketTests {
     @Test("fd_fdstat_get on a socket reports filetype 6 (SOCKET_STREAM)")
     func fdstat() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let run = try Self.probe(
             ["fdstat", "127.0.0.1", "\(server.port)"], network: Self.allowing("127.0.0.1:\(server.port)"))
         Self.expectLine(run, "fdstat: filetype 6")
@@ -254,7 +254,7 @@ struct SocketTests {
     @Test("MSG_PEEK leaves the bytes in the socket for the next receive")
     func peek() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let run = try Self.probe(
             ["peek", "127.0.0.1", "\(server.port)", "look twice"], network: Self.allowing("127.0.0.1:\(server.port)"))
         Self.expectLine(run, "peek: look twice / look twice")
@@ -263,7 +263,7 @@ struct SocketTests {
     @Test("a peer that never answers: recv fails with ETIMEDOUT (73) after the I/O timeout")
     func silentPeer() throws {
         let server = try LoopbackServer(.silent)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let run = try Self.probe(
             ["recv", "127.0.0.1", "\(server.port)"],
             network: Self.allowing("127.0.0.1:\(server.port)", ioTimeout: .milliseconds(300)))
@@ -276,7 +276,7 @@ struct SocketTests {
     func resetMidRead() throws {
         let partial = Array("partial answer".utf8)
         let server = try LoopbackServer(.resetAfter(partial))
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let run = try Self.probe(
             ["read-all", "127.0.0.1", "\(server.port)", "request"], network: Self.allowing("127.0.0.1:\(server.port)"))
         #expect(run.succeeded, "\(run)")
@@ -287,7 +287,7 @@ struct SocketTests {
     @Test("poll with a timeout on a silent socket times out")
     func pollTimeout() throws {
         let server = try LoopbackServer(.silent)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let run = try Self.probe(
             ["poll", "127.0.0.1", "\(server.port)", "100"], network: Self.allowing("127.0.0.1:\(server.port)"))
         Self.expectLine(run, "poll: timeout")
@@ -300,7 +300,7 @@ struct SocketTests {
         let port = server.port
         let polling = Background(["poll", "127.0.0.1", "\(port)", "20000"], network: try Self.allowing("127.0.0.1:\(port)"))
         #expect(Self.eventually(within: .seconds(20)) { server.acceptedCount == 1 }, "the guest never connected")
-        RetiredServers.retire(server)  // shuts the connection down: the guest's side sees EOF, which is readable
+        server.stop()  // shuts the connection down: the guest's side sees EOF, which is readable
         let run = try #require(polling.wait(.seconds(30)), "poll did not return")
         Self.expectLine(run, "poll: readable")
         #expect(run.elapsed < .seconds(19), "\(run)")
@@ -314,7 +314,7 @@ struct SocketTests {
         // guest may not get that far in 300 ms, so a longer deadline is tried before giving up.
         for timeout: Duration in [.milliseconds(300), .seconds(1), .seconds(3)] {
             let server = try LoopbackServer(.silent)
-            defer { RetiredServers.retire(server) }
+            defer { server.stop() }
             let run = try Self.probe(
                 ["recv", "127.0.0.1", "\(server.port)"], network: Self.allowing("127.0.0.1:\(server.port)"),
                 limits: Limits(timeout: timeout))
@@ -360,7 +360,7 @@ struct SocketTests {
     @Test("sockets stay open between calls, and are closed when the instance is closed")
     func closedWithInstance() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let instance = try Self.holderInstance(port: server.port)
         #expect(try instance.call("open", [.i32(Int32(server.port))]) == [.i32(0)])
         #expect(try instance.call("open", [.i32(Int32(server.port))]) == [.i32(0)])
@@ -378,7 +378,7 @@ struct SocketTests {
     @Test("a call that traps closes the instance's sockets, though the instance is still alive")
     func closedOnTrap() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let instance = try Self.holderInstance(port: server.port)
         defer { instance.close() }
         #expect(try instance.call("open", [.i32(Int32(server.port))]) == [.i32(0)])
@@ -392,7 +392,7 @@ struct SocketTests {
     @Test("the raw sock_connect answers EACCES (2) for a port the policy does not list, and 28 for port 0")
     func rawConnect() throws {
         let server = try LoopbackServer(.echo)
-        defer { RetiredServers.retire(server) }
+        defer { server.stop() }
         let other = server.port == 65_535 ? server.port - 1 : server.port + 1
         let instance = try Self.holderInstance(port: other)
         defer { instance.close() }
@@ -400,20 +400,5 @@ struct SocketTests {
         #expect(try instance.call("open", [.i32(0)]) == [.i32(28)])
         withExtendedLifetime(instance) {}
         try Self.expectAccepted(0, by: server)
-    }
-}
-
-/// Stops LoopbackServers and keeps them referenced for the rest of the run.
-///
-/// `LoopbackServer.stop()` is not idempotent: a second call (its `deinit` makes one) shuts down
-/// the listener's descriptor number again, after the accept loop has closed it, when it may
-/// already belong to another test's socket. A server kept here is stopped once and never
-/// deinitialised.
-enum RetiredServers {
-    private static let servers = Mutex<[LoopbackServer]>([])
-
-    static func retire(_ server: LoopbackServer) {
-        server.stop()
-        servers.withLock { $0.append(server) }
     }
 }
