@@ -15,7 +15,7 @@ consumes records {"path": "/item/<i>"} with --env HTTP_HOST/HTTP_PORT.
   "the processor asked to retry", the original topic/partition/offset, key and value kept);
   every attempt printed `http_get: connect 127.0.0.1:PORT: errno 2` (EACCES, not a refused
   connection); the denial is logged and counted in wasmton_socket_denied_total with the
-  address and port (`*` for the name lookup when nothing is allowed); the main topic's offsets
+  address and port the guest wanted; the main topic's offsets
   are committed to the end; and the HTTP server got no request at all while they ran.
 
 usage: scenario_sockets.py BOOTSTRAP WORKDIR
@@ -315,7 +315,7 @@ def denied_runs(bootstrap, workdir, server):
     while other == server.port:
         other = free_port()
     runs = [
-        ("denied-none", f"{TOPIC}-none", [], "*"),
+        ("denied-none", f"{TOPIC}-none", [], str(server.port)),
         ("denied-port", f"{TOPIC}-port", ["--allow-connect", f"127.0.0.1:{other}"], str(server.port)),
     ]
     produced = {name: produce(bootstrap, topic, DENIED_RECORDS) for name, topic, _, _ in runs}
