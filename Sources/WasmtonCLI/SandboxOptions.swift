@@ -77,6 +77,7 @@ struct SandboxOptions: ParsableArguments {
         policy.maxSockets = maxSockets
         policy.connectTimeout = try Self.positiveDuration(connectTimeout, option: "--connect-timeout")
         policy.ioTimeout = try Self.positiveDuration(socketTimeout, option: "--socket-timeout")
+        policy.moduleLabel = module
         return policy
     }
 

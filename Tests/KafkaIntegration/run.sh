@@ -3,7 +3,7 @@
 #
 # Starts its own brokers, runs every scenario, prints one PASS/FAIL line per scenario with
 # its figures (details of a failure indented below it), stops the brokers, exits 1 if any
-# scenario failed. About 2.5 minutes; each scenario is bounded (`timeout`), 6 minutes in all.
+# scenario failed. About 2.5 minutes; each scenario is bounded (`timeout`), 7 minutes in all.
 #
 #   checks-selftest       the guarantee checks catch hand-made violations (no broker)
 #   a-guarantees          3 members, restarts (SIGTERM, SIGKILL, SIGTERM) mid-stream:
@@ -12,6 +12,9 @@
 #   c-back-pressure       --max-pending-records pauses and resumes partitions
 #   d-broker-unreachable  the connection to the broker is cut for 6 s mid-stream
 #   e-revocation          a revoked partition starts no new task (slow tasks, 4 sub-partitions)
+#   f-sockets             http_get.wasm against a local HTTP server: allowed (every path requested,
+#                         every answer on stdout, commits) and denied (retry, dead letters, EACCES,
+#                         no request reaches the server)
 #
 # Each scenario is a Python script (harness.py holds what they share) that prints one
 # PASS/FAIL line; its progress and librdkafka's chatter go to WORK/NAME/progress.log, and each
@@ -21,7 +24,7 @@
 #   WASMTON_BINARY         wasmton to test (default .build/debug/wasmton; must exist)
 #   WASMTON_IT_PORT        first of three ports: broker, outage broker, its proxy (default 19100)
 #   WASMTON_IT_WORK        where logs go (default a new /tmp/wasmton-kafka-it.XXXXXX, kept)
-#   WASMTON_IT_SCENARIOS   which to run, e.g. "a d" (default: all: a b c d e)
+#   WASMTON_IT_SCENARIOS   which to run, e.g. "a d" (default: all: a b c d e f)
 # Needs python3 and what scripts/kafka-env.sh installs (tansu, confluent-kafka wheel).
 set -uo pipefail
 
@@ -42,7 +45,7 @@ port=${WASMTON_IT_PORT:-19100}
 outage_port=$((port + 1))
 proxy_port=$((port + 2))
 work=${WASMTON_IT_WORK:-$(mktemp -d /tmp/wasmton-kafka-it.XXXXXX)}
-scenarios=${WASMTON_IT_SCENARIOS:-a b c d e}
+scenarios=${WASMTON_IT_SCENARIOS:-a b c d e f}
 mkdir -p "$work"
 echo "kafka-it: logs in $work" >&2
 
@@ -95,11 +98,12 @@ if ! start_broker "$outage_port" "$proxy_port"; then
 fi
 
 bootstrap="127.0.0.1:$port"
-# Limits add up to 5.5 minutes; a typical run takes half of that.
+# Limits add up to 6.5 minutes; a typical run takes half of that.
 run_scenario a a-guarantees 120 python3 scenario_guarantees.py "$bootstrap"
 run_scenario b b-retry-dead-letter 45 python3 scenario_retry.py "$bootstrap"
 run_scenario c c-back-pressure 45 python3 scenario_backpressure.py "$bootstrap"
 run_scenario d d-broker-unreachable 75 python3 scenario_outage.py "$outage_port" "$proxy_port"
 run_scenario e e-revocation 45 python3 scenario_revocation.py "$bootstrap"
+run_scenario f f-sockets 60 python3 scenario_sockets.py "$bootstrap"
 
 exit "$failed"

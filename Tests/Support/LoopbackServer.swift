@@ -71,12 +71,14 @@ public final class LoopbackServer: Sendable {
 
     /// Closes the listener and every open connection.
     public func stop() {
-        let handles = state.withLock { state -> [Int32] in
-            guard !state.stopped else { return [] }
+        let handles = state.withLock { state -> [Int32]? in
+            guard !state.stopped else { return nil }
             state.stopped = true
             defer { state.connections.removeAll() }
             return state.connections
         }
+        // Only the first stop may touch the descriptors: by a second one they may be reused.
+        guard let handles else { return }
         for handle in handles { shutdown(handle, Int32(SHUT_RDWR)) }
         shutdown(listener, Int32(SHUT_RDWR))
     }

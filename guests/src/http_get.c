@@ -23,6 +23,7 @@
  * discard the instance for an error that is not the guest's fault.)
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,20 @@
 #include "wasmton_task.h"
 
 /* ---- errno text ---------------------------------------------------------- */
+
+/* One line on stderr in one write: wasi-libc's stderr is unbuffered, so a
+ * fprintf would reach the host in pieces that other workers' lines can split. */
+static void say(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *format, ...) {
+    char line[512];
+    va_list args;
+    va_start(args, format);
+    int n = vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    if (n < 0) return;
+    size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    (void)write(2, line, len);
+}
 
 static const char *errno_text(int e) {
     switch (e) {
@@ -197,7 +212,7 @@ static char request[4096 + 1024];
 static char answer[16384];
 
 static void fail(const char *step, const char *host, unsigned port, int e) {
-    fprintf(stderr, "http_get: %s %s:%u: errno %d (%s)\n", step, host, port, e, errno_text(e));
+    say("http_get: %s %s:%u: errno %d (%s)\n", step, host, port, e, errno_text(e));
     wasmton_set_status(WASMTON_RETRY);
 }
 
@@ -205,11 +220,11 @@ WASMTON_EXPORT("run")
 void run(void) {
     int len = decaton_poll_task(task, sizeof task);
     if (len < 0) {
-        fprintf(stderr, "http_get: no task, or a task larger than %u bytes\n", (unsigned)sizeof task);
+        say("http_get: no task, or a task larger than %u bytes\n", (unsigned)sizeof task);
         return;
     }
     if (find_path(task, (size_t)len, path, sizeof path) != 0 || !valid_path(path)) {
-        fprintf(stderr, "http_get: bad task: expected {\"path\": \"/...\"} (at most %u bytes, no spaces)\n",
+        say("http_get: bad task: expected {\"path\": \"/...\"} (at most %u bytes, no spaces)\n",
                 (unsigned)sizeof path - 1);
         return;
     }
@@ -222,7 +237,7 @@ void run(void) {
         char *rest;
         port = strtoul(port_text, &rest, 10);
         if (*rest != '\0' || port == 0 || port > 65535 || port_text[0] < '0' || port_text[0] > '9') {
-            fprintf(stderr, "http_get: bad HTTP_PORT \"%s\" (expected 1-65535)\n", port_text);
+            say("http_get: bad HTTP_PORT \"%s\" (expected 1-65535)\n", port_text);
             wasmton_set_status(WASMTON_RETRY);
             return;
         }
@@ -230,7 +245,7 @@ void run(void) {
 
     int request_len = snprintf(request, sizeof request, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, host);
     if (request_len < 0 || (size_t)request_len >= sizeof request) {
-        fprintf(stderr, "http_get: HTTP_HOST is too long\n");
+        say("http_get: HTTP_HOST is too long\n");
         wasmton_set_status(WASMTON_RETRY);
         return;
     }
@@ -256,7 +271,7 @@ void run(void) {
         }
         e = write_all(1, answer, (size_t)n);
         if (e != 0) {
-            fprintf(stderr, "http_get: write to stdout: errno %d\n", e);
+            say("http_get: write to stdout: errno %d\n", e);
             wasmton_set_status(WASMTON_RETRY);
             close(fd);
             return;
@@ -265,6 +280,6 @@ void run(void) {
     /* The answer is out: a failed close is reported, not retried. */
     if (close(fd) != 0) {
         e = errno;
-        fprintf(stderr, "http_get: close %s:%lu: errno %d (%s)\n", host, port, e, errno_text(e));
+        say("http_get: close %s:%lu: errno %d (%s)\n", host, port, e, errno_text(e));
     }
 }

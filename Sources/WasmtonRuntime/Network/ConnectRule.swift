@@ -81,6 +81,9 @@ public struct ConnectRule: Sendable, Equatable, CustomStringConvertible {
     private static func parsePorts(_ text: String, rule: String) throws(NetworkPolicyError) -> ClosedRange<UInt16> {
         if text == "*" { return 1...65_535 }
         let bounds = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else {
+            throw .badRule(rule, "port '\(text)' is not a port (1-65535), a range LOW-HIGH or *")
+        }
         guard bounds.count <= 2, let low = UInt16(bounds[0]), let high = UInt16(bounds.last ?? ""), low >= 1 else {
             throw .badRule(rule, "port '\(text)' is not a port (1-65535), a range LOW-HIGH or *")
         }

@@ -9,7 +9,7 @@ struct NetworkAccess {
 
     init(policy: NetworkPolicy, module: String) {
         self.policy = policy
-        self.metrics = NetworkMetrics(module: module)
+        self.metrics = NetworkMetrics(module: policy.moduleLabel ?? module)
     }
 
     /// Whether the guest may connect to `address` on `port` (any port when `nil`). `resolvedNames`
@@ -32,6 +32,8 @@ struct NetworkAccess {
     /// The addresses of `name` that the guest may reach, or why there are none: `notFound` when the
     /// name does not resolve, `accessDenied` when it resolves only to addresses outside the list.
     func resolve(_ name: String) -> Result<[IPv4Address], SocketErrno> {
+        // A literal needs no lookup: hand it back and let the connect, which knows the port, decide.
+        if let literal = IPv4Address(name) { return .success([literal]) }
         guard policy.allowsAnything else {
             deny(address: name, port: nil)
             return .failure(.accessDenied)

@@ -14,15 +14,19 @@ public struct NetworkPolicy: Sendable, Equatable {
     /// How long one send, receive or poll may wait before it fails with `ETIMEDOUT`. A call's own
     /// deadline (``Limits/timeout``), when shorter, fails the call instead.
     public var ioTimeout: Duration
+    /// The module name that denials and traffic are logged and counted under; `nil` uses the
+    /// module's own. `serve` sets the name a module is served under (`NAME=PATH`).
+    public var moduleLabel: String?
 
     public init(
         allowed: [ConnectRule] = [], maxSockets: Int = 16, connectTimeout: Duration = .seconds(5),
-        ioTimeout: Duration = .seconds(30)
+        ioTimeout: Duration = .seconds(30), moduleLabel: String? = nil
     ) {
         self.allowed = allowed
         self.maxSockets = maxSockets
         self.connectTimeout = connectTimeout
         self.ioTimeout = ioTimeout
+        self.moduleLabel = moduleLabel
     }
 
     /// Parses `--allow-connect` entries into a policy with the default limits.

@@ -140,12 +140,17 @@ final class SocketTable {
             }
             let code = errno
             if code == EINTR { continue }
-            guard code == EAGAIN || code == EWOULDBLOCK else {
-                return offset > 0 ? .success(offset) : .failure(SocketErrno(posix: code))
+            var stopped: SocketErrno?
+            if code != EAGAIN && code != EWOULDBLOCK {
+                stopped = SocketErrno(posix: code)
+            } else if socket.nonBlocking {
+                stopped = .again
+            } else if case .timedOut = try clock.wait(socket.handle, for: Int16(POLLOUT), limit: access.policy.ioTimeout) {
+                stopped = .timedOut
             }
-            if socket.nonBlocking { return offset > 0 ? .success(offset) : .failure(.again) }
-            if case .timedOut = try clock.wait(socket.handle, for: Int16(POLLOUT), limit: access.policy.ioTimeout) {
-                return offset > 0 ? .success(offset) : .failure(.timedOut)
+            if let stopped {
+                access.metrics.sent(offset)
+                return offset > 0 ? .success(offset) : .failure(stopped)
             }
         }
         access.metrics.sent(offset)
