@@ -145,13 +145,18 @@ enum ProxyWasmImports {
             },
             proxy("proxy_set_buffer_bytes", 5) { call, a in
                 let bytes = try call.requireMemory().read(at: pointer(a[3]), count: length(a[4]))
-                let start = int(a[1])
-                let size = int(a[2])
-                guard start >= 0, size >= 0, let stream = state.stream else { return .badArgument }
+                let start = length(a[1])
+                let size = length(a[2])
+                guard let stream = state.stream else { return .badArgument }
                 return stream.withContents { contents -> Status in
+                    // As Envoy: a start at or past the end appends; otherwise `size` bytes from
+                    // `start` are replaced (start 0, size 0 prepends).
                     func splice(_ buffer: inout [UInt8]) -> Status {
-                        guard start <= buffer.count else { return .badArgument }
-                        buffer.replaceSubrange(start..<min(buffer.count, start + size), with: bytes)
+                        if start >= buffer.count {
+                            buffer += bytes
+                        } else {
+                            buffer.replaceSubrange(start..<start + min(size, buffer.count - start), with: bytes)
+                        }
                         return .ok
                     }
                     switch ProxyWasmABI.BufferType(rawValue: int32(a[0])) {

@@ -158,7 +158,7 @@ public final class FilteringProxy: Sendable {
         let answer: HTTPClientResponse
         do {
             answer = try await client.execute(
-                outbound, timeout: .nanoseconds(Int64(configuration.upstreamTimeout.components.seconds * 1_000_000_000)))
+                outbound, timeout: .nanoseconds(Int64(configuration.upstreamTimeout / .nanoseconds(1))))
         } catch {
             throw Self.upstreamError(error, upstream: configuration.upstream.base)
         }
