@@ -17,11 +17,15 @@ public struct HTTPFilter: Sendable {
     }
 
     /// Splits `--filter FILTER.wasm[:CONFIG]` into the module path and the plugin configuration
-    /// text (empty when there is none). The split is at the first `:` after the file name, so
-    /// `auth.wasm:{"token":"s3cret"}` keeps its JSON whole.
+    /// text (empty when there is none). The split is after the first `.wasm` (or `.wat`) followed
+    /// by `:`, so a configuration may hold colons and slashes (`auth.wasm:@/etc/token`, JSON).
     public static func pathAndConfiguration(_ argument: String) -> (path: String, configuration: String) {
-        let nameStart = argument.lastIndex(of: "/").map { argument.index(after: $0) } ?? argument.startIndex
-        guard let colon = argument[nameStart...].firstIndex(of: ":") else { return (argument, "") }
-        return (String(argument[..<colon]), String(argument[argument.index(after: colon)...]))
+        for suffix in [".wasm:", ".wat:"] {
+            if let range = argument.range(of: suffix) {
+                let pathEnd = argument.index(range.upperBound, offsetBy: -1)
+                return (String(argument[..<pathEnd]), String(argument[range.upperBound...]))
+            }
+        }
+        return (argument, "")
     }
 }
