@@ -208,6 +208,11 @@ def headers_of(message):
     return {name: (value or b"").decode() for name, value in (message.headers() or [])}
 
 
+def origin_of(headers):
+    """The (partition, offset) a retry or dead-letter record came from, by its wasmton headers."""
+    return (int(headers.get("wasmton-original-partition", -1)), int(headers.get("wasmton-original-offset", -1)))
+
+
 # ---- wasmton process -------------------------------------------------------
 
 
