@@ -100,9 +100,7 @@ def check_outputs(outputs, ordinary):
 
 
 def check_committed(bootstrap, produced):
-    ends = collections.Counter()
-    for r in produced:
-        ends[r.partition] = max(ends[r.partition], r.offset + 1)
+    ends = h.end_offsets(produced)
     committed = h.committed_offsets(bootstrap, GROUP, TOPIC, range(PARTITIONS))
     return [
         f"{TOPIC}/{p}: committed {committed.get(p)}, end {ends[p]}"

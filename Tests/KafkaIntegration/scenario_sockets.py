@@ -156,9 +156,7 @@ def produce(bootstrap, topic, count):
 
 
 def check_committed(bootstrap, group, topic, partitions, produced):
-    ends = collections.Counter()
-    for r in produced:
-        ends[r.partition] = max(ends[r.partition], r.offset + 1)
+    ends = h.end_offsets(produced)
     committed = h.committed_offsets(bootstrap, group, topic, range(partitions))
     problems = [
         f"{topic}/{p}: committed {committed.get(p)}, end {ends[p]}"
