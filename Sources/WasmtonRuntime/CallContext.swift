@@ -49,6 +49,21 @@ final class CallContext {
         nestedFailure = nil
     }
 
+    /// Fails a host call made after the call's deadline passed (fuel alone cannot see time spent
+    /// in the host).
+    func checkDeadline() throws(GuestError) {
+        if let deadline, ContinuousClock.now >= deadline, let timeout {
+            throw .deadlineExceeded(seconds: timeout.seconds, function: nil)
+        }
+    }
+
+    /// The calling instance's exported `memory`: the cached handle, else looked up on the caller.
+    func memory(of caller: borrowing Caller) -> Memory? {
+        if let memory { return memory }
+        if case .memory(let exported)? = caller.instance?.export("memory") { return exported }
+        return nil
+    }
+
     /// Wraps a ``HostFunction`` as a WasmKit function that checks the deadline, gives the body
     /// bounds-checked memory, and turns foreign errors into ``GuestError/hostFunctionFailed(name:message:)``.
     func wrap(_ function: HostFunction, store: Store) -> Function {
@@ -61,20 +76,9 @@ final class CallContext {
         // store (`memory`); a strong reference would keep every instance's memory alive forever.
         return Function(store: store, parameters: parameters, results: results) { [weak self] caller, arguments in
             guard let self else { throw GuestError.hostFunctionFailed(name: qualifiedName, message: "instance is closed") }
-            let deadline = self.deadline
-            if let deadline, ContinuousClock.now >= deadline, let timeout = self.timeout {
-                throw GuestError.deadlineExceeded(seconds: timeout.seconds, function: nil)
-            }
-            let memory: Memory?
-            if let cached = self.memory {
-                memory = cached
-            } else if case .memory(let exported)? = caller.instance?.export("memory") {
-                memory = exported
-            } else {
-                memory = nil
-            }
+            try checkDeadline()
             let instance = caller.instance
-            var call = HostCall(memory: memory.map(LinearMemory.init), deadline: deadline) {
+            var call = HostCall(memory: memory(of: caller).map(LinearMemory.init), deadline: deadline) {
                 [weak self] name, arguments throws(GuestError) in
                 guard let function = instance?.exports[function: name] else {
                     throw .missingExport(name: name, available: [])

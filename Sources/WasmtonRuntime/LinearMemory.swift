@@ -40,16 +40,18 @@ public struct LinearMemory {
 
     /// Reads a little-endian `UInt32` at `address`.
     public func readUInt32(at address: UInt64) throws(GuestError) -> UInt32 {
-        let bytes = try read(at: address, count: 4)
-        return UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+        try read(at: address, count: 4).littleEndian(UInt32.self, at: 0)
     }
 
     /// Writes `value` little-endian at `address`.
     public func writeUInt32(_ value: UInt32, at address: UInt64) throws(GuestError) {
-        try write([UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)], at: address)
+        try write([UInt8].littleEndian(value), at: address)
     }
 
-    private func check(_ address: UInt64, _ count: Int) throws(GuestError) {
+    /// Throws ``GuestError/memoryAccessOutOfBounds(address:length:memorySize:)`` unless `count`
+    /// bytes at `address` lie inside the memory; for host functions that must check a buffer
+    /// before they act (and consume data) rather than when they write to it.
+    func check(_ address: UInt64, _ count: Int) throws(GuestError) {
         let size = memory.byteCount
         guard count >= 0, address <= UInt64(size), UInt64(count) <= UInt64(size) - address else {
             throw .memoryAccessOutOfBounds(address: address, length: UInt64(max(count, 0)), memorySize: size)

@@ -208,6 +208,19 @@ def headers_of(message):
     return {name: (value or b"").decode() for name, value in (message.headers() or [])}
 
 
+def end_offsets(produced):
+    """Per partition, the offset after the last produced record: what a finished consumer commits."""
+    ends = collections.Counter()
+    for r in produced:
+        ends[r.partition] = max(ends[r.partition], r.offset + 1)
+    return ends
+
+
+def origin_of(headers):
+    """The (partition, offset) a retry or dead-letter record came from, by its wasmton headers."""
+    return (int(headers.get("wasmton-original-partition", -1)), int(headers.get("wasmton-original-offset", -1)))
+
+
 # ---- wasmton process -------------------------------------------------------
 
 

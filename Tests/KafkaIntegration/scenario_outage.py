@@ -74,9 +74,7 @@ def first_new_start(spans, restore_ns):
 
 
 def check_final_commits(bootstrap, produced, spans):
-    ends = collections.Counter()
-    for r in produced:
-        ends[r.partition] = max(ends[r.partition], r.offset + 1)
+    ends = h.end_offsets(produced)
     committed = h.committed_offsets(bootstrap, GROUP, TOPIC, range(PARTITIONS))
     problems = [
         f"{TOPIC}/{p}: committed {committed.get(p)} after SIGTERM, end {ends[p]}"

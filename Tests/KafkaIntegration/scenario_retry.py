@@ -46,7 +46,7 @@ def check_dead_letters(dead, failing):
     seen = collections.Counter()
     for m in dead:
         headers = h.headers_of(m)
-        origin = (int(headers.get("wasmton-original-partition", -1)), int(headers.get("wasmton-original-offset", -1)))
+        origin = h.origin_of(headers)
         seen[origin] += 1
         record = expected.get(origin)
         where = f"dead letter from {origin}"
@@ -79,7 +79,7 @@ def check_retries(retried, failing):
             problems.append(f"retry record with wasmton-retry-count {headers.get('wasmton-retry-count')!r}")
         if not headers.get("wasmton-retry-not-before", "").isdigit():
             problems.append(f"retry record without wasmton-retry-not-before: {headers}")
-        counts[(int(headers.get("wasmton-original-partition", -1)), int(headers.get("wasmton-original-offset", -1)))] += 1
+        counts[h.origin_of(headers)] += 1
     for r in failing:
         if counts[(r.partition, r.offset)] != MAX_RETRIES:
             problems.append(f"record {r.partition}@{r.offset}: {counts[(r.partition, r.offset)]} retry records")
@@ -100,9 +100,7 @@ def check_outputs(outputs, ordinary):
 
 
 def check_committed(bootstrap, produced):
-    ends = collections.Counter()
-    for r in produced:
-        ends[r.partition] = max(ends[r.partition], r.offset + 1)
+    ends = h.end_offsets(produced)
     committed = h.committed_offsets(bootstrap, GROUP, TOPIC, range(PARTITIONS))
     return [
         f"{TOPIC}/{p}: committed {committed.get(p)}, end {ends[p]}"

@@ -156,9 +156,7 @@ def produce(bootstrap, topic, count):
 
 
 def check_committed(bootstrap, group, topic, partitions, produced):
-    ends = collections.Counter()
-    for r in produced:
-        ends[r.partition] = max(ends[r.partition], r.offset + 1)
+    ends = h.end_offsets(produced)
     committed = h.committed_offsets(bootstrap, group, topic, range(partitions))
     problems = [
         f"{topic}/{p}: committed {committed.get(p)}, end {ends[p]}"
@@ -253,7 +251,7 @@ def check_denied(name, bootstrap, topic, produced, process, status, dead, retrie
     seen = collections.Counter()
     for m in dead:
         headers = h.headers_of(m)
-        origin = (int(headers.get("wasmton-original-partition", -1)), int(headers.get("wasmton-original-offset", -1)))
+        origin = h.origin_of(headers)
         seen[origin] += 1
         record = expected.get(origin)
         if record is None:
@@ -270,10 +268,7 @@ def check_denied(name, bootstrap, topic, produced, process, status, dead, retrie
     for origin in expected:
         if seen[origin] != 1:
             problems.append(f"{name}: record {origin} dead-lettered {seen[origin]} times (expected once)")
-    retry_counts = collections.Counter(
-        (int(hs.get("wasmton-original-partition", -1)), int(hs.get("wasmton-original-offset", -1)))
-        for hs in map(h.headers_of, retried)
-    )
+    retry_counts = collections.Counter(h.origin_of(h.headers_of(m)) for m in retried)
     wrong = [o for o in expected if retry_counts[o] != MAX_RETRIES]
     if wrong or sum(retry_counts.values()) != MAX_RETRIES * len(expected):
         problems.append(

@@ -27,24 +27,27 @@ final class FlakySink: RecordSink {
     func close() {}
 }
 
-/// A source of one partition whose records come in batches; after `revokeAfterPolls` polls it
-/// revokes the partition (as a rebalance would) and records what the engine committed.
+/// A source of one partition whose records come in batches; after `revokeAfterPolls` polls, and
+/// once `readyToRevoke` says so, it revokes the partition (as a rebalance would) and records what
+/// the engine committed. Until then it answers empty batches, so the revoke lands mid-stream.
 final class ScriptedSource: RecordSource {
     let partition = TopicPartition(topic: "scripted", partition: 5)
     private var pending: [StreamTask]
     private var polls = 0
     private let revokeAfterPolls: Int
+    private let readyToRevoke: () -> Bool
     private weak var listener: (any RebalanceListener)?
     private(set) var commits: [(offset: Int64, synchronously: Bool)] = []
     private(set) var revoked = false
 
-    init(values: [String], revokeAfterPolls: Int) {
+    init(values: [String], revokeAfterPolls: Int, readyToRevoke: @escaping () -> Bool = { true }) {
         pending = values.enumerated().map { index, value in
             StreamTask(
                 key: Array("key\(index % 5)".utf8), value: Array(value.utf8), topic: "scripted", partition: 5,
                 offset: Int64(index * 2))  // gaps, as in a compacted topic
         }
         self.revokeAfterPolls = revokeAfterPolls
+        self.readyToRevoke = readyToRevoke
     }
 
     func start(listener: any RebalanceListener) throws(StreamError) {
@@ -54,12 +57,17 @@ final class ScriptedSource: RecordSource {
 
     func poll(maxRecords: Int, timeout: Duration) throws(StreamError) -> SourceBatch {
         polls += 1
-        if polls == revokeAfterPolls, !revoked {
+        if revoked { return SourceBatch(records: [], exhausted: true) }
+        if polls >= revokeAfterPolls {
+            // Bounded: about 5 s of waiting for the condition, then revoke regardless.
+            guard readyToRevoke() || polls > revokeAfterPolls + 5_000 else {
+                Thread.sleep(forTimeInterval: 0.001)
+                return SourceBatch(records: [], exhausted: false)
+            }
             revoked = true
             listener?.partitionsRevoked([partition])
             return SourceBatch(records: [], exhausted: true)
         }
-        if revoked { return SourceBatch(records: [], exhausted: true) }
         let batch = Array(pending.prefix(min(maxRecords, 7)))
         pending.removeFirst(batch.count)
         return SourceBatch(records: batch, exhausted: pending.isEmpty)
@@ -113,22 +121,31 @@ struct StreamEngineTests {
 
     @Test("on revoke the engine finishes in-flight work and commits synchronously only what is done")
     func revokeCommitsCompletedPrefix() throws {
-        let source = ScriptedSource(values: (0..<60).map { "v\($0)" }, revokeAfterPolls: 4)
         let sink = FlakySink()
+        // Revoke once the first record is done, so there is a completed prefix to commit (before
+        // that, committing nothing would be right, and the test would have nothing to check).
+        let source = ScriptedSource(values: (0..<60).map { "v\($0)" }, revokeAfterPolls: 4) {
+            Self.deliveredOffsets(sink).contains(0)
+        }
         _ = try engine { $0.commitInterval = .seconds(60) }.run(source: source, sink: sink)
         #expect(source.revoked)
         let last = try #require(source.commits.last)
         #expect(last.synchronously, "the revoke commit is synchronous")
         // Every offset below the committed one was processed and its output delivered.
-        let processed = Set(
-            sink.delivered.compactMap {
-                Int64(String(decoding: $0.value, as: UTF8.self).split(separator: "/")[2].split(separator: ":")[0])
-            })
+        let processed = Self.deliveredOffsets(sink)
         let committedBelow = stride(from: Int64(0), to: last.offset, by: 2)
         #expect(
             committedBelow.allSatisfy { processed.contains($0) }, "committed \(last.offset) but processed \(processed.sorted())")
         // Nothing after the revoke: the rest belongs to the partition's next owner.
         #expect(source.commits.allSatisfy { $0.offset <= last.offset })
+    }
+
+    /// The source offsets whose output the sink has delivered (the probe writes `…/…/OFFSET:…`).
+    static func deliveredOffsets(_ sink: FlakySink) -> Set<Int64> {
+        Set(
+            sink.delivered.compactMap {
+                Int64(String(decoding: $0.value, as: UTF8.self).split(separator: "/")[2].split(separator: ":")[0])
+            })
     }
 
     @Test("settings out of range are refused before anything runs")

@@ -40,18 +40,10 @@ struct SocketClock {
                 }
                 return 0
             }
-            let milliseconds: Int32 = wait.map { Int32(clamping: ($0.milliseconds) + 1) } ?? -1
+            let milliseconds: Int32 = wait.map { Int32(clamping: Int64(($0.seconds * 1_000).rounded(.up))) } ?? -1
             let ready = Foundation.poll(descriptors, nfds_t(count), milliseconds)
             if ready > 0 { return Int(ready) }
             if ready < 0 && errno != EINTR { return 0 }
         }
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, rounded down.
-    fileprivate var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
     }
 }

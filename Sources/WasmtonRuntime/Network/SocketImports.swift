@@ -43,8 +43,8 @@ struct SocketImports {
                         throw GuestError.hostFunctionFailed(name: name, message: "instance is closed")
                     }
                     let wrappers = SocketImports(table: table, context: context, wasi: wasi)
-                    let memory = try wrappers.memory(caller)
-                    try wrappers.checkDeadline()
+                    guard let memory = context.memory(of: caller) else { throw GuestError.missingMemory }
+                    try context.checkDeadline()
                     return [.i32(UInt32(bitPattern: try body(wrappers, memory, arguments)))]
                 })
         }
@@ -90,9 +90,8 @@ struct SocketImports {
                 return [.i32(-Int32(errno.rawValue))]
             case .success(let addresses):
                 let written = addresses.prefix(Int(max))
-                var bytes: [UInt8] = []
-                for address in written { bytes += littleEndian(address.value) }
-                try memory.write(bytes, at: UInt64(UInt32(bitPattern: addressesPointer)))
+                try memory.write(
+                    written.flatMap { [UInt8].littleEndian($0.value) }, at: UInt64(UInt32(bitPattern: addressesPointer)))
                 return [.i32(Int32(written.count))]
             }
         }
@@ -102,18 +101,6 @@ struct SocketImports {
 
     private var clock: SocketClock {
         SocketClock(deadline: context.deadline, callTimeout: context.timeout)
-    }
-
-    private func memory(_ caller: borrowing Caller) throws -> Memory {
-        if let memory = context.memory { return memory }
-        if case .memory(let memory)? = caller.instance?.export("memory") { return memory }
-        throw GuestError.missingMemory
-    }
-
-    private func checkDeadline() throws(GuestError) {
-        if let deadline = context.deadline, ContinuousClock.now >= deadline, let timeout = context.timeout {
-            throw .deadlineExceeded(seconds: timeout.seconds, function: nil)
-        }
     }
 
     fileprivate func delegate(_ name: String, _ memory: Memory, _ arguments: [Value]) throws -> Int32 {
@@ -128,24 +115,13 @@ struct SocketImports {
         return 0
     }
 
-    private static func littleEndian(_ value: UInt32) -> [UInt8] {
-        [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
-    }
-
     /// The (address, length) pairs of an iovec array, bounds-checked.
     private func vectors(_ memory: LinearMemory, at pointer: UInt32, count: UInt32) throws(GuestError) -> [(UInt64, Int)]? {
         guard count <= Self.maxVectors else { return nil }
         let raw = try memory.read(at: UInt64(pointer), count: Int(count) * 8)
-        var result: [(UInt64, Int)] = []
-        for index in 0..<Int(count) {
-            let base = index * 8
-            let address =
-                UInt32(raw[base]) | UInt32(raw[base + 1]) << 8 | UInt32(raw[base + 2]) << 16 | UInt32(raw[base + 3]) << 24
-            let length =
-                UInt32(raw[base + 4]) | UInt32(raw[base + 5]) << 8 | UInt32(raw[base + 6]) << 16 | UInt32(raw[base + 7]) << 24
-            result.append((UInt64(address), Int(length)))
+        return (0..<Int(count)).map { index in
+            (UInt64(raw.littleEndian(UInt32.self, at: index * 8)), Int(raw.littleEndian(UInt32.self, at: index * 8 + 4)))
         }
-        return result
     }
 
     private func gather(_ memory: LinearMemory, _ vectors: [(UInt64, Int)]) throws(GuestError) -> [UInt8] {
@@ -204,7 +180,8 @@ struct SocketImports {
     ) throws -> Int32 {
         let linear = LinearMemory(memory)
         guard let vectors = try vectors(linear, at: pointer, count: count) else { return SocketErrno.invalid.result }
-        for (address, length) in vectors { try checkRange(linear, address, length) }
+        // Fail before any byte is consumed if a receive buffer lies outside memory.
+        for (address, length) in vectors { try linear.check(address, length) }
         let capacity = min(vectors.reduce(0) { $0 + $1.1 }, Self.maxTransfer)
         switch try table.receive(descriptor, capacity: capacity, peek: flags & 1 != 0, waitAll: flags & 2 != 0, clock: clock) {
         case .failure(let errno): return errno.result
@@ -212,14 +189,6 @@ struct SocketImports {
             try scatter(linear, bytes, into: vectors)
             try linear.writeUInt32(UInt32(bytes.count), at: UInt64(output))
             return 0
-        }
-    }
-
-    /// Fails the call before any byte is consumed if a receive buffer lies outside memory.
-    private func checkRange(_ memory: LinearMemory, _ address: UInt64, _ length: Int) throws(GuestError) {
-        let size = UInt64(memory.byteCount)
-        guard address <= size, UInt64(length) <= size - address else {
-            throw .memoryAccessOutOfBounds(address: address, length: UInt64(length), memorySize: memory.byteCount)
         }
     }
 
@@ -235,10 +204,10 @@ struct SocketImports {
     private func fdstat(_ memory: Memory, descriptor: UInt32, output: UInt32) throws -> Int32 {
         guard table.handle(of: descriptor) != nil else { return SocketErrno.badDescriptor.result }
         let rights: UInt64 = 1 << 1 | 1 << 6 | 1 << 27 | 1 << 28  // FD_READ, FD_WRITE, POLL_FD_READWRITE, SOCK_SHUTDOWN
-        var bytes = [UInt8](repeating: 0, count: 24)
-        bytes[0] = 6  // filetype SOCKET_STREAM
-        if table.isNonBlocking(descriptor) { bytes[2] = 4 }  // fdflags NONBLOCK
-        for index in 0..<8 { bytes[8 + index] = UInt8(truncatingIfNeeded: rights >> (8 * UInt64(index))) }
+        // filetype SOCKET_STREAM, fdflags (NONBLOCK or none), rights base, rights inheriting.
+        let flags: UInt16 = table.isNonBlocking(descriptor) ? 4 : 0
+        let bytes =
+            [6, 0] + [UInt8].littleEndian(flags) + [0, 0, 0, 0] + [UInt8].littleEndian(rights) + [UInt8](repeating: 0, count: 8)
         try LinearMemory(memory).write(bytes, at: UInt64(output))
         return 0
     }

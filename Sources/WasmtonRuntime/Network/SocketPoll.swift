@@ -28,12 +28,7 @@ struct SocketPoll {
     private let subscriptions: [Subscription]
 
     init(raw: [UInt8], count: Int) {
-        func u64(_ offset: Int) -> UInt64 {
-            (0..<8).reduce(UInt64(0)) { $0 | UInt64(raw[offset + $1]) << (8 * UInt64($1)) }
-        }
-        func u32(_ offset: Int) -> UInt32 {
-            (0..<4).reduce(UInt32(0)) { $0 | UInt32(raw[offset + $1]) << (8 * UInt32($1)) }
-        }
+        func u32(_ offset: Int) -> UInt32 { raw.littleEndian(UInt32.self, at: offset) }
         var parsed: [Subscription] = []
         for index in 0..<count {
             let base = index * Self.subscriptionSize
@@ -41,7 +36,7 @@ struct SocketPoll {
             var wait = Duration.zero
             if kind == .clock {
                 let clockID = u32(base + 16)
-                let timeout = u64(base + 24)
+                let timeout = raw.littleEndian(UInt64.self, at: base + 24)
                 let absolute = raw[base + 40] & 1 != 0
                 var nanoseconds = Int64(clamping: timeout)
                 if absolute {
@@ -121,13 +116,12 @@ struct SocketPoll {
     }
 
     private func event(_ subscription: Subscription, error: SocketErrno, bytes: UInt64 = 0, hangUp: Bool = false) -> [UInt8] {
-        var event = [UInt8](repeating: 0, count: Self.eventSize)
-        event.replaceSubrange(0..<8, with: subscription.userData)
-        event[8] = UInt8(error.rawValue & 0xFF)
-        event[9] = UInt8(error.rawValue >> 8)
-        event[10] = subscription.kind?.rawValue ?? 0
-        for index in 0..<8 { event[16 + index] = UInt8(truncatingIfNeeded: bytes >> (8 * UInt64(index))) }
-        if hangUp { event[24] = 1 }  // FD_READWRITE_HANGUP
+        // userdata, error, type, padding, fd_readwrite.nbytes, fd_readwrite.flags (HANGUP), padding.
+        let event =
+            subscription.userData + [UInt8].littleEndian(error.rawValue) + [subscription.kind?.rawValue ?? 0]
+            + [UInt8](repeating: 0, count: 5) + [UInt8].littleEndian(bytes) + [UInt8].littleEndian(UInt16(hangUp ? 1 : 0))
+            + [UInt8](repeating: 0, count: 6)
+        assert(event.count == Self.eventSize)
         return event
     }
 }

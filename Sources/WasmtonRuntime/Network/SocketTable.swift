@@ -13,8 +13,6 @@ final class SocketTable {
 
     private struct OpenSocket {
         var handle: Int32
-        var address: IPv4Address
-        var port: UInt16
         /// The guest set `O_NONBLOCK`: a send or receive that would wait answers `EAGAIN` instead.
         var nonBlocking = false
     }
@@ -39,8 +37,6 @@ final class SocketTable {
     static func isSocket(_ descriptor: UInt32) -> Bool {
         descriptor >= firstDescriptor
     }
-
-    var openCount: Int { sockets.count }
 
     // MARK: - Names
 
@@ -116,7 +112,7 @@ final class SocketTable {
         let descriptor = nextDescriptor
         nextDescriptor &+= 1
         if nextDescriptor < Self.firstDescriptor { nextDescriptor = Self.firstDescriptor }
-        sockets[descriptor] = OpenSocket(handle: handle, address: address, port: port)
+        sockets[descriptor] = OpenSocket(handle: handle)
         keep = true
         access.metrics.connect("ok")
         access.metrics.opened()
