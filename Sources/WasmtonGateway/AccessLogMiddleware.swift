@@ -8,7 +8,7 @@ import WasmtonRuntime
 /// sizes, request id) and the request metrics; passes the client's `x-request-id` through or
 /// makes one, and returns it on the response.
 struct AccessLogMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ClientRequestContext
     let logger: Logger
     let defaultRoute: (module: String, operation: String)?
     private let metrics = GatewayMetrics()

@@ -89,7 +89,7 @@ public final class Gateway: Sendable {
     public func application(
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: ClientRequestContext.self)
         router.add(
             middleware: AccessLogMiddleware(logger: logger, defaultRoute: defaultFunction.map { ($0.pool.name, $0.operation) }))
         if let filters {
@@ -130,7 +130,7 @@ public final class Gateway: Sendable {
 
     // MARK: - Routes
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<ClientRequestContext>) {
         router.get("healthz") { _, _ in "ok\n" }
         router.get("readyz") { [self] _, _ -> Response in
             isReady

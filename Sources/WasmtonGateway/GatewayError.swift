@@ -53,6 +53,8 @@ public struct GatewayError: HTTPResponseError, Equatable, CustomStringConvertibl
                 .serviceUnavailable, reason: "filter_crash_loop", message: "\(error)", headers: [.retryAfter: "10"])
         case .failed:
             return GatewayError(.internalServerError, reason: "filter_failed", message: "\(error)")
+        case .bufferFull:
+            return GatewayError(.contentTooLarge, reason: "payload_too_large", message: "\(error)")
         }
     }
 

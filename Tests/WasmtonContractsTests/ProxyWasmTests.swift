@@ -96,9 +96,9 @@ struct ProxyWasmTests {
             $0.responseHeaders = HeaderList([(":status", "200")])
             $0.responseBody = Array("answer".utf8)
         }
-        _ = try plugin.requestBody(context, first)
+        _ = try plugin.requestBody(context, first, endOfStream: true)
         _ = try plugin.responseHeaders(context, first, endOfStream: false)
-        _ = try plugin.responseBody(context, first)
+        _ = try plugin.responseBody(context, first, endOfStream: true)
         try plugin.close(context, first)
         let second = ProxyFilters.stream(test: "startup")
         let (secondContext, _) = try ProxyFilters.requestHeaders(plugin, second)
@@ -234,7 +234,7 @@ struct ProxyWasmTests {
         defer { plugin.shutdown() }
         let stream = ProxyFilters.stream(test: "buffers", method: "POST", body: "hello world")
         let (context, action) = try ProxyFilters.requestHeaders(plugin, stream, endOfStream: false)
-        #expect(action == .continue)
+        #expect(action == .pause, "buffers holds the headers until it has the whole body")
         var request = stream.requestHeaders
         #expect(request["x-eos"] == "0")
         #expect(request["x-plugin-config"] == "abcdef", "max 0xFFFFFFFF reads everything")
@@ -245,7 +245,9 @@ struct ProxyWasmTests {
         #expect(request["x-zero-max-size"] == "0")
         #expect(request["x-config-past-end"] == "2", "a start past the end is BadArgument")
 
-        #expect(try plugin.requestBody(context, stream) == .continue)
+        #expect(try plugin.requestBody(context, stream, endOfStream: false) == .pause, "buffering until the end")
+        #expect(stream.requestHeaders["x-body-size"] == nil)
+        #expect(try plugin.requestBody(context, stream, endOfStream: true) == .continue)
         request = stream.requestHeaders
         #expect(request["x-body-size"] == "11")
         #expect(request["x-body-eos"] == "1")
@@ -264,8 +266,9 @@ struct ProxyWasmTests {
             $0.responseHeaders = HeaderList([(":status", "200")])
             $0.responseBody = Array("upstream body".utf8)
         }
-        _ = try plugin.responseHeaders(context, stream, endOfStream: false)
-        #expect(try plugin.responseBody(context, stream) == .continue)
+        #expect(try plugin.responseHeaders(context, stream, endOfStream: false) == .pause)
+        #expect(try plugin.responseBody(context, stream, endOfStream: false) == .pause)
+        #expect(try plugin.responseBody(context, stream, endOfStream: true) == .continue)
         let response = stream.responseHeaders
         #expect(response["x-resp-body"] == "upstream body")
         #expect(response["x-resp-body-size"] == "13")

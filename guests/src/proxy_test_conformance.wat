@@ -39,7 +39,10 @@
 ;;                   x-resp-status-seen (:status), adds x-resp-added: yes,
 ;;                   replaces x-resp-replace, removes x-resp-remove; adds
 ;;                   x-resp-trailer: yes to the response trailers.
-;;   buffers         request headers: x-plugin-config and x-vm-config (whole,
+;;   buffers         pauses both header callbacks and each body callback until
+;;                   end of stream, so the whole body is seen before the headers
+;;                   go on (how Envoy filters that rewrite bodies work).
+;;                   Request headers: x-plugin-config and x-vm-config (whole,
 ;;                   max 0xFFFFFFFF), x-plugin-config-slice (start 1, max 3),
 ;;                   x-plugin-config-tail (start 2, max 0xFFFFFFFF),
 ;;                   x-zero-max-status/-size (max 0), x-config-past-end (status
@@ -726,13 +729,15 @@
     (call $add_n (i32.const 0) (global.get $S_x_num_headers) (local.get $n))
     (call $add_n (i32.const 0) (global.get $S_x_eos) (local.get $eos))
     (call $add_n (i32.const 0) (global.get $S_x_context_id) (local.get $id))
-    (i32.const 0))
+    ;; buffers holds the headers until it has the whole body (as Envoy filters that rewrite bodies do).
+    (if (result i32) (call $mode_is (global.get $S_buffers)) (then (i32.const 1)) (else (i32.const 0))))
 
   (func (export "proxy_on_request_body") (param $id i32) (param $size i32) (param $eos i32) (result i32)
     (call $reset)
     (call $trace (i32.const 66)) ;; B
     (if (call $mode_is (global.get $S_buffers))
       (then
+        (if (i32.eqz (local.get $eos)) (then (return (i32.const 1)))) ;; buffer until the end
         (call $add_n (i32.const 0) (global.get $S_x_body_size) (local.get $size))
         (call $add_n (i32.const 0) (global.get $S_x_body_eos) (local.get $eos))
         (drop (call $buf (i32.const 0) (i32.const 0) (i32.const -1)))
@@ -787,13 +792,14 @@
         (call $add_s (i32.const 3) (global.get $S_x_resp_trailer) (global.get $S_yes))))
     (if (call $mode_is (global.get $S_late_local))
       (then (drop (call $local_response (i32.const 451))) (return (i32.const 1))))
-    (i32.const 0))
+    (if (result i32) (call $mode_is (global.get $S_buffers)) (then (i32.const 1)) (else (i32.const 0))))
 
   (func (export "proxy_on_response_body") (param $id i32) (param $size i32) (param $eos i32) (result i32)
     (call $reset)
     (call $trace (i32.const 83)) ;; S
     (if (call $mode_is (global.get $S_buffers))
       (then
+        (if (i32.eqz (local.get $eos)) (then (return (i32.const 1)))) ;; buffer until the end
         (drop (call $buf (i32.const 1) (i32.const 0) (i32.const -1)))
         (call $add (i32.const 2) (global.get $S_x_resp_body) (call $ret_ptr) (call $ret_len))
         (call $add_n (i32.const 2) (global.get $S_x_resp_body_size) (local.get $size))

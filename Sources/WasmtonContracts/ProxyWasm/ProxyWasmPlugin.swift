@@ -106,11 +106,17 @@ public final class ProxyWasmPlugin: Sendable {
             try callback("proxy_on_request_headers", headerArguments(context, count, endOfStream), stream: stream, default: 0))
     }
 
-    /// `proxy_on_request_body`: the whole request body is in `stream`.
-    public func requestBody(_ context: Int32, _ stream: FilterStream) throws(ProxyWasmError) -> FilterAction {
+    /// `proxy_on_request_body`: the body bytes this filter holds (earlier chunks it buffered plus
+    /// the new one) are in `stream`; `endOfStream` says no more will come.
+    public func requestBody(
+        _ context: Int32, _ stream: FilterStream, endOfStream: Bool
+    ) throws(ProxyWasmError)
+        -> FilterAction
+    {
         let size = Int32(clamping: stream.withContents { $0.requestBody.count })
         return FilterAction(
-            try callback("proxy_on_request_body", [.i32(context), .i32(size), .i32(1)], stream: stream, default: 0))
+            try callback(
+                "proxy_on_request_body", [.i32(context), .i32(size), .i32(endOfStream ? 1 : 0)], stream: stream, default: 0))
     }
 
     /// `proxy_on_response_headers`: the response headers are in `stream`.
@@ -124,11 +130,16 @@ public final class ProxyWasmPlugin: Sendable {
             try callback("proxy_on_response_headers", headerArguments(context, count, endOfStream), stream: stream, default: 0))
     }
 
-    /// `proxy_on_response_body`: the whole response body is in `stream`.
-    public func responseBody(_ context: Int32, _ stream: FilterStream) throws(ProxyWasmError) -> FilterAction {
+    /// `proxy_on_response_body`: as ``requestBody(_:_:endOfStream:)``, for the response.
+    public func responseBody(
+        _ context: Int32, _ stream: FilterStream, endOfStream: Bool
+    ) throws(ProxyWasmError)
+        -> FilterAction
+    {
         let size = Int32(clamping: stream.withContents { $0.responseBody.count })
         return FilterAction(
-            try callback("proxy_on_response_body", [.i32(context), .i32(size), .i32(1)], stream: stream, default: 0))
+            try callback(
+                "proxy_on_response_body", [.i32(context), .i32(size), .i32(endOfStream ? 1 : 0)], stream: stream, default: 0))
     }
 
     /// Ends the stream: `proxy_on_done`, `proxy_on_log`, `proxy_on_delete`.
@@ -138,8 +149,8 @@ public final class ProxyWasmPlugin: Sendable {
         _ = try callback("proxy_on_delete", [.i32(context)], stream: stream)
     }
 
-    /// Whether the module exports a callback for request or response bodies, so the host knows
-    /// whether it must buffer them.
+    /// Whether the module exports a callback for request or response bodies (every SDK does, so
+    /// this says only whether the host must call it, not whether the filter reads bodies).
     public var inspectsRequestBody: Bool { exports.contains("proxy_on_request_body") }
     public var inspectsResponseBody: Bool { exports.contains("proxy_on_response_body") }
 

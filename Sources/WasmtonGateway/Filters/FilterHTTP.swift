@@ -43,22 +43,21 @@ enum FilterHTTP {
         return request.headers[.transferEncoding] == nil
     }
 
-    /// `request` as the filters left it: method, path, authority and headers from the stream; when
-    /// the filters read the body (`bodyWasRead`), the stream's (possibly changed) body replaces it.
-    static func apply(_ stream: FilterStream, to request: Request, bodyWasRead: Bool) -> Request {
+    /// `request` as the filters left it (method, path, authority and headers from the stream),
+    /// carrying `body`. `wholeBody`: the filters held the entire body before letting the headers
+    /// go, so its final length is known and replaces the client's framing.
+    static func apply(_ stream: FilterStream, to request: Request, body: RequestBody, wholeBody: Int?) -> Request {
         let headers = stream.requestHeaders
         var head = request.head
         if let method = headers[":method"].flatMap({ HTTPRequest.Method($0) }) { head.method = method }
         if let path = headers[":path"] { head.path = path }
         if let authority = headers[":authority"] { head.authority = authority }
         head.headerFields = fields(headers)
-        if bodyWasRead {
-            let bytes = stream.withContents { $0.requestBody }
-            head.headerFields[.contentLength] = "\(bytes.count)"
+        if let length = wholeBody, length > 0 || !hasNoBody(request) {
+            head.headerFields[.contentLength] = "\(length)"
             head.headerFields[.transferEncoding] = nil
-            return Request(head: head, body: .init(buffer: ByteBuffer(bytes: bytes)))
         }
-        return Request(head: head, body: request.body)
+        return Request(head: head, body: body)
     }
 
     /// Puts `response`'s status and headers into the stream for the response callbacks.
@@ -71,21 +70,20 @@ enum FilterHTTP {
         }
     }
 
-    /// `response` as the filters left it; `collected` is the body they saw, if they read it.
-    static func apply(_ stream: FilterStream, to response: Response, collected: Bool) -> Response {
+    /// `response` as the filters left it (status and headers from the stream), carrying `body`.
+    /// `wholeBody`: the filters held the entire body, so its final length is known.
+    static func apply(_ stream: FilterStream, to response: Response, body: ResponseBody, wholeBody: Int?) -> Response {
         let headers = stream.responseHeaders
-        var response = response
+        var status = response.status
         if let code = headers[":status"].flatMap(Int.init), (100...599).contains(code) {
-            response.status = HTTPResponse.Status(code: code)
+            status = HTTPResponse.Status(code: code)
         }
-        response.headers = fields(headers)
-        if collected {
-            let bytes = stream.withContents { $0.responseBody }
-            response.headers[.contentLength] = "\(bytes.count)"
-            response.headers[.transferEncoding] = nil
-            response.body = ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+        var fields = fields(headers)
+        if let length = wholeBody {
+            fields[.contentLength] = "\(length)"
+            fields[.transferEncoding] = nil
         }
-        return response
+        return Response(status: status, headers: fields, body: body)
     }
 
     /// The answer a filter sent with `proxy_send_local_response`.
@@ -98,13 +96,6 @@ enum FilterHTTP {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: local.body)))
     }
 
-    /// A response body read whole, for filters that inspect it.
-    static func collect(_ body: ResponseBody, limit: Int) async throws -> ByteBuffer {
-        let collector = BodyCollector(limit: limit)
-        try await body.write(collector)
-        return collector.buffer
-    }
-
     /// The regular (non-pseudo) fields of a header list.
     static func fields(_ headers: HeaderList) -> HTTPFields {
         var fields = HTTPFields()
@@ -114,26 +105,4 @@ enum FilterHTTP {
         }
         return fields
     }
-}
-
-/// Gathers a response body written through Hummingbird's writer interface.
-final class BodyCollector: ResponseBodyWriter {
-    private(set) var buffer = ByteBuffer()
-    let limit: Int
-
-    init(limit: Int) {
-        self.limit = limit
-    }
-
-    func write(_ part: ByteBuffer) async throws {
-        guard buffer.readableBytes + part.readableBytes <= limit else {
-            throw GatewayError(
-                .badGateway, reason: "response_too_large",
-                message: "response body exceeds the limit of \(limit) bytes that a body-reading filter can buffer")
-        }
-        var part = part
-        buffer.writeBuffer(&part)
-    }
-
-    func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }

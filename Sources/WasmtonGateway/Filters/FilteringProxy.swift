@@ -125,8 +125,8 @@ public final class FilteringProxy: Sendable {
         "transfer-encoding", "upgrade",
     ]
 
-    fileprivate func handle(_ request: Request, context: ProxyRequestContext) async throws -> Response {
-        let source = context.remoteAddress.map { (address: $0.ipAddress ?? "", port: $0.port ?? 0) }
+    fileprivate func handle(_ request: Request, context: ClientRequestContext) async throws -> Response {
+        let source = context.client
         guard let chain else { return try await forward(request, source: source) }
         return try await FilterPassage(chain: chain, maxBodyBytes: configuration.maxBodyBytes).run(
             request, source: source, requestID: request.headers[.requestID]
@@ -198,20 +198,9 @@ public final class FilteringProxy: Sendable {
     }
 }
 
-/// The request context of the proxy: Hummingbird's core context plus the client's address.
-struct ProxyRequestContext: RequestContext, RemoteAddressRequestContext {
-    var coreContext: CoreRequestContextStorage
-    let remoteAddress: SocketAddress?
-
-    init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress
-    }
-}
-
 /// Hands every request, whatever its path and method, to the proxy.
 private struct ProxyResponder: HTTPResponder {
-    typealias Context = ProxyRequestContext
+    typealias Context = ClientRequestContext
     let proxy: FilteringProxy
 
     func respond(to request: Request, context: Context) async throws -> Response {
