@@ -37,7 +37,8 @@ struct FilterBodyTests {
                         : [RawHeader("x-body-mode", "upper")],
                     body: framing == "chunked" ? RawHTTP.chunked(upload) : upload)
                 #expect(answer.status == 200, "\(framing): \(answer.status) \(answer.text)")
-                #expect(same(upstream.received.last?.body, Self.upper(upload)), "\(framing): the upstream got every chunk rewritten")
+                #expect(
+                    same(upstream.received.last?.body, Self.upper(upload)), "\(framing): the upstream got every chunk rewritten")
                 #expect(answer.headers.first("x-request-bytes") == "\(upload.count)", "\(framing)")
                 #expect(answer.headers.first("x-request-ends") == "1", "\(framing): end_of_stream exactly once")
                 let calls = Int(answer.headers.first("x-request-calls") ?? "") ?? 0
@@ -103,7 +104,8 @@ struct FilterBodyTests {
             #expect(response.reason == "response_too_large", "\(response.text)")
             // A body the same size streams through a filter that does not hold it.
             let streamed = try await RawHTTP.request(
-                port: port, method: "POST", path: "/big", headers: [RawHeader("x-body-mode", "upper")], body: Self.letters(200_000))
+                port: port, method: "POST", path: "/big", headers: [RawHeader("x-body-mode", "upper")],
+                body: Self.letters(200_000))
             #expect(streamed.status == 200)
             #expect(same(streamed.body, Self.upper(Self.letters(100_000))))
         }
@@ -119,7 +121,10 @@ struct FilterBodyTests {
         try await withProxy(filters: [FilterSpec("proxy_test_body")], upstream: upstream.port) { port in
             let answer = try await RawHTTP.request(
                 port: port, method: "POST", path: "/upload",
-                headers: [RawHeader("x-body-mode", "limit"), RawHeader("x-body-limit", "100000"), RawHeader("Transfer-Encoding", "chunked")],
+                headers: [
+                    RawHeader("x-body-mode", "limit"), RawHeader("x-body-limit", "100000"),
+                    RawHeader("Transfer-Encoding", "chunked"),
+                ],
                 body: RawHTTP.chunked(upload))
             #expect(answer.status == 413, "\(answer.status) \(answer.text)")
             #expect(answer.text == "too big\n")

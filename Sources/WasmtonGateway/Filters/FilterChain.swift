@@ -182,7 +182,6 @@ public final class FilterChain: Sendable {
             incoming = edited
             position += 1
         }
-        if endOfStream { flow.ended = true }
         return .forward(incoming)
     }
 

@@ -11,6 +11,4 @@ struct FilterFlow: Sendable {
     var headersPassed = 0
     /// The body bytes each filter is holding (it answered Pause to a body callback), by position.
     var held: [Int: [UInt8]] = [:]
-    /// The end of the stream has gone through every filter.
-    var ended = false
 }
