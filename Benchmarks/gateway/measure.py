@@ -148,9 +148,8 @@ def fmt_ratio(r):
     return "-" if r is None else f"{r:.2f}×"
 
 
-def table(argv):
-    results = argv[0]
-    meta = dict(a.split("=", 1) for a in argv[1:])
+def grouped(results):
+    """The JSON rows of RESULTS by label: the labels in first-seen order, and the rows of each."""
     rows = [json.loads(line) for line in open(results) if line.strip()]
     order, groups = [], {}
     for r in rows:
@@ -158,10 +157,19 @@ def table(argv):
             order.append(r["label"])
             groups[r["label"]] = []
         groups[r["label"]].append(r)
+    return order, groups
 
-    def med(group, key):
-        values = [r[key] for r in group if r.get(key) is not None]
-        return statistics.median(values) if values else None
+
+def med(group, key):
+    """The median of KEY over the rows of a group that have it, or None."""
+    values = [r[key] for r in group if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def table(argv):
+    results = argv[0]
+    meta = dict(a.split("=", 1) for a in argv[1:])
+    order, groups = grouped(results)
 
     print(f"Gateway benchmark: {meta.get('wrk', 'wrk')}; warm-up {meta.get('warmup', '?')} per server; "
           f"{meta.get('repeat', '1')} run(s) per row{' (medians)' if meta.get('repeat', '1') != '1' else ''}")

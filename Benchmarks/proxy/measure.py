@@ -24,7 +24,6 @@ failed.
 import importlib.util
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -133,17 +132,8 @@ def print_table(header, lines, numeric_from=1):
 def table(argv):
     results = argv[0]
     meta = dict(a.split("=", 1) for a in argv[1:])
-    rows = [json.loads(line) for line in open(results) if line.strip()]
-    order, groups = [], {}
-    for r in rows:
-        if r["label"] not in groups:
-            order.append(r["label"])
-            groups[r["label"]] = []
-        groups[r["label"]].append(r)
-
-    def med(group, key):
-        values = [r[key] for r in group if r.get(key) is not None]
-        return statistics.median(values) if values else None
+    order, groups = gateway.grouped(results)
+    med = gateway.med
 
     repeat = meta.get("repeat", "1")
     print(f"Proxy benchmark: {meta.get('wrk', 'wrk')}; warm-up {meta.get('warmup', '?')} per row; "

@@ -30,7 +30,10 @@ struct ProxyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Filter VMs per filter (workers), default: cores.", valueName: "N"))
     var workers: Int = GatewayConfiguration.processorCount
 
-    @Option(help: ArgumentHelp("Largest body a body-reading filter may buffer (e.g. 1M, 64K).", valueName: "BYTES"))
+    @Option(
+        help: ArgumentHelp(
+            "Most body bytes a filter may hold while it pauses (e.g. 1M, 64K); beyond: 413, or 502 for a response.",
+            valueName: "BYTES"))
     var maxBodySize: String = "1M"
 
     @Option(help: ArgumentHelp("How long the upstream may take to answer (504 past it).", valueName: "SECONDS"))

@@ -101,9 +101,8 @@ public final class ProxyWasmPlugin: Sendable {
     ) throws(ProxyWasmError)
         -> FilterAction
     {
-        let count = Int32(stream.withContents { $0.requestHeaders.fields.count })
-        return FilterAction(
-            try callback("proxy_on_request_headers", headerArguments(context, count, endOfStream), stream: stream, default: 0))
+        let count = stream.withContents { $0.requestHeaders.fields.count }
+        return try action("proxy_on_request_headers", headerArguments(context, Int32(count), endOfStream), stream)
     }
 
     /// `proxy_on_request_body`: the body bytes this filter holds (earlier chunks it buffered plus
@@ -113,10 +112,8 @@ public final class ProxyWasmPlugin: Sendable {
     ) throws(ProxyWasmError)
         -> FilterAction
     {
-        let size = Int32(clamping: stream.withContents { $0.requestBody.count })
-        return FilterAction(
-            try callback(
-                "proxy_on_request_body", [.i32(context), .i32(size), .i32(endOfStream ? 1 : 0)], stream: stream, default: 0))
+        let size = stream.withContents { $0.requestBody.count }
+        return try action("proxy_on_request_body", bodyArguments(context, size, endOfStream), stream)
     }
 
     /// `proxy_on_response_headers`: the response headers are in `stream`.
@@ -125,9 +122,8 @@ public final class ProxyWasmPlugin: Sendable {
     ) throws(ProxyWasmError)
         -> FilterAction
     {
-        let count = Int32(stream.withContents { $0.responseHeaders.fields.count })
-        return FilterAction(
-            try callback("proxy_on_response_headers", headerArguments(context, count, endOfStream), stream: stream, default: 0))
+        let count = stream.withContents { $0.responseHeaders.fields.count }
+        return try action("proxy_on_response_headers", headerArguments(context, Int32(count), endOfStream), stream)
     }
 
     /// `proxy_on_response_body`: as ``requestBody(_:_:endOfStream:)``, for the response.
@@ -136,10 +132,8 @@ public final class ProxyWasmPlugin: Sendable {
     ) throws(ProxyWasmError)
         -> FilterAction
     {
-        let size = Int32(clamping: stream.withContents { $0.responseBody.count })
-        return FilterAction(
-            try callback(
-                "proxy_on_response_body", [.i32(context), .i32(size), .i32(endOfStream ? 1 : 0)], stream: stream, default: 0))
+        let size = stream.withContents { $0.responseBody.count }
+        return try action("proxy_on_response_body", bodyArguments(context, size, endOfStream), stream)
     }
 
     /// Ends the stream: `proxy_on_done`, `proxy_on_log`, `proxy_on_delete`.
@@ -175,6 +169,19 @@ public final class ProxyWasmPlugin: Sendable {
     }
 
     // MARK: - Calling
+
+    /// A stream callback's answer; a filter that does not export it continues.
+    private func action(
+        _ name: String, _ arguments: [WasmValue], _ stream: FilterStream
+    ) throws(ProxyWasmError)
+        -> FilterAction
+    {
+        FilterAction(try callback(name, arguments, stream: stream, default: 0))
+    }
+
+    private func bodyArguments(_ context: Int32, _ size: Int, _ endOfStream: Bool) -> [WasmValue] {
+        [.i32(context), .i32(Int32(clamping: size)), .i32(endOfStream ? 1 : 0)]
+    }
 
     /// ABI 0.2.x passes an end-of-stream flag to the header callbacks; 0.1.0 does not.
     private func headerArguments(_ context: Int32, _ count: Int32, _ endOfStream: Bool) -> [WasmValue] {

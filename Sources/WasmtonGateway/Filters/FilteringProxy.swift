@@ -21,7 +21,7 @@ public final class FilteringProxy: Sendable {
         public var port: Int
         /// The upstream, `http://HOST:PORT` with an optional path prefix.
         public var upstream: Upstream
-        /// The largest body a body-reading filter may buffer.
+        /// The most body bytes a filter may hold while it pauses (beyond: 413 for a request, 502 for a response).
         public var maxBodyBytes: Int
         /// How long the upstream may take to answer.
         public var upstreamTimeout: Duration
