@@ -23,6 +23,10 @@ enum CLIError: Error, CustomStringConvertible {
     case gateway(GatewayConfigurationError)
     /// Records of a finite input that failed every attempt.
     case failedRecords(Int)
+    /// A config file that cannot be used as it is.
+    case config(ConfigError)
+    /// `check-config` found this many problems (each already printed).
+    case configProblems(Int)
 
     var description: String {
         switch self {
@@ -36,6 +40,8 @@ enum CLIError: Error, CustomStringConvertible {
         case .gateway(let error): return error.description
         case .failedRecords(let count):
             return "\(count) record\(count == 1 ? "" : "s") failed every attempt (dead-lettered; see the log above)"
+        case .config(let error): return error.description
+        case .configProblems(let count): return "\(count) problem\(count == 1 ? "" : "s") in the config file"
         }
     }
 
@@ -48,7 +54,7 @@ enum CLIError: Error, CustomStringConvertible {
             case .guestFailed(_, let failure), .startupFailed(_, let failure): return CLIError.guest(failure).exitCode
             }
         case .failedRecords: return 134
-        case .usage: return 2
+        case .usage, .config, .configProblems: return 2
         case .guest(let error):
             switch error {
             case .trap, .outOfFuel, .deadlineExceeded, .memoryLimitExceeded, .memoryAccessOutOfBounds, .hostFunctionFailed:
@@ -59,6 +65,16 @@ enum CLIError: Error, CustomStringConvertible {
                 return 1
             }
         }
+    }
+}
+
+/// Runs a command's `validate()` checks: a failure is a usage error (exit status 2) that
+/// ArgumentParser reports, for the command line and for `check-config` alike.
+func validating(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as CLIError {
+        throw ValidationError(error.description)
     }
 }
 
@@ -77,6 +93,6 @@ func reportingFailures(_ body: () throws -> Void) throws {
 
 private func fail(_ error: CLIError) -> Never {
     FileHandle.standardOutput.synchronizeFile()
-    FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+    FileHandle.standardError.write(Data("error: \(ConfigCommandLine.locate(error.description))\n".utf8))
     exit(error.exitCode)
 }

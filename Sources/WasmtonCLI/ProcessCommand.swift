@@ -30,21 +30,31 @@ struct ProcessCommand: ParsableCommand {
     @OptionGroup(title: "Processing") var processing: ProcessingOptions
     @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
 
+    @OptionGroup(title: "Service") var service: ServiceOptions
+
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics.", valueName: "PORT"))
     var metricsPort: Int?
 
     @Option(help: ArgumentHelp("Address for --metrics-port (0.0.0.0 in a container).", valueName: "HOST"))
     var metricsHost: String = "127.0.0.1"
 
-    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "LEVEL"))
-    var logLevel: String = "info"
+    @Option(help: ArgumentHelp("With --config: the stream to run (needed when the file has several).", valueName: "NAME"))
+    var stream: String?
 
     @Argument(help: "The processor module (.wasm or .wat): exports memory and run, imports decaton.poll_task.")
     var module: String
 
+    /// The checks that need no files: run when the arguments are parsed, so `check-config` makes them too.
+    mutating func validate() throws {
+        try validating {
+            if stream != nil, service.config == nil { throw CLIError.usage("--stream names a stream of a --config file") }
+            _ = try processing.settings(for: try StreamInput(file: file, kafka: kafka))
+            _ = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
+        }
+    }
+
     func run() throws {
         try reportingFailures {
-            let level = try StandardErrorLogging.level(logLevel)
             let input = try StreamInput(file: file, kafka: kafka)
             var limits = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
             if limits.limits.timeout == nil { limits.limits.timeout = ProcessingOptions.defaultTimeout }
@@ -54,7 +64,7 @@ struct ProcessCommand: ParsableCommand {
                 runtime: runtime, module: loaded, sandbox: limits, isolateTasks: processing.isolateTasks)
             let settings = try processing.settings(for: input)
 
-            StandardErrorLogging.bootstrap(level: level)
+            try service.bootstrap()
             let logger = Logger(label: "wasmton.process")
             let metrics = try metricsPort.map { port throws(CLIError) in try MetricsEndpoint(host: metricsHost, port: port) }
             defer { metrics?.stop() }

@@ -42,36 +42,49 @@ struct ProxyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://127.0.0.1:PORT/metrics.", valueName: "PORT"))
     var metricsPort: Int?
 
-    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "LEVEL"))
-    var logLevel: String = "info"
-
     @OptionGroup(title: "Filters (proxy-wasm)") var filterOptions: FilterOptions
 
     @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
 
+    @OptionGroup(title: "Service") var service: ServiceOptions
+
+    /// The checks that need no files: run when the arguments are parsed, so `check-config` makes them too.
+    mutating func validate() throws {
+        try validating {
+            _ = try settings()
+        }
+    }
+
+    /// `--listen`, `--upstream`, `--workers`, `--max-body-size` and `--upstream-timeout`, parsed.
+    private func settings() throws(CLIError) -> (
+        host: String, port: Int, target: FilteringProxy.Upstream, maxBody: Int, timeout: Duration
+    ) {
+        let (host, port) = try Self.address(listen)
+        let target: FilteringProxy.Upstream
+        do throws(GatewayConfigurationError) {
+            target = try FilteringProxy.Upstream(parsing: upstream)
+        } catch {
+            throw .usage(error.description)
+        }
+        guard workers >= 1 else { throw .usage("--workers must be at least 1") }
+        guard let maxBody = SandboxOptions.parseBytes(maxBodySize), maxBody > 0 else {
+            throw .usage("--max-body-size '\(maxBodySize)' is not a size in bytes (examples: 1048576, 64K, 1M)")
+        }
+        guard let timeout = SandboxOptions.parseDuration(upstreamTimeout), timeout > .zero else {
+            throw .usage("--upstream-timeout '\(upstreamTimeout)' is not a positive duration (examples: 2, 500ms)")
+        }
+        return (host, port, target, maxBody, timeout)
+    }
+
     func run() throws {
         try reportingFailures {
-            let level = try StandardErrorLogging.level(logLevel)
-            let (host, port) = try Self.address(listen)
-            let target: FilteringProxy.Upstream
-            do throws(GatewayConfigurationError) {
-                target = try FilteringProxy.Upstream(parsing: upstream)
-            } catch {
-                throw CLIError.usage(error.description)
-            }
-            guard workers >= 1 else { throw CLIError.usage("--workers must be at least 1") }
-            guard let maxBody = SandboxOptions.parseBytes(maxBodySize), maxBody > 0 else {
-                throw CLIError.usage("--max-body-size '\(maxBodySize)' is not a size in bytes (examples: 1048576, 64K, 1M)")
-            }
-            guard let timeout = SandboxOptions.parseDuration(upstreamTimeout), timeout > .zero else {
-                throw CLIError.usage("--upstream-timeout '\(upstreamTimeout)' is not a positive duration (examples: 2, 500ms)")
-            }
+            let (host, port, target, maxBody, timeout) = try settings()
             var guestSandbox = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
             // A filter callback that never returns must not hold a worker forever.
             if guestSandbox.limits.timeout == nil { guestSandbox.limits.timeout = .seconds(1) }
             let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
             let filters = try filterOptions.filters(runtime: runtime)
-            StandardErrorLogging.bootstrap(level: level)
+            try service.bootstrap()
             let metrics = try metricsPort.map { port throws(CLIError) in try MetricsEndpoint(host: "127.0.0.1", port: port) }
             defer { metrics?.stop() }
             let logger = Logger(label: "wasmton.proxy")

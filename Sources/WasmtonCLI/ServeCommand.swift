@@ -43,29 +43,41 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Serve the first module's OPERATION at / in the book's forms.", valueName: "OPERATION"))
     var defaultOperation: String?
 
-    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "LEVEL"))
-    var logLevel: String = "info"
-
     @OptionGroup(title: "Filters (proxy-wasm)") var filterOptions: FilterOptions
 
     @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
 
+    @OptionGroup(title: "Service") var service: ServiceOptions
+
     @Argument(help: "The waPC modules to serve: PATH or NAME=PATH.")
     var modules: [String] = []
 
-    func run() throws {
-        try reportingFailures {
+    /// The checks that need no files: run when the arguments are parsed, so `check-config` makes them too.
+    mutating func validate() throws {
+        try validating {
             guard !modules.isEmpty else { throw CLIError.usage("name at least one module to serve (PATH or NAME=PATH)") }
-            let level = try StandardErrorLogging.level(logLevel)
             guard (0...65_535).contains(port) else { throw CLIError.usage("--port \(port) is not a TCP port") }
             guard poolSize >= 1 else { throw CLIError.usage("--pool-size must be at least 1") }
             guard maxWaiting >= 0 else { throw CLIError.usage("--max-waiting cannot be negative") }
-            guard let maxBody = SandboxOptions.parseBytes(maxBodySize), maxBody > 0 else {
-                throw CLIError.usage("--max-body-size '\(maxBodySize)' is not a size in bytes (examples: 1048576, 64K, 1M)")
-            }
-            guard let timeout = SandboxOptions.parseDuration(requestTimeout), timeout > .zero else {
-                throw CLIError.usage("--request-timeout '\(requestTimeout)' is not a positive duration (examples: 2, 500ms)")
-            }
+            _ = try limits()
+            _ = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
+        }
+    }
+
+    /// `--max-body-size` and `--request-timeout`, parsed.
+    private func limits() throws(CLIError) -> (maxBody: Int, timeout: Duration) {
+        guard let maxBody = SandboxOptions.parseBytes(maxBodySize), maxBody > 0 else {
+            throw .usage("--max-body-size '\(maxBodySize)' is not a size in bytes (examples: 1048576, 64K, 1M)")
+        }
+        guard let timeout = SandboxOptions.parseDuration(requestTimeout), timeout > .zero else {
+            throw .usage("--request-timeout '\(requestTimeout)' is not a positive duration (examples: 2, 500ms)")
+        }
+        return (maxBody, timeout)
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let (maxBody, timeout) = try limits()
             let names = modules.map { ServedModule.nameAndPath($0).name }
             let guestSandbox = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
             // The request deadline needs fuel metering to stop a guest that never calls the host.
@@ -77,7 +89,7 @@ struct ServeCommand: ParsableCommand {
                 module.network = try sandbox.networkPolicy(module: name, modules: names)
                 served.append(module)
             }
-            StandardErrorLogging.bootstrap(level: level)
+            try service.bootstrap()
             let logger = Logger(label: "wasmton.serve")
             let hostCalls = WapcHostCalls.builtIn(logger: logger)
             let filters = try filterOptions.filters(runtime: runtime)

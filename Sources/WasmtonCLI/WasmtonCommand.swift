@@ -9,7 +9,7 @@ public struct WasmtonCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             InspectCommand.self, ValidateCommand.self, Wat2WasmCommand.self, InvokeCommand.self, RunCommand.self,
-            ProcessCommand.self, CallCommand.self, ServeCommand.self, ProxyCommand.self,
+            ProcessCommand.self, CallCommand.self, ServeCommand.self, ProxyCommand.self, CheckConfigCommand.self,
         ]
     )
 
@@ -18,8 +18,15 @@ public struct WasmtonCommand: ParsableCommand {
     /// Parses the process's arguments and runs the command. Usage errors are reported like every
     /// other failure: one `error:` line on stderr and exit status 2 (`--help` for the details).
     public static func runFromCommandLine() -> Never {
+        let arguments: [String]
         do {
-            var command = try parseAsRoot()
+            arguments = try ConfigCommandLine.expand(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Foundation.exit(2)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
             try command.run()
             Foundation.exit(0)
         } catch {
@@ -33,6 +40,7 @@ public struct WasmtonCommand: ParsableCommand {
             if message.isEmpty { Foundation.exit(status.rawValue) }  // an ExitCode carrying a guest's status
             var line = message
             if line.hasPrefix("Error: ") { line.removeFirst("Error: ".count) }
+            line = ConfigCommandLine.locate(line)
             FileHandle.standardError.write(Data("error: \(line) (see `wasmton --help`)\n".utf8))
             Foundation.exit(status == .validationFailure ? 2 : status.rawValue)
         }
