@@ -27,7 +27,7 @@ struct CheckConfigCommand: ParsableCommand {
             let runtime = WasmRuntime()
             for module in config.modules {
                 if let problem = Self.check(module, runtime: runtime) {
-                    problems.append("\(module.location): module \(module.name): \(problem)")
+                    problems.append("\(module.pathLocation): module \(module.name): \(problem)")
                 }
             }
             summary.append("modules: \(config.modules.map { "\($0.name) (\($0.contract.rawValue))" }.joined(separator: ", "))")

@@ -11,8 +11,9 @@ final class RunningWasmton {
     private let stderrURL: URL
     private let exited = DispatchSemaphore(value: 0)
 
-    /// Starts `wasmton ARGUMENTS…`; stdout and stderr go to files.
-    init(_ arguments: [String]) throws {
+    /// Starts `wasmton ARGUMENTS…` with `environment` added to the test's; stdout and stderr go
+    /// to files.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         let binary = CLI.binaryPath
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw CLI.BinaryMissing(path: binary) }
         self.arguments = arguments
@@ -26,6 +27,7 @@ final class RunningWasmton {
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         process.standardInput = FileHandle.nullDevice
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.terminationHandler = { [exited] _ in exited.signal() }
         try process.run()
     }
@@ -211,8 +213,8 @@ struct ProxyCommandTests {
         let trapped = try RawHTTP.requestNow(port: port, path: "/trap")
         #expect(trapped.status == 500)
         #expect(trapped.text.contains("\"filter_failed\""), "\(trapped)")
-        let healthy = try RawHTTP.requestNow(port: port, path: "/healthz")
-        #expect(healthy.status == 200)
+        let next = try RawHTTP.requestNow(port: port, path: "/no-such-route")
+        #expect(next.status == 404, "the restarted filter let the request on to the routes")
         let metrics = try RawHTTP.requestNow(port: port, path: "/metrics").text
         let lines = metrics.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.contains("proxy_test_trap") }
         #expect(

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import WasmtonGateway
+import WasmtonRuntime
 import WasmtonTestSupport
 
 /// Bodies through filters that read them (`guests/src/proxy_test_body.c`): streamed chunk by
@@ -9,6 +10,10 @@ import WasmtonTestSupport
 /// local response partway through a body.
 @Suite("proxy-wasm filters and bodies")
 struct FilterBodyTests {
+    /// Generous per-callback deadline: these tests are about buffering, and upper-casing megabytes
+    /// in a debug build on a loaded CI machine can take seconds.
+    static let sandbox = Sandbox(limits: Limits(timeout: .seconds(60)))
+
     static func upper(_ bytes: [UInt8]) -> [UInt8] {
         bytes.map { (97...122).contains($0) ? $0 - 32 : $0 }
     }
@@ -28,7 +33,9 @@ struct FilterBodyTests {
         defer { upstream.stop() }
         let upload = Self.letters(1 << 20)
         let log = FilterLog()
-        try await withProxy(filters: [FilterSpec("proxy_test_body")], upstream: upstream.port, logger: log.logger) { port in
+        try await withProxy(
+            filters: [FilterSpec("proxy_test_body")], upstream: upstream.port, sandbox: Self.sandbox, logger: log.logger
+        ) { port in
             for framing in ["chunked", "content-length"] {
                 let answer = try await RawHTTP.request(
                     port: port, method: "POST", path: "/upload",
@@ -62,7 +69,7 @@ struct FilterBodyTests {
         }
         defer { upstream.stop() }
         let upload = Self.letters(300_000)
-        try await withProxy(filters: [FilterSpec("proxy_test_body")], upstream: upstream.port) { port in
+        try await withProxy(filters: [FilterSpec("proxy_test_body")], upstream: upstream.port, sandbox: Self.sandbox) { port in
             for framing in ["chunked", "content-length"] {
                 let answer = try await RawHTTP.request(
                     port: port, method: "POST", path: "/collect",
@@ -90,7 +97,8 @@ struct FilterBodyTests {
         }
         defer { upstream.stop() }
         try await withProxy(
-            filters: [FilterSpec("proxy_test_body")], upstream: upstream.port, configure: { $0.maxBodyBytes = 64 << 10 }
+            filters: [FilterSpec("proxy_test_body")], upstream: upstream.port, sandbox: Self.sandbox,
+            configure: { $0.maxBodyBytes = 64 << 10 }
         ) { port in
             let request = try await RawHTTP.request(
                 port: port, method: "POST", path: "/small", headers: [RawHeader("x-body-mode", "collect")],
@@ -118,7 +126,7 @@ struct FilterBodyTests {
         }
         defer { upstream.stop() }
         let upload = Self.letters(2 << 20)
-        try await withProxy(filters: [FilterSpec("proxy_test_body")], upstream: upstream.port) { port in
+        try await withProxy(filters: [FilterSpec("proxy_test_body")], upstream: upstream.port, sandbox: Self.sandbox) { port in
             let answer = try await RawHTTP.request(
                 port: port, method: "POST", path: "/upload",
                 headers: [

@@ -136,8 +136,8 @@ struct FilteredGatewayTests {
             #expect(answer.headers.first("x-echo-hello") == "Hello world from \(host)", "\(answer)")
             #expect(answer.headers.first("x-eos") == "0", "a request with a body is not at its end after the headers")
 
-            let get = try await RawHTTP.request(port: port, path: "/healthz", headers: [RawHeader("Host", host)])
-            #expect(get.status == 200)
+            let get = try await RawHTTP.request(port: port, path: "/no-such-route", headers: [RawHeader("Host", host)])
+            #expect(get.status == 404)
             #expect(get.headers.first("x-eos") == "1", "a GET without a body ends with its headers")
 
             // The gateway's own error answers go through the filters too.
@@ -195,7 +195,7 @@ struct FilteredGatewayTests {
             // CONTINUE lets the request go on; PAUSE with nothing to come and no answer is 500.
             let pausedWithBody = try await call("pause")
             #expect(pausedWithBody.status == 200, "\(pausedWithBody)")
-            let paused = try await RawHTTP.request(port: port, path: "/healthz", headers: [RawHeader("x-test", "pause")])
+            let paused = try await RawHTTP.request(port: port, path: "/no-such-route", headers: [RawHeader("x-test", "pause")])
             #expect(paused.status == 500)
             #expect(paused.reason == "filter_paused", "\(paused)")
             let maps = try await call("maps")
@@ -226,13 +226,25 @@ struct FilteredGatewayTests {
     @Test("properties in serve: request.path, request.method, plugin_name, and source.address")
     func properties() async throws {
         try await withFilteredGateway(filters: [FilterSpec("proxy_test_conformance")]) { port in
-            let answer = try await RawHTTP.request(port: port, path: "/healthz?probe=1", headers: [RawHeader("x-test", "props")])
-            #expect(answer.status == 200)
-            #expect(answer.headers.first("x-prop-path") == "/healthz?probe=1")
+            let answer = try await RawHTTP.request(port: port, path: "/probe?x=1", headers: [RawHeader("x-test", "props")])
+            #expect(answer.status == 404)
+            #expect(answer.headers.first("x-prop-path") == "/probe?x=1")
             #expect(answer.headers.first("x-prop-method") == "GET")
             #expect(answer.headers.first("x-prop-name") == "proxy_test_conformance")
             // README: source.address is one of the properties filters can read.
             #expect(answer.headers.first("x-prop-source")?.hasPrefix("127.0.0.1:") == true, "\(answer)")
+        }
+    }
+
+    @Test("/healthz, /readyz and /metrics bypass the filters, so an auth filter cannot fail probes")
+    func operationalEndpoints() async throws {
+        try await withFilteredGateway(filters: [FilterSpec("proxy_auth_filter", configuration: "s3cret")]) { port in
+            for path in ["/healthz", "/readyz"] {
+                let answer = try await RawHTTP.request(port: port, path: path)
+                #expect(answer.status == 200, "\(path): \(answer.status)")
+            }
+            let guarded = try await RawHTTP.request(port: port, path: "/no-such-route")
+            #expect(guarded.status == 401, "everything else goes through the filter")
         }
     }
 
@@ -242,8 +254,8 @@ struct FilteredGatewayTests {
             let trapped = try await RawHTTP.request(port: port, path: "/trap")
             #expect(trapped.status == 500)
             #expect(trapped.reason == "filter_failed")
-            let next = try await RawHTTP.request(port: port, path: "/healthz")
-            #expect(next.status == 200)
+            let next = try await RawHTTP.request(port: port, path: "/no-such-route")
+            #expect(next.status == 404)
             #expect(next.headers.first("x-trap-filter-response") == "passed")
         }
     }

@@ -22,6 +22,8 @@ struct ConfigFile: Sendable {
         var contract: Contract
         var sandbox: ConfigValue?
         var location: ConfigLocation
+        /// Where `path:` is, for problems with the file.
+        var pathLocation: ConfigLocation
     }
 
     let path: String
@@ -33,14 +35,17 @@ struct ConfigFile: Sendable {
     static let topLevelKeys = ["log-level", "log-format", "sandbox", "modules", "http", "proxy", "streams"]
 
     /// Reads and checks the file's shape (the options themselves are checked by the commands).
-    static func load(_ path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+    static func load(
+        _ path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    )
         throws(ConfigError) -> ConfigFile
     {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigError(ConfigLocation(file: path, line: 0, column: 0), "cannot read the config file: \(error.localizedDescription)")
+            throw ConfigError(
+                ConfigLocation(file: path, line: 0, column: 0), "cannot read the config file: \(error.localizedDescription)")
         }
         return try ConfigFile(text: text, path: path, environment: environment)
     }
@@ -50,7 +55,9 @@ struct ConfigFile: Sendable {
         self.environment = environment
         directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         guard case .map(let entries, _) = try ConfigValue.parse(text, file: path) else {
-            throw ConfigError(ConfigLocation(file: path, line: 1, column: 1), "the file must be a mapping of sections (\(Self.topLevelKeys.joined(separator: ", ")))")
+            throw ConfigError(
+                ConfigLocation(file: path, line: 1, column: 1),
+                "the file must be a mapping of sections (\(Self.topLevelKeys.joined(separator: ", ")))")
         }
         var sections: [String: ConfigValue.Entry] = [:]
         for entry in entries {
@@ -62,6 +69,7 @@ struct ConfigFile: Sendable {
         if let entry = sections["modules"] {
             for module in try Self.map(entry) {
                 var path: String?
+                var pathLocation = module.keyLocation
                 var contract: Module.Contract?
                 var sandbox: ConfigValue?
                 for field in try Self.map(module) {
@@ -69,12 +77,14 @@ struct ConfigFile: Sendable {
                     switch field.key {
                     case "path":
                         path = try Self.text(field)
+                        pathLocation = field.value.location
                     case "contract":
                         let name = try Self.text(field)
                         guard let value = Module.Contract(rawValue: name) else {
                             throw ConfigError(
                                 field.value.location,
-                                "contract '\(name)' is not one of \(Module.Contract.allCases.map(\.rawValue).joined(separator: ", "))")
+                                "contract '\(name)' is not one of \(Module.Contract.allCases.map(\.rawValue).joined(separator: ", "))"
+                            )
                         }
                         contract = value
                     default:
@@ -88,7 +98,7 @@ struct ConfigFile: Sendable {
                 modules.append(
                     Module(
                         name: module.key, path: Self.resolve(path, against: directory), contract: contract, sandbox: sandbox,
-                        location: module.keyLocation))
+                        location: module.keyLocation, pathLocation: pathLocation))
             }
         }
         self.modules = modules
@@ -124,7 +134,9 @@ struct ConfigFile: Sendable {
             }
         }
         let modules = served ?? self.modules.filter { $0.contract == .wapc }
-        guard !modules.isEmpty else { throw ConfigError(http.keyLocation, "http: no wapc module to serve (declare one under modules)") }
+        guard !modules.isEmpty else {
+            throw ConfigError(http.keyLocation, "http: no wapc module to serve (declare one under modules)")
+        }
         for module in modules {
             arguments.positional("\(module.name)=\(module.path)", key: "modules.\(module.name)", at: module.location)
             guard let sandbox = module.sandbox else { continue }
@@ -168,7 +180,8 @@ struct ConfigFile: Sendable {
         let stream: ConfigValue.Entry
         if let name {
             guard let named = all.first(where: { $0.key == name }) else {
-                throw ConfigError(streams.keyLocation, "no stream named '\(name)' (streams: \(all.map(\.key).joined(separator: ", ")))")
+                throw ConfigError(
+                    streams.keyLocation, "no stream named '\(name)' (streams: \(all.map(\.key).joined(separator: ", ")))")
             }
             stream = named
         } else {
@@ -189,7 +202,8 @@ struct ConfigFile: Sendable {
                 module = try self.module(named: try Self.text(field), at: field.value.location, contract: .pollTask)
             case "input":
                 for input in try Self.map(field) {
-                    try Self.known(input, among: ["file", "format", "follow", "output", "dead-letter-file"], in: "\(prefix).input")
+                    try Self.known(
+                        input, among: ["file", "format", "follow", "output", "dead-letter-file"], in: "\(prefix).input")
                     let flag = ["file": "--input", "format": "--input-format"][input.key] ?? "--\(input.key)"
                     if input.key == "follow" {
                         if try Self.bool(input) { arguments.flag(flag, key: "\(prefix).input.follow", at: input.keyLocation) }
@@ -241,7 +255,9 @@ struct ConfigFile: Sendable {
 
     /// A sandbox key: `dir` and `allow-connect` take one value or a list, `env` a mapping (or a
     /// list of NAME=VALUE); the rest are plain options.
-    private func sandboxOption(_ field: ConfigValue.Entry, prefix: String, into arguments: inout ConfigArguments)
+    private func sandboxOption(
+        _ field: ConfigValue.Entry, prefix: String, into arguments: inout ConfigArguments
+    )
         throws(ConfigError)
     {
         let key = "\(prefix).\(field.key)"
@@ -257,7 +273,8 @@ struct ConfigFile: Sendable {
             if case .map(let variables, _) = field.value {
                 for variable in variables {
                     let value = try expand(variable.value, key: variable.key)
-                    arguments.option("--env", "\(variable.key)=\(value)", key: "\(key).\(variable.key)", at: variable.value.location)
+                    arguments.option(
+                        "--env", "\(variable.key)=\(value)", key: "\(key).\(variable.key)", at: variable.value.location)
                 }
             } else {
                 for item in try Self.list(field) {
@@ -280,7 +297,9 @@ struct ConfigFile: Sendable {
 
     /// A key that is an option: `--KEY VALUE`, repeated for a list; `true` sets a flag, `false`
     /// leaves it out.
-    private func flags(_ field: ConfigValue.Entry, prefix: String, into arguments: inout ConfigArguments)
+    private func flags(
+        _ field: ConfigValue.Entry, prefix: String, into arguments: inout ConfigArguments
+    )
         throws(ConfigError)
     {
         let key = prefix.isEmpty ? field.key : "\(prefix).\(field.key)"
@@ -320,7 +339,8 @@ struct ConfigFile: Sendable {
                 let (path, configuration) = HTTPFilter.pathAndConfiguration(try expand(item, key: "filters"))
                 let resolved = Self.resolve(path, against: directory)
                 arguments.option(
-                    "--filter", configuration.isEmpty ? resolved : "\(resolved):\(configuration)", key: "filters", at: item.location)
+                    "--filter", configuration.isEmpty ? resolved : "\(resolved):\(configuration)", key: "filters",
+                    at: item.location)
             }
         }
     }
@@ -346,13 +366,16 @@ struct ConfigFile: Sendable {
         }
         if case .scalar = value { return try expand(value, key: "config") }
         let object = try any(value)
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else {
             throw ConfigError(value.location, "this filter configuration cannot be written as JSON")
         }
         return String(decoding: data, as: UTF8.self)
     }
 
-    private func module(named name: String, at location: ConfigLocation, contract: Module.Contract) throws(ConfigError)
+    private func module(
+        named name: String, at location: ConfigLocation, contract: Module.Contract
+    ) throws(ConfigError)
         -> Module
     {
         guard let module = modules.first(where: { $0.name == name }) else {
@@ -360,7 +383,8 @@ struct ConfigFile: Sendable {
                 location, "no module named '\(name)' (modules: \(modules.map(\.name).joined(separator: ", ")))")
         }
         guard module.contract == contract else {
-            throw ConfigError(location, "module \(name) is a \(module.contract.rawValue) module; this needs a \(contract.rawValue) one")
+            throw ConfigError(
+                location, "module \(name) is a \(module.contract.rawValue) module; this needs a \(contract.rawValue) one")
         }
         return module
     }
@@ -410,7 +434,8 @@ struct ConfigFile: Sendable {
         switch entry.value {
         case .map(let entries, _): return entries
         case .null: return []
-        default: throw ConfigError(entry.value.location, "\(entry.key) must be a mapping (KEY: VALUE lines), not \(entry.value.kind)")
+        default:
+            throw ConfigError(entry.value.location, "\(entry.key) must be a mapping (KEY: VALUE lines), not \(entry.value.kind)")
         }
     }
 

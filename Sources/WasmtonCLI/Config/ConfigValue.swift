@@ -81,7 +81,8 @@ indirect enum ConfigValue: Sendable {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             let what = context.map { "\($0.text) " } ?? ""
-            return ConfigError(ConfigLocation(file: file, line: mark.line, column: mark.column), "not valid YAML: \(what)\(problem)")
+            return ConfigError(
+                ConfigLocation(file: file, line: mark.line, column: mark.column), "not valid YAML: \(what)\(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return ConfigError(
                 ConfigLocation(file: file, line: context.mark.line, column: context.mark.column),
