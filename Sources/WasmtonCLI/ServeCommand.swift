@@ -43,6 +43,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Serve the first module's OPERATION at / in the book's forms.", valueName: "OPERATION"))
     var defaultOperation: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "How often to check module files (and --config) for changes to reload; 0: only on SIGHUP.",
+            valueName: "SECONDS"))
+    var reloadInterval: String = "2"
+
     @OptionGroup(title: "Filters (proxy-wasm)") var filterOptions: FilterOptions
 
     @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
@@ -61,7 +67,16 @@ struct ServeCommand: ParsableCommand {
             guard maxWaiting >= 0 else { throw CLIError.usage("--max-waiting cannot be negative") }
             _ = try limits()
             _ = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
+            _ = try watchInterval()
         }
+    }
+
+    /// `--reload-interval`, parsed; `nil` for 0 (SIGHUP only).
+    private func watchInterval() throws(CLIError) -> Duration? {
+        guard let interval = SandboxOptions.parseDuration(reloadInterval), interval >= .zero else {
+            throw .usage("--reload-interval '\(reloadInterval)' is not a duration (examples: 2, 500ms, 0)")
+        }
+        return interval == .zero ? nil : interval
     }
 
     /// `--max-body-size` and `--request-timeout`, parsed.
@@ -107,8 +122,16 @@ struct ServeCommand: ParsableCommand {
                 throw CLIError.gateway(error)
             }
             let servedNames = names.joined(separator: ", ")
+            var paths: [String: String] = [:]
+            for argument in modules {
+                let (name, path) = ServedModule.nameAndPath(argument)
+                paths[name] = path
+            }
+            let watcher = ModuleWatcher(
+                gateway: gateway, runtime: runtime, modules: paths, configPath: service.config, interval: try watchInterval(),
+                logger: logger)
             let failure = BlockingRun.run {
-                try await gateway.run { port in
+                try await gateway.run(alongside: [watcher]) { port in
                     logger.notice(
                         "listening",
                         metadata: [

@@ -34,6 +34,18 @@ final class FunctionPool: Sendable {
         }
     }
 
+    /// Waits until no call runs or waits on this pool (at most `limit`), then shuts it down: the
+    /// end of a pool that a reload replaced.
+    func drain(within limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            let snapshot = pool.snapshot
+            if snapshot.busy == 0 && snapshot.waiting == 0 { break }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        pool.shutdown()
+    }
+
     /// Publishes the pool's gauges; called when metrics are scraped, not on the request path.
     func report() {
         let snapshot = pool.snapshot

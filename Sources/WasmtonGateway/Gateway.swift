@@ -2,7 +2,7 @@ import HTTPTypes
 public import Hummingbird
 public import Logging
 import NIOCore
-import ServiceLifecycle
+public import ServiceLifecycle
 import Synchronization
 public import WasmtonContracts
 public import WasmtonRuntime
@@ -15,8 +15,9 @@ public import WasmtonRuntime
 /// at `/`. Every request gets one structured access-log line and an `x-request-id`.
 public final class Gateway: Sendable {
     public let configuration: GatewayConfiguration
-    let functions: [String: FunctionPool]
-    let defaultFunction: (pool: FunctionPool, operation: String)?
+    let functions: ServedFunctions
+    /// The module (the first served) and operation behind `/`, when there is one.
+    let defaultFunction: (module: String, operation: String)?
     let threads: GuestThreads
     let logger: Logger
     let metricsText: (@Sendable () -> [UInt8])?
@@ -39,15 +40,9 @@ public final class Gateway: Sendable {
         sandbox.limits.timeout = min(sandbox.limits.timeout ?? configuration.requestTimeout, configuration.requestTimeout)
         self.configuration = configuration
         threads = GuestThreads(count: configuration.poolSize * modules.count)
-        var functions: [String: FunctionPool] = [:]
-        for served in modules {
-            var moduleSandbox = sandbox
-            if let network = served.network { moduleSandbox.network = network }
-            functions[served.name] = FunctionPool(
-                served: served, runtime: runtime, configuration: configuration, sandbox: moduleSandbox, threads: threads,
-                hostCalls: hostCalls, logger: logger)
-        }
-        self.functions = functions
+        functions = ServedFunctions(
+            modules: modules, sandbox: sandbox, runtime: runtime, configuration: configuration, threads: threads,
+            hostCalls: hostCalls, logger: logger)
         filters =
             configuration.filters.isEmpty
             ? nil
@@ -55,7 +50,7 @@ public final class Gateway: Sendable {
                 filters: configuration.filters, runtime: runtime, sandbox: sandbox, workers: configuration.poolSize,
                 logger: logger)
         if let operation = configuration.defaultOperation, let first = modules.first {
-            defaultFunction = (functions[first.name]!, operation)
+            defaultFunction = (first.name, operation)
         } else {
             defaultFunction = nil
         }
@@ -71,9 +66,17 @@ public final class Gateway: Sendable {
     /// Whether `/readyz` answers 200: pools are warm and no shutdown has begun.
     public var isReady: Bool { ready.withLock { $0 } }
 
+    /// Serves new code under a module's name without a restart: `module` is instantiated and
+    /// warmed first, then swapped in. Calls in flight finish on the old instances, new calls get
+    /// the new ones; if the new module cannot start, this throws and the old one keeps serving.
+    public func reload(_ name: String, with module: WasmModule) async throws(GatewayConfigurationError) {
+        try await functions.replace(with: module, name: name)
+        logger.notice("module reloaded", metadata: ["module": "\(name)"])
+    }
+
     /// Warms every pool, so a module that cannot start is an error here, before any request.
     public func prewarm() async throws(GatewayConfigurationError) {
-        for function in functions.values {
+        for function in functions.all {
             do {
                 try await function.pool.prewarm()
             } catch {
@@ -91,7 +94,7 @@ public final class Gateway: Sendable {
     ) -> some ApplicationProtocol {
         let router = Router(context: ClientRequestContext.self)
         router.add(
-            middleware: AccessLogMiddleware(logger: logger, defaultRoute: defaultFunction.map { ($0.pool.name, $0.operation) }))
+            middleware: AccessLogMiddleware(logger: logger, defaultRoute: defaultFunction.map { ($0.module, $0.operation) }))
         if let filters {
             router.add(middleware: FilterMiddleware(chain: filters, maxBodyBytes: configuration.maxBodyBytes))
         }
@@ -108,12 +111,15 @@ public final class Gateway: Sendable {
 
     /// Warms the pools, then serves until SIGTERM or SIGINT, on which `/readyz` starts failing,
     /// the server stops accepting, in-flight requests finish, and this returns.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// `alongside` runs with the server and stops with it (a module watcher, say).
+    public func run(
+        alongside: [any Service] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         try await prewarm()
         let drain = DrainSignal { [self] in ready.withLock { $0 = false } }
         let group = ServiceGroup(
             configuration: .init(
-                services: [application(onListening: onListening), drain, FilterTicker(chain: filters)],
+                services: [application(onListening: onListening), drain, FilterTicker(chain: filters)] + alongside,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         defer { shutdown() }
@@ -123,7 +129,7 @@ public final class Gateway: Sendable {
     /// Stops the pools and guest threads; requests still arriving get 503.
     public func shutdown() {
         ready.withLock { $0 = false }
-        for function in functions.values { function.pool.shutdown() }
+        functions.shutdown()
         filters?.shutdown()
         threads.shutdown()
     }
@@ -139,7 +145,7 @@ public final class Gateway: Sendable {
         }
         if let metricsText {
             router.get("metrics") { [self] _, _ -> Response in
-                for function in functions.values { function.report() }
+                for function in functions.all { function.report() }
                 return Response(
                     status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                     body: .init(byteBuffer: ByteBuffer(bytes: metricsText())))
@@ -149,7 +155,7 @@ public final class Gateway: Sendable {
             let module = try context.parameters.require("module")
             let operation = try context.parameters.require("operation")
             guard let function = functions[module] else {
-                throw GatewayError.unknownModule(module, served: Array(functions.keys))
+                throw GatewayError.unknownModule(module, served: functions.names)
             }
             let body = try await collect(request)
             let payload = try PayloadFormat.payload(body: body, contentType: request.headers[.contentType])
@@ -164,7 +170,9 @@ public final class Gateway: Sendable {
 
     /// The book's forms: `GET /?key=<json>`, or a form (or JSON) body on GET or POST.
     private func callDefault(_ request: Request) async throws -> Response {
-        guard let (function, operation) = defaultFunction else { throw GatewayError.unknownModule("/", served: []) }
+        guard let (module, operation) = defaultFunction, let function = functions[module] else {
+            throw GatewayError.unknownModule("/", served: [])
+        }
         let payload: [UInt8]
         if let key = request.uri.queryParameters.get("key") {
             payload = try PayloadFormat.json(Array(key.utf8))

@@ -60,15 +60,30 @@ struct ConfigCommandTests {
 
     /// Each mistake, what replaces what in the good file, and the line the error must point at.
     static let mistakes: [(name: String, from: String, to: String, line: Int, says: String)] = [
-        ("unknown section", "log-level: info", "log-levle: info", 1, "unknown key log-levle in the file (did you mean log-level?)"),
-        ("unknown option", "  pool-size: 1", "  pool-sise: 1", 17, "http.pool-sise: Unknown option '--pool-sise'. Did you mean '--pool-size'?"),
-        ("bad value", "request-timeout: 30s", "request-timeout: soon", 18, "http.request-timeout: --request-timeout 'soon' is not a positive duration"),
+        (
+            "unknown section", "log-level: info", "log-levle: info", 1,
+            "unknown key log-levle in the file (did you mean log-level?)"
+        ),
+        (
+            "unknown option", "  pool-size: 1", "  pool-sise: 1", 17,
+            "http.pool-sise: Unknown option '--pool-sise'. Did you mean '--pool-size'?"
+        ),
+        (
+            "bad value", "request-timeout: 30s", "request-timeout: soon", 18,
+            "http.request-timeout: --request-timeout 'soon' is not a positive duration"
+        ),
         ("bad sandbox value", "max-memory: 64M", "max-memory: lots", 4, "sandbox.max-memory"),
         ("unset variable", "${AUTH_TOKEN}", "${NO_SUCH_TOKEN}", 21, "the environment variable NO_SUCH_TOKEN is not set"),
         ("missing module file", "path: cuckoo_filter.wasm", "path: missing.wasm", 7, "module cuckoo: no file at"),
-        ("wrong contract", "path: cuckoo_filter.wasm", "path: message_processor.wasm", 7, "is not a wapc module: it does not export __guest_call"),
+        (
+            "wrong contract", "path: cuckoo_filter.wasm", "path: message_processor.wasm", 7,
+            "is not a wapc module: it does not export __guest_call"
+        ),
         ("unknown contract", "contract: poll-task", "contract: kafka", 11, "contract 'kafka' is not one of wapc, poll-task"),
-        ("stream of a wapc module", "module: processor", "module: cuckoo", 24, "module cuckoo is a wapc module; this needs a poll-task one"),
+        (
+            "stream of a wapc module", "module: processor", "module: cuckoo", 24,
+            "module cuckoo is a wapc module; this needs a poll-task one"
+        ),
         ("invalid YAML", "  pool-size: 1", "  pool-size: [1", 18, "not valid YAML"),  // libyaml notices on the next line
         ("duplicate key", "  pool-size: 1", "  pool-size: 1\n  pool-size: 2", 17, "pool-size is given twice"),
     ]
@@ -171,7 +186,8 @@ struct ConfigCommandTests {
         let result = try CLI.run(
             ["process", "--config", file, "--stream", "orders"], environment: ["AUTH_TOKEN": "x"], directory: dir.url)
         #expect(result.status == 0, "\(result)")
-        #expect(result.stderrLines.last == "wasmton: processed 2, discarded 0, retried 0, dead-lettered 0, emitted 0", "\(result)")
+        #expect(
+            result.stderrLines.last == "wasmton: processed 2, discarded 0, retried 0, dead-lettered 0, emitted 0", "\(result)")
         let messages = try String(contentsOfFile: dir.file("messages"), encoding: .utf8)
         #expect(messages.split(separator: "\n").sorted() == ["one", "two"], "the module's sandbox dir (.::.) was granted")
         let unknown = try CLI.run(["process", "--config", file, "--stream", "nope"], environment: ["AUTH_TOKEN": "x"])

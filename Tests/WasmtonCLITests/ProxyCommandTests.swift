@@ -65,6 +65,11 @@ final class RunningWasmton {
         throw NotListening(arguments: arguments, stderr: stderr)
     }
 
+    /// Sends `signal` (SIGHUP, say) to the process.
+    func send(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
     /// SIGTERM, then the exit status (killed with SIGKILL after 15 s: `nil`).
     func stop() -> Int32? {
         guard process.isRunning else { return process.terminationStatus }

@@ -1,0 +1,120 @@
+import Foundation
+import Synchronization
+import Testing
+import WasmtonTestSupport
+
+/// `serve` swaps a module's code while requests keep coming: a changed file (or SIGHUP) is
+/// loaded and warmed first, in-flight calls finish on the old instances, and a file that does not
+/// load leaves the old module serving.
+@Suite("hot module reload")
+struct HotReloadTests {
+    /// What the client threads share.
+    final class Load: Sendable {
+        let failures = Mutex<[String]>([])
+        let calls = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false)
+    }
+
+    static let octets = [
+        RawHeader("Content-Type", "application/octet-stream"), RawHeader("Accept", "application/octet-stream"),
+    ]
+
+    /// Puts `bytes` at `path` the way deploy tools do: write beside it, then rename over it.
+    static func replace(_ path: String, with bytes: Data) throws {
+        let temporary = path + ".tmp"
+        try bytes.write(to: URL(fileURLWithPath: temporary))
+        _ = rename(temporary, path)
+    }
+
+    @Test("under load: no request fails while the module is swapped, the new code serves, a broken file is refused")
+    func swapUnderLoad() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.file("m.wasm")
+        try FileManager.default.copyItem(atPath: CLI.guest("wapc_sdk_rust1.wasm"), toPath: path)
+        let server = try RunningWasmton(["serve", "m=\(path)", "--port", "0", "--pool-size", "2", "--reload-interval", "0.2"])
+        let port = try server.waitForListening()
+        let before = try RawHTTP.requestNow(port: port, method: "POST", path: "/v1/m/size", headers: Self.octets, body: [1, 2])
+        #expect(before.status == 404, "the first module has no size operation")
+
+        // Four clients call echo without pause while the file changes under them.
+        let load = Load()
+        let clients = (0..<4).map { client in
+            Thread {
+                var sent = 0
+                while !load.stop.load(ordering: .relaxed) && sent < 2_000 {
+                    sent += 1
+                    let payload = Array("client \(client) call \(sent)".utf8)
+                    do {
+                        let answer = try RawHTTP.requestNow(
+                            port: port, method: "POST", path: "/v1/m/echo", headers: Self.octets, body: payload)
+                        if answer.status != 200 || answer.body != payload {
+                            load.failures.withLock { $0.append("\(answer.status) \(answer.text.prefix(200))") }
+                        }
+                    } catch {
+                        load.failures.withLock { $0.append("\(error)") }
+                    }
+                    load.calls.add(1, ordering: .relaxed)
+                }
+            }
+        }
+        for client in clients { client.start() }
+        Thread.sleep(forTimeInterval: 0.5)
+        try Self.replace(path, with: try Data(contentsOf: URL(fileURLWithPath: CLI.guest("wapc_echo.wasm"))))
+        var swapped = false
+        for _ in 0..<100 where !swapped {
+            Thread.sleep(forTimeInterval: 0.1)
+            swapped =
+                (try? RawHTTP.requestNow(port: port, method: "POST", path: "/v1/m/size", headers: Self.octets, body: [1, 2]))?
+                .status == 200
+        }
+        #expect(swapped, "the new module (with a size operation) serves within 10 s")
+        try Self.replace(path, with: Data("not wasm".utf8))
+        Thread.sleep(forTimeInterval: 1)
+        server.send(SIGHUP)
+        Thread.sleep(forTimeInterval: 0.5)
+        load.stop.store(true, ordering: .relaxed)
+        while clients.contains(where: { !$0.isFinished }) { Thread.sleep(forTimeInterval: 0.05) }
+
+        #expect(load.failures.withLock { $0 }.isEmpty, "\(load.failures.withLock { $0.prefix(5) })")
+        #expect(load.calls.load(ordering: .relaxed) > 20, "the clients kept calling through the swaps")
+        let after = try RawHTTP.requestNow(port: port, method: "POST", path: "/v1/m/size", headers: Self.octets, body: [1, 2])
+        #expect(after.status == 200, "the broken file left the last good module serving")
+        #expect(server.stop() == 0)
+        let log = server.stderr
+        #expect(log.contains("module reloaded"), "\(log.suffix(2_000))")
+        #expect(log.contains("reload failed; still serving the previous version"), "\(log.suffix(2_000))")
+        #expect(log.contains("SIGHUP: reloading every module"))
+        #expect(log.contains("not a WebAssembly module"), "the log says why the file was refused")
+    }
+
+    @Test("serve --config: pointing a module at another file in the config reloads it; a broken config changes nothing")
+    func configChange() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try FileManager.default.copyItem(atPath: CLI.guest("wapc_sdk_rust1.wasm"), toPath: dir.file("v1.wasm"))
+        try FileManager.default.copyItem(atPath: CLI.guest("wapc_echo.wasm"), toPath: dir.file("v2.wasm"))
+        func config(_ module: String) -> String {
+            "modules:\n  m:\n    path: \(module)\n    contract: wapc\nhttp:\n  port: 0\n  pool-size: 1\n  reload-interval: 0.2\n"
+        }
+        let file = try dir.write("wasmton.yaml", config("v1.wasm"))
+        let server = try RunningWasmton(["serve", "--config", file])
+        let port = try server.waitForListening()
+        func sizeStatus() throws -> Int {
+            try RawHTTP.requestNow(port: port, method: "POST", path: "/v1/m/size", headers: Self.octets, body: [1]).status
+        }
+        #expect(try sizeStatus() == 404)
+        try Self.replace(file, with: Data(config("v2.wasm").utf8))
+        var status = 0
+        for _ in 0..<100 where status != 200 {
+            Thread.sleep(forTimeInterval: 0.1)
+            status = try sizeStatus()
+        }
+        #expect(status == 200, "v2 (with size) serves after the config named it")
+        try Self.replace(file, with: Data("modules: [unclosed\n".utf8))
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try sizeStatus() == 200, "a broken config leaves everything as it was")
+        #expect(server.stop() == 0)
+        #expect(server.stderr.contains("config reload failed; nothing changed"), "\(server.stderr.suffix(1_500))")
+    }
+}
