@@ -22,18 +22,6 @@ struct ModuleWatcher: Service {
     let interval: Duration?
     let logger: Logger
 
-    /// What a file looked like: modification time and size.
-    private struct Stamp: Equatable {
-        var modified: Date?
-        var size: Int?
-
-        init(_ path: String) {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-            modified = attributes?[.modificationDate] as? Date
-            size = (attributes?[.size] as? NSNumber)?.intValue
-        }
-    }
-
     /// Set by SIGHUP, taken by the watch loop.
     private final class HangUp: Sendable {
         let raised = Atomic<Bool>(false)
@@ -58,8 +46,8 @@ struct ModuleWatcher: Service {
 
     private func watch(hangUp: HangUp) async {
         var paths = modules
-        var stamps = paths.mapValues(Stamp.init)
-        var configStamp = configPath.map(Stamp.init)
+        var stamps = paths.mapValues(FileStamp.init)
+        var configStamp = configPath.map(FileStamp.init)
         let tick = min(interval ?? .milliseconds(200), .milliseconds(200))
         var sinceCheck = Duration.zero
         while !Task.isCancelled {
@@ -69,8 +57,8 @@ struct ModuleWatcher: Service {
             guard signalled || (interval.map { sinceCheck >= $0 } ?? false) else { continue }
             sinceCheck = .zero
             if signalled { logger.notice("SIGHUP: reloading every module") }
-            if let configPath, signalled || Stamp(configPath) != configStamp {
-                configStamp = Stamp(configPath)
+            if let configPath, signalled || FileStamp(configPath) != configStamp {
+                configStamp = FileStamp(configPath)
                 if let reread = rereadConfig(configPath) {
                     for (name, path) in reread where paths[name] != path {
                         paths[name] = path
@@ -79,7 +67,7 @@ struct ModuleWatcher: Service {
                 }
             }
             for (name, path) in paths.sorted(by: { $0.key < $1.key }) {
-                let stamp = Stamp(path)
+                let stamp = FileStamp(path)
                 guard signalled || stamp != stamps[name] else { continue }
                 stamps[name] = stamp
                 await reload(name, from: path)

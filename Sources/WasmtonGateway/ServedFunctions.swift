@@ -32,7 +32,9 @@ final class ServedFunctions: Sendable {
         self.hostCalls = hostCalls
         self.logger = logger
         var pools: [String: FunctionPool] = [:]
-        for served in modules { pools[served.name] = Self.pool(served, sandboxes[served.name]!, runtime, configuration, threads, hostCalls, logger) }
+        for served in modules {
+            pools[served.name] = Self.pool(served, sandboxes[served.name]!, runtime, configuration, threads, hostCalls, logger)
+        }
         current = Mutex(pools)
     }
 

@@ -117,4 +117,81 @@ struct HotReloadTests {
         #expect(server.stop() == 0)
         #expect(server.stderr.contains("config reload failed; nothing changed"), "\(server.stderr.suffix(1_500))")
     }
+
+    @Test(
+        "process --config: new concurrency and rate limit apply while records flow, a processor swap and a broken one; every record once, per-key order"
+    )
+    func streamReload() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try FileManager.default.copyItem(atPath: CLI.guest("task_probe.wasm"), toPath: dir.file("probe.wasm"))
+        func append(_ range: Range<Int>) throws {
+            let lines = range.map { "{\"key\": \"k\($0 % 10)\", \"value\": \"v\($0)\"}\n" }.joined()
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("records.jsonl")))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(lines.utf8))
+            try handle.close()
+        }
+        _ = try dir.write("records.jsonl", "")
+        try append(0..<100)
+        func config(_ extra: String) -> String {
+            """
+            modules:
+              probe:
+                path: probe.wasm
+                contract: poll-task
+            streams:
+              s:
+                module: probe
+                input:
+                  file: records.jsonl
+                  format: jsonl
+                  follow: true
+                  output: out.jsonl
+                max-retries: 0
+                reload-interval: 0.2
+            \(extra)
+            """
+        }
+        let file = try dir.write("wasmton.yaml", config("    partition-concurrency: 1"))
+        let process = try RunningWasmton(["process", "--config", file])
+        func waitFor(_ text: String) -> Bool {
+            for _ in 0..<200 {
+                if process.stderr.contains(text) { return true }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return false
+        }
+        #expect(waitFor("state: running"), "\(process.stderr)")
+        try Self.replace(file, with: Data(config("    partition-concurrency: 4\n    rate-limit: 1000").utf8))
+        #expect(waitFor("partition_concurrency=4 rate_limit=1000"), "\(process.stderr.suffix(1_500))")
+        try append(100..<200)
+        try Self.replace(dir.file("probe.wasm"), with: Data("not wasm".utf8))
+        #expect(waitFor("reload failed; still running the previous processor"), "\(process.stderr.suffix(1_500))")
+        try append(200..<300)
+        try Self.replace(dir.file("probe.wasm"), with: try Data(contentsOf: URL(fileURLWithPath: CLI.guest("task_probe.wasm"))))
+        #expect(waitFor("processor reloaded"), "\(process.stderr.suffix(1_500))")
+        try append(300..<400)
+        var outputs: [String] = []
+        for _ in 0..<200 where outputs.count < 400 {
+            Thread.sleep(forTimeInterval: 0.05)
+            outputs = ((try? String(contentsOfFile: dir.file("out.jsonl"), encoding: .utf8)) ?? "").split(separator: "\n").map(
+                String.init)
+        }
+        #expect(process.stop() == 0)
+        // task_probe emits "topic/partition/offset:key:value" for each record it processed.
+        let offsets = outputs.compactMap { line -> (key: String, offset: Int)? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let value = object["value"] as? String
+            else { return nil }
+            let parts = value.split(separator: ":")
+            guard parts.count == 3, let offset = parts[0].split(separator: "/").last.flatMap({ Int($0) }) else { return nil }
+            return (String(parts[1]), offset)
+        }
+        #expect(offsets.map(\.offset).sorted() == Array(0..<400), "every record exactly once")
+        for key in Set(offsets.map(\.key)) {
+            let order = offsets.filter { $0.key == key }.map(\.offset)
+            #expect(order == order.sorted(), "key \(key) in offset order")
+        }
+    }
 }

@@ -16,7 +16,13 @@ final class PartitionProcessor {
 
     private var watermark = OffsetWatermark()
     private var router: KeyRouter
-    private let lanes: [SubPartition]
+    private var lanes: [SubPartition]
+    private let inbox: EngineInbox
+    private var factory: ProcessorFactory
+    /// Tasks handed to sub-partitions and not finished yet.
+    private var inLanes = 0
+    /// New lanes to build once ``inLanes`` reaches zero (a concurrency change or new code).
+    private var rebuild: (concurrency: Int, factory: ProcessorFactory)?
     private var held: [StreamTask] = []
     private var heldHead = 0
     private var limiter: RateLimiter?
@@ -26,12 +32,49 @@ final class PartitionProcessor {
     init(id: TopicPartition, generation: Int, settings: StreamSettings, inbox: EngineInbox, factory: ProcessorFactory) {
         self.id = id
         self.generation = generation
+        self.inbox = inbox
+        self.factory = factory
         metrics = PartitionMetrics(id)
         router = KeyRouter(lanes: settings.partitionConcurrency)
-        lanes = (0..<settings.partitionConcurrency).map {
-            SubPartition(partition: id, generation: generation, index: $0, inbox: inbox, factory: factory)
-        }
+        lanes = Self.lanes(settings.partitionConcurrency, id, generation, inbox, factory)
         limiter = settings.rateLimitPerPartition.map { RateLimiter(perSecond: $0, now: .now) }
+    }
+
+    private static func lanes(
+        _ count: Int, _ id: TopicPartition, _ generation: Int, _ inbox: EngineInbox, _ factory: ProcessorFactory
+    ) -> [SubPartition] {
+        (0..<count).map { SubPartition(partition: id, generation: generation, index: $0, inbox: inbox, factory: factory) }
+    }
+
+    /// Takes a new rate limit at once, and a new concurrency or processor once the tasks in the
+    /// sub-partitions are done: until then nothing new is dispatched, so a key never runs in two
+    /// lanes at once.
+    /// `factory`: new processor code, or `nil` to keep the current one.
+    func reconfigure(concurrency: Int, rateLimit: Int?, factory: ProcessorFactory?) {
+        if rateLimit != limiter.map({ Int($0.perSecond) }) {
+            limiter = rateLimit.map { RateLimiter(perSecond: $0, now: .now) }
+        }
+        if let factory { self.factory = factory }
+        if factory != nil || rebuild != nil || concurrency != lanes.count {
+            rebuild = (concurrency, self.factory)
+        }
+    }
+
+    /// A sub-partition finished a task it was handed.
+    func laneFinished() {
+        inLanes = max(0, inLanes - 1)
+    }
+
+    /// Builds the new lanes when a rebuild waits and the old lanes are idle; true while one waits.
+    private func rebuildIfIdle() -> Bool {
+        guard let (concurrency, factory) = rebuild else { return false }
+        guard inLanes == 0 else { return true }
+        for lane in lanes { lane.requestStop() }
+        for lane in lanes { lane.waitUntilStopped() }
+        lanes = Self.lanes(concurrency, id, generation, inbox, factory)
+        router = KeyRouter(lanes: concurrency)
+        rebuild = nil
+        return false
     }
 
     /// Records fetched and not yet completed, including held ones: what back-pressure counts.
@@ -67,6 +110,7 @@ final class PartitionProcessor {
                 heldHead = 0
             }
         }
+        if rebuildIfIdle() { return nil }
         while heldHead < held.count {
             let task = held[heldHead]
             if let due = RetryPolicy.notBefore(task), due > now { return due }
@@ -74,6 +118,7 @@ final class PartitionProcessor {
                 return now.addingTimeInterval(1 / perSecond)
             }
             heldHead += 1
+            inLanes += 1
             lanes[router.lane(for: task.key)].enqueue(task)
         }
         return nil

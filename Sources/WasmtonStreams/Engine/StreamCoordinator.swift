@@ -11,7 +11,8 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     private let engine: StreamEngine
     private let source: Source
     private let sink: Sink
-    private let settings: StreamSettings
+    private var settings: StreamSettings
+    private var factory: ProcessorFactory
     private var logger: Logger
     private let inbox = EngineInbox()
     private var partitions: [TopicPartition: PartitionProcessor] = [:]
@@ -29,6 +30,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         self.source = source
         self.sink = sink
         self.settings = engine.settings
+        self.factory = engine.factory
         self.logger = engine.logger
     }
 
@@ -51,6 +53,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         var nextCommit = clock.now + settings.commitInterval
         var wake: Date?
         while !engine.isStopRequested {
+            if let changes = engine.takeChanges() { apply(changes) }
             let busy = partitions.values.contains { $0.pendingCount > 0 } || !resends.isEmpty
             // A partition overshoots its max pending records by at most one poll (as Decaton's does by
             // max.poll.records); polls no smaller than 100 keep a small limit from thrashing pause/resume.
@@ -79,6 +82,31 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         }
     }
 
+    /// Takes new dynamic properties or processor code (``StreamEngine/update(_:)``,
+    /// ``StreamEngine/reload(_:)``): settings for the next records, and each partition's lanes
+    /// rebuilt once they are idle.
+    private func apply(_ changes: StreamEngine.Changes) {
+        if let properties = changes.properties {
+            settings = properties.applied(to: settings)
+            logger.notice(
+                "dynamic properties applied",
+                metadata: [
+                    "partition_concurrency": "\(properties.partitionConcurrency)",
+                    "max_pending_records": "\(properties.maxPendingRecords)",
+                    "rate_limit": "\(properties.rateLimitPerPartition.map(String.init) ?? "none")",
+                    "ignored_keys": "\(properties.ignoredKeys.count)",
+                ])
+        }
+        if let factory = changes.factory {
+            self.factory = factory
+            logger.notice("processor reloaded", metadata: ["module": "\(factory.module.name)"])
+        }
+        for partition in partitions.values {
+            partition.reconfigure(
+                concurrency: settings.partitionConcurrency, rateLimit: settings.rateLimitPerPartition, factory: changes.factory)
+        }
+    }
+
     /// Stops every partition, drains deliveries, commits synchronously and leaves.
     private func finish() {
         guard state != .terminated else { return }
@@ -102,7 +130,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         for id in assigned where partitions[id] == nil {
             generations += 1
             partitions[id] = PartitionProcessor(
-                id: id, generation: generations, settings: settings, inbox: inbox, factory: engine.factory)
+                id: id, generation: generations, settings: settings, inbox: inbox, factory: factory)
         }
         logger.info("assigned: \(assigned.sorted().map(\.description).joined(separator: ", "))")
         if previous != .initializing { state = .running }
@@ -207,6 +235,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
 
     private func finished(_ completion: TaskCompletion) {
         guard let partition = partitions[completion.partition], partition.generation == completion.generation else { return }
+        partition.laneFinished()
         partition.metrics.processDuration.record(duration: completion.duration)
         let task = completion.task
         switch completion.outcome {

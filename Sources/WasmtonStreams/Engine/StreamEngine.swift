@@ -12,6 +12,13 @@ public final class StreamEngine: Sendable {
     public let factory: ProcessorFactory
     let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
+    /// Changes asked for while running, taken by the coordinator at its next turn.
+    private let changes = Mutex<Changes>(Changes())
+
+    struct Changes {
+        var properties: DynamicStreamProperties?
+        var factory: ProcessorFactory?
+    }
 
     /// Checks `settings`; the processor module is instantiated once here, so a module that does
     /// not fit the PollTask contract fails before any record is consumed.
@@ -19,12 +26,7 @@ public final class StreamEngine: Sendable {
         self.settings = try settings.validated()
         self.factory = factory
         self.logger = logger
-        do {
-            try factory.make().close()
-        } catch {
-            throw .processor(
-                "\(factory.module.name) is not a PollTask processor (one that exports memory and run): \(error.description)")
-        }
+        try Self.check(factory)
     }
 
     /// Consumes `source` until it is exhausted or ``shutdown()`` is called, then finishes or hands
@@ -41,4 +43,37 @@ public final class StreamEngine: Sendable {
     }
 
     var isStopRequested: Bool { stopRequested.load(ordering: .acquiring) }
+
+    /// Applies new dynamic properties to the running engine (see ``DynamicStreamProperties``);
+    /// safe from any thread. Throws, changing nothing, for properties that are not valid.
+    public func update(_ properties: DynamicStreamProperties) throws(StreamError) {
+        _ = try properties.applied(to: settings).validated()
+        changes.withLock { $0.properties = properties }
+    }
+
+    /// Runs new processor code without a restart: `factory`'s module is instantiated once here
+    /// (so one that does not fit the contract throws and changes nothing); each partition
+    /// switches once its sub-partitions have finished the tasks they hold.
+    public func reload(_ factory: ProcessorFactory) throws(StreamError) {
+        try Self.check(factory)
+        changes.withLock { $0.factory = factory }
+    }
+
+    /// The changes asked for since the last call.
+    func takeChanges() -> Changes? {
+        changes.withLock { changes in
+            guard changes.properties != nil || changes.factory != nil else { return nil }
+            defer { changes = Changes() }
+            return changes
+        }
+    }
+
+    private static func check(_ factory: ProcessorFactory) throws(StreamError) {
+        do {
+            try factory.make().close()
+        } catch {
+            throw .processor(
+                "\(factory.module.name) is not a PollTask processor (one that exports memory and run): \(error.description)")
+        }
+    }
 }
