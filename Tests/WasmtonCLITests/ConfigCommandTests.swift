@@ -194,4 +194,20 @@ struct ConfigCommandTests {
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("no stream named 'nope' (streams: orders)"), "\(unknown)")
     }
+
+    @Test("the README's example config passes check-config")
+    func readmeExample() throws {
+        let readme = try String(contentsOf: CLI.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "## Running it as a service"))
+        let start = try #require(readme.range(of: "```yaml\n", range: section.upperBound..<readme.endIndex))
+        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+        let guests = CLI.repoRoot.appendingPathComponent("guests/build").path + "/"
+        let example = readme[start.upperBound..<end.lowerBound].replacingOccurrences(of: "guests/build/", with: guests)
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = try dir.write("wasmton.yaml", example)
+        let result = try CLI.run(
+            ["check-config", file], environment: ["API_TOKEN": "a", "AUTH_TOKEN": "b", "KAFKA_PASSWORD": "c"])
+        #expect(result.status == 0, "\(result)")
+    }
 }
