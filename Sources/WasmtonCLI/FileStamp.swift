@@ -1,12 +1,16 @@
 import Foundation
 
-/// What a file looked like (modification time and size), to notice that it changed.
+/// What a file looked like (where it resolves to, modification time and size), to notice that
+/// it changed. Symbolic links are followed: Kubernetes updates a mounted ConfigMap by pointing a
+/// link at a new directory, leaving the file's own link untouched.
 struct FileStamp: Equatable {
+    var resolved: String
     var modified: Date?
     var size: Int?
 
     init(_ path: String) {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let attributes = try? FileManager.default.attributesOfItem(atPath: resolved)
         modified = attributes?[.modificationDate] as? Date
         size = (attributes?[.size] as? NSNumber)?.intValue
     }

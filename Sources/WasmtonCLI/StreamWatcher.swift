@@ -88,7 +88,8 @@ final class StreamWatcher {
         do {
             let module = try setup.runtime.load(path: path)
             try setup.engine.reload(
-                ProcessorFactory(runtime: setup.runtime, module: module, sandbox: setup.sandbox, isolateTasks: setup.isolateTasks))
+                ProcessorFactory(runtime: setup.runtime, module: module, sandbox: setup.sandbox, isolateTasks: setup.isolateTasks)
+            )
         } catch {
             setup.logger.error(
                 "reload failed; still running the previous processor", metadata: ["path": "\(path)", "error": "\(error)"])

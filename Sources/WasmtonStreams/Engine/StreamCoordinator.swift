@@ -271,12 +271,13 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
             let attempts = (RetryPolicy.headerInt(task, RetryPolicy.Header.retryCount) ?? 0) + 1
             let destination = record.map { "to \($0.topic)" } ?? "(no dead-letter topic: dropped)"
             logger.error(
-                "dead-lettered \(Self.origin(of: task)) after \(attempts) attempt\(attempts == 1 ? "" : "s") \(destination): \(reason)"
-            )
+                "dead-lettered \(Self.origin(of: task)) after \(attempts) attempt\(attempts == 1 ? "" : "s") \(destination): \(reason)",
+                metadata: metadata(of: task))
         } else {
             summary.retried += 1
             partition.metrics.retried.increment()
-            logger.warning("retrying \(Self.origin(of: task)) through \(record?.topic ?? "?"): \(reason)")
+            logger.warning(
+                "retrying \(Self.origin(of: task)) through \(record?.topic ?? "?"): \(reason)", metadata: metadata(of: task))
         }
         guard let record else {
             complete(task.offset, of: partition)
@@ -286,6 +287,14 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     }
 
     /// Where a record was first read: `topic/partition@offset`, through any retries.
+    /// A record's place as log fields (`module`, `topic`, `partition`, `offset`), for JSON logs.
+    private func metadata(of task: StreamTask) -> Logger.Metadata {
+        [
+            "module": "\(factory.module.name)", "topic": "\(task.topic)", "partition": "\(task.partition)",
+            "offset": "\(task.offset)",
+        ]
+    }
+
     private static func origin(of task: StreamTask) -> String {
         typealias Header = RetryPolicy.Header
         guard let offset = RetryPolicy.headerInt(task, Header.originalOffset),
