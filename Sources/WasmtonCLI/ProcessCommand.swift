@@ -41,11 +41,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --config: the stream to run (needed when the file has several).", valueName: "NAME"))
     var stream: String?
 
-    @Option(
-        help: ArgumentHelp(
-            "How often to check the module file (and --config) for changes to reload; 0: only on SIGHUP.",
-            valueName: "SECONDS"))
-    var reloadInterval: String = "2"
+    @OptionGroup(title: "Reload") var reload: ReloadOptions
 
     @Argument(help: "The processor module (.wasm or .wat): exports memory and run, imports decaton.poll_task.")
     var module: String
@@ -56,16 +52,7 @@ struct ProcessCommand: ParsableCommand {
             if stream != nil, service.config == nil { throw CLIError.usage("--stream names a stream of a --config file") }
             _ = try processing.settings(for: try StreamInput(file: file, kafka: kafka))
             _ = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
-            _ = try watchInterval()
         }
-    }
-
-    /// `--reload-interval`, parsed; `nil` for 0 (SIGHUP only).
-    private func watchInterval() throws(CLIError) -> Duration? {
-        guard let interval = SandboxOptions.parseDuration(reloadInterval), interval >= .zero else {
-            throw .usage("--reload-interval '\(reloadInterval)' is not a duration (examples: 2, 500ms, 0)")
-        }
-        return interval == .zero ? nil : interval
     }
 
     func run() throws {
@@ -94,7 +81,7 @@ struct ProcessCommand: ParsableCommand {
             let watcher = StreamWatcher(
                 .init(
                     engine: engine, runtime: runtime, sandbox: limits, isolateTasks: processing.isolateTasks, modulePath: module,
-                    configPath: service.config, stream: stream, interval: try watchInterval(), logger: logger))
+                    configPath: service.config, stream: stream, interval: try reload.interval(), logger: logger))
             defer { watcher.stop() }
             let summary: StreamSummary
             do throws(StreamError) {

@@ -43,11 +43,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Serve the first module's OPERATION at / in the book's forms.", valueName: "OPERATION"))
     var defaultOperation: String?
 
-    @Option(
-        help: ArgumentHelp(
-            "How often to check module files (and --config) for changes to reload; 0: only on SIGHUP.",
-            valueName: "SECONDS"))
-    var reloadInterval: String = "2"
+    @OptionGroup(title: "Reload") var reload: ReloadOptions
 
     @OptionGroup(title: "Filters (proxy-wasm)") var filterOptions: FilterOptions
 
@@ -67,16 +63,7 @@ struct ServeCommand: ParsableCommand {
             guard maxWaiting >= 0 else { throw CLIError.usage("--max-waiting cannot be negative") }
             _ = try limits()
             _ = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
-            _ = try watchInterval()
         }
-    }
-
-    /// `--reload-interval`, parsed; `nil` for 0 (SIGHUP only).
-    private func watchInterval() throws(CLIError) -> Duration? {
-        guard let interval = SandboxOptions.parseDuration(reloadInterval), interval >= .zero else {
-            throw .usage("--reload-interval '\(reloadInterval)' is not a duration (examples: 2, 500ms, 0)")
-        }
-        return interval == .zero ? nil : interval
     }
 
     /// `--max-body-size` and `--request-timeout`, parsed.
@@ -128,7 +115,7 @@ struct ServeCommand: ParsableCommand {
                 paths[name] = path
             }
             let watcher = ModuleWatcher(
-                gateway: gateway, runtime: runtime, modules: paths, configPath: service.config, interval: try watchInterval(),
+                gateway: gateway, runtime: runtime, modules: paths, configPath: service.config, interval: try reload.interval(),
                 logger: logger)
             let failure = BlockingRun.run {
                 try await gateway.run(alongside: [watcher]) { port in
