@@ -154,7 +154,13 @@ struct HotReloadTests {
             """
         }
         let file = try dir.write("wasmton.yaml", config("    partition-concurrency: 1"))
-        let process = try RunningWasmton(["process", "--config", file])
+        let metricsPort = 19_241
+        let process = try RunningWasmton(["process", "--config", file, "--metrics-port", "\(metricsPort)"])
+        func subPartitions() -> Double? {
+            let text = (try? RawHTTP.requestNow(port: metricsPort, path: "/metrics"))?.text ?? ""
+            return text.split(separator: "\n").first { $0.hasPrefix("wasmton_partition_sub_partitions{") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
         func waitFor(_ text: String) -> Bool {
             for _ in 0..<200 {
                 if process.stderr.contains(text) { return true }
@@ -163,9 +169,16 @@ struct HotReloadTests {
             return false
         }
         #expect(waitFor("state: running"), "\(process.stderr)")
+        #expect(subPartitions() == 1)
         try Self.replace(file, with: Data(config("    partition-concurrency: 4\n    rate-limit: 1000").utf8))
         #expect(waitFor("partition_concurrency=4 rate_limit=1000"), "\(process.stderr.suffix(1_500))")
         try append(100..<200)
+        var lanes: Double?
+        for _ in 0..<100 where lanes != 4 {
+            Thread.sleep(forTimeInterval: 0.05)
+            lanes = subPartitions()
+        }
+        #expect(lanes == 4, "the partition runs 4 sub-partitions now (wasmton_partition_sub_partitions)")
         try Self.replace(dir.file("probe.wasm"), with: Data("not wasm".utf8))
         #expect(waitFor("reload failed; still running the previous processor"), "\(process.stderr.suffix(1_500))")
         try append(200..<300)

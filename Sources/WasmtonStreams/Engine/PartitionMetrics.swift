@@ -13,6 +13,8 @@ struct PartitionMetrics {
     let paused: Gauge
     let committedOffset: Gauge
     let consumedOffset: Gauge
+    /// The partition's sub-partitions (its concurrency), which a dynamic property can change.
+    let subPartitions: Gauge
 
     init(_ partition: TopicPartition) {
         let dimensions = [("topic", partition.topic), ("partition", String(partition.partition))]
@@ -27,5 +29,6 @@ struct PartitionMetrics {
         paused = Gauge(label: "wasmton_partition_paused", dimensions: dimensions)
         committedOffset = Gauge(label: "wasmton_offset_committed", dimensions: dimensions)
         consumedOffset = Gauge(label: "wasmton_offset_consumed", dimensions: dimensions)
+        subPartitions = Gauge(label: "wasmton_partition_sub_partitions", dimensions: dimensions)
     }
 }

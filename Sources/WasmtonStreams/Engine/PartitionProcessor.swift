@@ -38,6 +38,7 @@ final class PartitionProcessor {
         router = KeyRouter(lanes: settings.partitionConcurrency)
         lanes = Self.lanes(settings.partitionConcurrency, id, generation, inbox, factory)
         limiter = settings.rateLimitPerPartition.map { RateLimiter(perSecond: $0, now: .now) }
+        metrics.subPartitions.record(lanes.count)
     }
 
     private static func lanes(
@@ -73,6 +74,7 @@ final class PartitionProcessor {
         for lane in lanes { lane.waitUntilStopped() }
         lanes = Self.lanes(concurrency, id, generation, inbox, factory)
         router = KeyRouter(lanes: concurrency)
+        metrics.subPartitions.record(lanes.count)
         rebuild = nil
         return false
     }
