@@ -13,7 +13,8 @@
 #   4. smoke-tests the installed tree: only libraries bookworm-slim + librdkafka1 provide,
 #      --version and --help, `serve` on 127.0.0.1 (healthz, readyz, metrics, a waPC call, SIGTERM
 #      exits 0) and, once `serve --config` exists, the ConfigMap's own wasmton.yaml.
-# `lint` stops after 2 (no build). Idempotent; works on a fresh Debian 12 machine with the Swift
+# `lint` stops after 2 (no build). WASMTON_IMAGE_SCRATCH=DIR builds there instead of .build-image
+# (e.g. a directory that outlives CI's fresh clones, so the release build is incremental). Idempotent; works on a fresh Debian 12 machine with the Swift
 # toolchain on PATH (it apt-gets what is missing, and pip-installs its pinned wheels into
 # .deps/deploy). Every step is bounded with timeout; the server listens on loopback only. On
 # failure it exits nonzero with one line "check-deploy: FAILED: ..." last.
@@ -58,8 +59,20 @@ fail() {
 on_error() { echo "check-deploy: FAILED: $step: a command exited $1 (line $2)" >&2; }
 trap 'on_error $? $LINENO' ERR
 cleanup() {
+    # The server runs under `timeout`, which passes SIGTERM on; past 5 s, SIGKILL both.
     if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+        local i child children=()
+        kill -TERM "$server_pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        read -r -a children 2>/dev/null <"/proc/$server_pid/task/$server_pid/children" || true
+        for child in "${children[@]}"; do
+            kill -KILL "$child" 2>/dev/null || true
+        done
         kill -KILL "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
     fi
     [[ -z $root ]] || rm -rf "$root"
 }
@@ -235,7 +248,7 @@ dockerfile_order() {
 
 staging="$repo/.build-image/staging"
 build_deps() { timeout 1200 deploy/image/build-deps.sh; }
-build() { nice -n 10 timeout 3600 deploy/image/build.sh "$staging"; }
+build() { nice -n 10 timeout 3600 deploy/image/build.sh "$staging" ${WASMTON_IMAGE_SCRATCH:+"$WASMTON_IMAGE_SCRATCH"}; }
 runtime_deps() { timeout 1200 deploy/image/runtime-deps.sh; }
 install_tree() {
     root=$(mktemp -d "${TMPDIR:-/tmp}/wasmton-root.XXXXXX")
@@ -273,6 +286,7 @@ expect() {
         cat "$server_log" >&2
         fail "$path answered $status '${body:0:200}', expected $want_status '$want_body'"
     fi
+    body=${body%%$'\n'*}
     echo "check-deploy: $path -> $status${body:+ ${body:0:60}}"
 }
 stop_server() {
@@ -295,13 +309,13 @@ smoke() {
     local guests="$root/opt/wasmton/guests"
     [[ -x $bin ]] || fail "no $bin"
     # Direct dependencies only: Swift and Foundation are static; the rest is in the runtime image
-    # (libc6, libstdc++6, libgcc-s1 in bookworm-slim; librdkafka1 from runtime-deps.sh).
+    # (libc6, libstdc++6, libgcc-s1 and zlib1g in bookworm-slim; librdkafka1 from runtime-deps.sh).
     local needed lib
     needed=$(timeout 30 readelf -d "$bin" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p')
     for lib in $needed; do
         case $lib in
             libc.so.6 | libm.so.6 | libdl.so.2 | libpthread.so.0 | librt.so.1 | libutil.so.1 | ld-linux-*.so.* | \
-                libstdc++.so.6 | libgcc_s.so.1 | librdkafka.so.1) ;;
+                libstdc++.so.6 | libgcc_s.so.1 | libz.so.1 | librdkafka.so.1) ;;
             *) fail "wasmton needs $lib, which the runtime image lacks (is --static-swift-stdlib in effect?)" ;;
         esac
     done
@@ -319,7 +333,7 @@ smoke() {
     expect 200 ok /healthz
     expect 200 ready /readyz
     expect 200 '*' /metrics
-    expect 200 true /v1/cuckoo_filter/check_word_exists -H 'content-type: application/json' -d '{"name":"foo"}'
+    expect 200 '"true"' /v1/cuckoo_filter/check_word_exists -H 'content-type: application/json' -d '{"name":"foo"}'
     stop_server
 
     # The ConfigMap's wasmton.yaml, as the gateway pods run it, with the image's paths under $root
@@ -352,7 +366,7 @@ PY
     expect 200 ok /healthz
     expect 200 ready /readyz
     expect 401 '*' /v1/cuckoo/check_word_exists -H 'content-type: application/json' -d '{"name":"foo"}'
-    expect 200 true /v1/cuckoo/check_word_exists -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    expect 200 '"true"' /v1/cuckoo/check_word_exists -H "authorization: Bearer $token" -H 'content-type: application/json' \
         -d '{"name":"foo"}'
     stop_server
 }

@@ -6,8 +6,8 @@
 #   ca-certificates   trust roots for TLS: Kafka brokers (security.protocol=SSL/SASL_SSL) and the
 #                     HTTPS upstreams of `wasmton proxy`
 # The Swift runtime and Foundation are linked statically (build.sh, --static-swift-stdlib); what
-# else the executable links (libc6, libstdc++6, libgcc-s1) is part of bookworm-slim already, as
-# scripts/check-deploy.sh verifies on the built binary.
+# else the executable links (libc6, libstdc++6, libgcc-s1, zlib1g) is part of bookworm-slim
+# already, as scripts/check-deploy.sh verifies on the built binary.
 #
 # scripts/check-deploy.sh runs this same script on the host.
 set -euo pipefail
