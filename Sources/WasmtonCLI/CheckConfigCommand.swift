@@ -30,7 +30,10 @@ struct CheckConfigCommand: ParsableCommand {
                     problems.append("\(module.pathLocation): module \(module.name): \(problem)")
                 }
             }
-            summary.append("modules: \(config.modules.map { "\($0.name) (\($0.contract.rawValue))" }.joined(separator: ", "))")
+            if !config.modules.isEmpty {
+                summary.append(
+                    "modules: \(config.modules.map { "\($0.name) (\($0.contract.rawValue))" }.joined(separator: ", "))")
+            }
             if config.has("http") {
                 problems += Self.parse(ServeCommand.self, "serve") { () throws(ConfigError) in try config.serveArguments() }
                 summary.append("http")

@@ -210,4 +210,31 @@ struct ConfigCommandTests {
             ["check-config", file], environment: ["API_TOKEN": "a", "AUTH_TOKEN": "b", "KAFKA_PASSWORD": "c"])
         #expect(result.status == 0, "\(result)")
     }
+
+    @Test("proxy --config: listen, upstream and filters from the file's proxy section")
+    func proxyFromConfig() throws {
+        let upstream = try RecordingUpstream()
+        defer { upstream.stop() }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try FileManager.default.copyItem(atPath: CLI.guest("proxy_header_filter.wasm"), toPath: dir.file("hello.wasm"))
+        let file = try dir.write(
+            "wasmton.yaml",
+            """
+            proxy:
+              listen: 127.0.0.1:0
+              upstream: http://127.0.0.1:\(upstream.port)
+              upstream-timeout: 5s
+              filters: [hello.wasm]
+            """)
+        let check = try CLI.run(["check-config", file])
+        #expect(check.status == 0, "\(check)")
+        #expect(check.stdout.contains("ok (proxy)"), "\(check)")
+        let proxy = try RunningWasmton(["proxy", "--config", file])
+        let port = try proxy.waitForListening()
+        let answer = try RawHTTP.requestNow(port: port, path: "/hi", headers: [RawHeader("Host", "example.test")])
+        #expect(answer.status == 200)
+        #expect(upstream.received.last?.headers.first("x-hello") == "Hello world from example.test")
+        #expect(proxy.stop() == 0)
+    }
 }
