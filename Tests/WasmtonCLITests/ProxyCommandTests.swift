@@ -65,6 +65,16 @@ final class RunningWasmton {
         throw NotListening(arguments: arguments, stderr: stderr)
     }
 
+    /// Whether stderr shows `text` within `timeout`.
+    func waitForLog(_ text: String, timeout: Duration = .seconds(30)) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if stderr.contains(text) { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return stderr.contains(text)
+    }
+
     /// Sends `signal` (SIGHUP, say) to the process.
     func send(_ signal: Int32) {
         if process.isRunning { kill(process.processIdentifier, signal) }
