@@ -2,7 +2,7 @@
 # The whole test suite: formatting, reproducible guests, every Swift test (the CLI tests run the
 # real `wasmton` binary, so it is built first; the Kafka tests run against a real tansu broker
 # started here on 127.0.0.1), then the Kafka integration suite (guarantees, retries, back-pressure,
-# broker outage) against brokers of its own.
+# broker outage) against brokers of its own, and last the container recipe (scripts/check-deploy.sh).
 set -euo pipefail
 export SWIFT_DETERMINISTIC_HASHING=1
 cd "$(dirname "$0")/.."
@@ -24,3 +24,7 @@ export WASMTON_MSGPACK_PYTHONPATH
 
 swift test
 Tests/KafkaIntegration/run.sh
+
+# The container recipe and the Kubernetes manifests: hadolint, kubernetes-validate, then every
+# Dockerfile step run on the host and a smoke test of the installed tree (deploy/README.md).
+scripts/check-deploy.sh
