@@ -67,6 +67,8 @@ struct ProcessCommand: ParsableCommand {
             let settings = try processing.settings(for: input)
 
             try service.bootstrap()
+            let tracing = TraceExport(try service.tracing(), logger: Logger(label: "wasmton.process"))
+            defer { tracing.finish() }
             let logger = Logger(label: "wasmton.process")
             let metrics = try metricsPort.map { port throws(CLIError) in try MetricsEndpoint(host: metricsHost, port: port) }
             defer { metrics?.stop() }

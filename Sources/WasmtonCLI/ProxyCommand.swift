@@ -85,6 +85,7 @@ struct ProxyCommand: ParsableCommand {
             let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
             let filters = try filterOptions.filters(runtime: runtime)
             try service.bootstrap()
+            let tracing = try service.tracing()
             let metrics = try metricsPort.map { port throws(CLIError) in try MetricsEndpoint(host: "127.0.0.1", port: port) }
             defer { metrics?.stop() }
             let logger = Logger(label: "wasmton.proxy")
@@ -103,7 +104,7 @@ struct ProxyCommand: ParsableCommand {
                 chain: chain, logger: logger)
             let names = filters.map(\.configuration.name).joined(separator: ", ")
             if let error = BlockingRun.run({
-                try await proxy.run { port in
+                try await proxy.run(alongside: tracing.map { [$0] } ?? []) { port in
                     logger.notice(
                         "listening",
                         metadata: ["address": "http://\(host):\(port)", "upstream": "\(target.base)", "filters": "\(names)"])

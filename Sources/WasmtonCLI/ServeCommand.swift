@@ -92,6 +92,7 @@ struct ServeCommand: ParsableCommand {
                 served.append(module)
             }
             try service.bootstrap()
+            let tracing = try service.tracing()
             let logger = Logger(label: "wasmton.serve")
             let hostCalls = WapcHostCalls.builtIn(logger: logger)
             let filters = try filterOptions.filters(runtime: runtime)
@@ -118,7 +119,7 @@ struct ServeCommand: ParsableCommand {
                 gateway: gateway, runtime: runtime, modules: paths, configPath: service.config, interval: try reload.interval(),
                 logger: logger)
             let failure = BlockingRun.run {
-                try await gateway.run(alongside: [watcher]) { port in
+                try await gateway.run(alongside: [watcher] + (tracing.map { [$0] } ?? [])) { port in
                     logger.notice(
                         "listening",
                         metadata: [

@@ -1,4 +1,5 @@
 import Logging
+import Tracing
 import WasmtonContracts
 import WasmtonRuntime
 
@@ -28,9 +29,13 @@ final class FunctionPool: Sendable {
         let queued = ContinuousClock.now
         let metrics = metrics
         let name = name
-        return try await pool.run(until: deadline) { guest in
-            metrics.poolWait(module: name, duration: ContinuousClock.now - queued)
-            return try guest.call(operation, payload: payload)
+        return try await withSpan("guest call \(name)/\(operation)", ofKind: .internal) { span in
+            span.attributes["wasmton.module"] = name
+            span.attributes["wasmton.operation"] = operation
+            return try await pool.run(until: deadline) { guest in
+                metrics.poolWait(module: name, duration: ContinuousClock.now - queued)
+                return try guest.call(operation, payload: payload)
+            }
         }
     }
 

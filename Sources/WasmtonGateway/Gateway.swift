@@ -93,6 +93,8 @@ public final class Gateway: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router(context: ClientRequestContext.self)
+        // A server span per request (a no-op unless a tracer is bootstrapped, as `--otlp-endpoint` does).
+        router.add(middleware: TracingMiddleware())
         router.add(
             middleware: AccessLogMiddleware(logger: logger, defaultRoute: defaultFunction.map { ($0.module, $0.operation) }))
         if let filters {

@@ -1,5 +1,6 @@
 public import Logging
 import Synchronization
+import Tracing
 public import WasmtonContracts
 public import WasmtonRuntime
 
@@ -97,6 +98,15 @@ public final class FilterChain: Sendable {
     /// One event on a guest thread; a local response, a failure or the response's end closes the
     /// exchange's contexts in the same hop.
     private func advance(
+        _ exchange: Exchange, _ direction: Exchange.Direction, body: [UInt8]?, endOfStream: Bool
+    ) async throws -> FilterStep {
+        let event = "\(direction == .request ? "request" : "response") \(body == nil ? "headers" : "body")"
+        return try await withSpan("filters \(event)", ofKind: .internal) { _ in
+            try await run(exchange, direction, body: body, endOfStream: endOfStream)
+        }
+    }
+
+    private func run(
         _ exchange: Exchange, _ direction: Exchange.Direction, body: [UInt8]?, endOfStream: Bool
     ) async throws -> FilterStep {
         try await threads.run { [self] in

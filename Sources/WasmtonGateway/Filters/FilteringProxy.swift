@@ -4,8 +4,9 @@ public import Hummingbird
 public import Logging
 import NIOCore
 import NIOHTTP1
-import ServiceLifecycle
+public import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// A filtering reverse proxy: every request runs through a proxy-wasm ``FilterChain`` and, unless
 /// a filter answers it, goes to one upstream HTTP service; the answer comes back through the
@@ -97,11 +98,15 @@ public final class FilteringProxy: Sendable {
     }
 
     /// Serves until SIGTERM or SIGINT (in-flight requests finish), running filter ticks.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// `alongside` runs with the server and stops with it (a trace exporter, say).
+    public func run(
+        alongside: [any Service] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         let ticker = FilterTicker(chain: chain)
         let group = ServiceGroup(
             configuration: .init(
-                services: [application(onListening: onListening), ticker], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: [application(onListening: onListening), ticker] + alongside,
+                gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
             try await group.run()
@@ -150,6 +155,9 @@ public final class FilteringProxy: Sendable {
             outbound.headers.replaceOrAdd(name: "x-forwarded-for", value: previous + source.address)
         }
         outbound.headers.replaceOrAdd(name: "x-forwarded-proto", value: "http")
+        if let context = ServiceContext.current {
+            InstrumentationSystem.instrument.inject(context, into: &outbound.headers, using: UpstreamHeaderInjector())
+        }
         if let length = request.headers[.contentLength].flatMap(Int64.init) {
             if length > 0 { outbound.body = .stream(request.body, length: .known(length)) }
         } else if request.headers[.transferEncoding] != nil {
@@ -204,10 +212,13 @@ private struct ProxyResponder: HTTPResponder {
     let proxy: FilteringProxy
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        do {
-            return try await proxy.handle(request, context: context)
-        } catch let error as any HTTPResponseError {
-            return try error.response(from: request, context: context)
+        // A server span per request, continuing a trace the client started (`traceparent`).
+        try await TracingMiddleware<Context>().handle(request, context: context) { request, context in
+            do {
+                return try await proxy.handle(request, context: context)
+            } catch let error as any HTTPResponseError {
+                return try error.response(from: request, context: context)
+            }
         }
     }
 }
@@ -226,5 +237,12 @@ struct FilterTicker: Service {
             try? await Task.sleep(for: .milliseconds(50))
             await chain.tick()
         }
+    }
+}
+
+/// Writes trace context (`traceparent`, `tracestate`) into the upstream request's headers.
+struct UpstreamHeaderInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout HTTPHeaders) {
+        carrier.replaceOrAdd(name: key, value: value)
     }
 }

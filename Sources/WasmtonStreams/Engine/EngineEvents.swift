@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Tracing
 import WasmtonContracts
 import WasmtonRuntime
 
@@ -17,6 +18,8 @@ struct TaskCompletion: Sendable {
     var task: StreamTask
     var outcome: Outcome
     var duration: Duration
+    /// The task's trace span, ended by the coordinator once the outcome is handled.
+    var span: any Span
 }
 
 /// A message to the coordinator from a worker thread or a sink's delivery callback.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import Tracing
 import WasmtonContracts
 import WasmtonRuntime
 
@@ -238,6 +239,8 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         partition.laneFinished()
         partition.metrics.processDuration.record(duration: completion.duration)
         let task = completion.task
+        let span = completion.span
+        defer { span.end() }
         switch completion.outcome {
         case .processed(let result) where result.status == .ok:
             summary.processed += 1
@@ -247,9 +250,11 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
                 complete(task.offset, of: partition)
                 return
             }
-            send(
-                result.outputs.map { OutgoingRecord(topic: topic, key: $0.key, value: $0.value) }, for: task.offset,
-                of: partition)
+            RecordTracing.child("produce \(topic)", of: span) {
+                send(
+                    result.outputs.map { OutgoingRecord(topic: topic, key: $0.key, value: $0.value) }, for: task.offset,
+                    of: partition)
+            }
         case .processed(let result) where result.status == .discard:
             summary.discarded += 1
             partition.metrics.discarded.increment()
@@ -257,6 +262,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         case .processed:
             failed(task, reason: "the processor asked to retry", partition: partition)
         case .failed(let reason):
+            span.setStatus(SpanStatus(code: .error, message: reason))
             failed(task, reason: reason, partition: partition)
         }
     }

@@ -95,11 +95,12 @@ final class SubPartition: Sendable {
         let clock = ContinuousClock()
         while let task = next() {
             let start = clock.now
+            let span = RecordTracing.start(task, module: factory.module.name)
             let outcome: TaskCompletion.Outcome
             do {
                 let current = try processor ?? factory.make()
                 processor = current
-                outcome = .processed(try current.process(task))
+                outcome = .processed(try RecordTracing.child("guest call run", of: span) { try current.process(task) })
                 if factory.isolateTasks {
                     current.close()
                     processor = nil
@@ -114,7 +115,7 @@ final class SubPartition: Sendable {
                 .finished(
                     TaskCompletion(
                         partition: partition, generation: generation, task: task, outcome: outcome,
-                        duration: clock.now - start)))
+                        duration: clock.now - start, span: span)))
         }
         processor?.close()
         condition.lock()
