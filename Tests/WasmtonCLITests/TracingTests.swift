@@ -32,7 +32,9 @@ struct TracingTests {
         #expect(!posts.isEmpty, "the exporter posted to /v1/traces: \(collector.received.map(\.target))")
         #expect(posts.allSatisfy { $0.headers.first("content-type") == "application/x-protobuf" })
         let spans = Self.exported(collector)
-        for name in ["guest call cuckoo_filter/check_word_exists", "filters request headers", "filters response headers", "http.route"] {
+        for name in [
+            "guest call cuckoo_filter/check_word_exists", "filters request headers", "filters response headers", "http.route",
+        ] {
             #expect(spans.contains(name), "span or attribute \(name) exported")
         }
     }
