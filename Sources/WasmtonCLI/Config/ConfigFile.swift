@@ -306,7 +306,7 @@ struct ConfigFile: Sendable {
         let flag = "--\(field.key)"
         switch field.value {
         case .scalar(let raw, true, let location):
-            if raw.lowercased() == "true" || raw.lowercased() == "yes" || raw.lowercased() == "on" {
+            if Self.isTrue(raw) {
                 arguments.flag(flag, key: key, at: location)
             }
         case .scalar, .null:
@@ -350,7 +350,7 @@ struct ConfigFile: Sendable {
         func any(_ value: ConfigValue) throws(ConfigError) -> Any {
             switch value {
             case .scalar(let raw, let isBool, _):
-                if isBool { return ["true", "yes", "on"].contains(raw.lowercased()) }
+                if isBool { return Self.isTrue(raw) }
                 let text = try expand(value, key: "config")
                 return Int(text).map { $0 as Any } ?? Double(text).map { $0 as Any } ?? text
             case .null: return NSNull()
@@ -464,7 +464,12 @@ struct ConfigFile: Sendable {
         guard case .scalar(let raw, true, _) = entry.value else {
             throw ConfigError(entry.value.location, "\(entry.key) must be true or false")
         }
-        return ["true", "yes", "on"].contains(raw.lowercased())
+        return isTrue(raw)
+    }
+
+    /// A YAML Boolean's truth (`true`, `yes`, `on` in any case; the rest are false).
+    static func isTrue(_ raw: String) -> Bool {
+        ["true", "yes", "on"].contains(raw.lowercased())
     }
 
     /// Fails on a key that is not among `keys`, suggesting the closest one.
