@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 public import ServiceLifecycle
 import Synchronization
+import Tracing
 public import WasmtonContracts
 public import WasmtonRuntime
 
@@ -93,8 +94,9 @@ public final class Gateway: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router(context: ClientRequestContext.self)
-        // A server span per request (a no-op unless a tracer is bootstrapped, as `--otlp-endpoint` does).
-        router.add(middleware: TracingMiddleware())
+        // A server span per request, only when a tracer is bootstrapped (as `--otlp-endpoint` does):
+        // with none, the middleware would still build its attributes on every request.
+        if !(InstrumentationSystem.tracer is NoOpTracer) { router.add(middleware: TracingMiddleware()) }
         router.add(
             middleware: AccessLogMiddleware(logger: logger, defaultRoute: defaultFunction.map { ($0.module, $0.operation) }))
         if let filters {

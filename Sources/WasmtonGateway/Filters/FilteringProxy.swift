@@ -91,7 +91,7 @@ public final class FilteringProxy: Sendable {
     /// The Hummingbird application; `onListening` gets the bound port.
     public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
-            responder: ProxyResponder(proxy: self),
+            responder: ProxyResponder(proxy: self, traced: !(InstrumentationSystem.tracer is NoOpTracer)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "wasmton"),
             onServerRunning: { [configuration] channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
@@ -210,15 +210,20 @@ public final class FilteringProxy: Sendable {
 private struct ProxyResponder: HTTPResponder {
     typealias Context = ClientRequestContext
     let proxy: FilteringProxy
+    /// A tracer is bootstrapped: each request gets a server span, continuing a trace the client
+    /// started (`traceparent`).
+    let traced: Bool
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        // A server span per request, continuing a trace the client started (`traceparent`).
-        try await TracingMiddleware<Context>().handle(request, context: context) { request, context in
-            do {
-                return try await proxy.handle(request, context: context)
-            } catch let error as any HTTPResponseError {
-                return try error.response(from: request, context: context)
-            }
+        guard traced else { return try await answer(request, context) }
+        return try await TracingMiddleware<Context>().handle(request, context: context, next: answer)
+    }
+
+    private func answer(_ request: Request, _ context: Context) async throws -> Response {
+        do {
+            return try await proxy.handle(request, context: context)
+        } catch let error as any HTTPResponseError {
+            return try error.response(from: request, context: context)
         }
     }
 }
