@@ -62,11 +62,15 @@ struct FilterPassage {
             if case .respond(let local) = step { return FilterHTTP.response(local) }
             throw FilterChainError.paused(filter: chain.names.joined(separator: ","))
         }
-        let body =
-            reader.ended
-            ? RequestBody(buffer: ByteBuffer(bytes: released))
-            : RequestBody(
+        let body: RequestBody
+        if reader.ended && reader.untouched && released.isEmpty {
+            body = request.body  // no body: the server's own (empty) one goes on
+        } else if reader.ended {
+            body = RequestBody(buffer: ByteBuffer(bytes: released))
+        } else {
+            body = RequestBody(
                 asyncSequence: FilteredRequestBody(released: released, reader: reader, chain: chain, exchange: exchange))
+        }
         let response = try await forward(
             FilterHTTP.apply(stream, to: request, body: body, wholeBody: reader.ended ? released.count : nil))
         forwarded = true

@@ -9,20 +9,27 @@ import NIOCore
 /// until the filters let the headers go and only then hands the reader to the forwarded body,
 /// whose single iterator reads the rest; the passage does not touch it again.
 final class RequestBodyReader: @unchecked Sendable {
-    private var iterator: RequestBody.AsyncIterator
+    private let body: RequestBody
+    /// Made at the first read, so a request without a body leaves its body to the server.
+    private var iterator: RequestBody.AsyncIterator?
     private var remaining: Int?
     /// The whole body has been read (or there was none).
     private(set) var ended: Bool
 
     init(_ request: Request) {
-        iterator = request.body.makeAsyncIterator()
+        body = request.body
         remaining = request.headers[.contentLength].flatMap(Int.init)
         ended = FilterHTTP.hasNoBody(request)
     }
 
+    /// Nothing was read: the request's own body can go on as it is.
+    var untouched: Bool { iterator == nil }
+
     /// The next chunk; `end` is true for the last one (which may be empty).
     func read() async throws -> (bytes: [UInt8], end: Bool) {
         guard !ended else { return ([], true) }
+        var iterator = self.iterator ?? body.makeAsyncIterator()
+        defer { self.iterator = iterator }
         guard let chunk = try await iterator.next() else {
             ended = true
             return ([], true)
