@@ -88,11 +88,13 @@ public final class KafkaConsumer: Sendable {
         guard maxRecords > 0 else { return [] }
         return try withHandle(whileClosing: false) { rk throws(KafkaError) in
             var records: [KafkaRecord] = []
+            var topics = TopicNames()
             guard let first = rd_kafka_consumer_poll(rk, Int32(clamping: max(0, timeoutMilliseconds))) else {
                 try throwIfFatal(rk)
                 return records
             }
-            take(first, into: &records)
+            records.reserveCapacity(min(maxRecords, 4096))
+            take(first, into: &records, topics: &topics)
             let capacity = min(maxRecords - 1, 4096)
             if capacity > 0 {
                 let batch = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
@@ -103,7 +105,7 @@ public final class KafkaConsumer: Sendable {
                     guard count > 0 else { break }
                     for index in 0..<count {
                         if let message = batch[index] {
-                            take(message, into: &records)
+                            take(message, into: &records, topics: &topics)
                         }
                     }
                     if count < wanted { break }
@@ -231,11 +233,28 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// The topic names met in one poll, so each is made into a `String` once, not once a record.
+    private struct TopicNames {
+        private var handle: OpaquePointer?
+        private var name = ""
+
+        mutating func name(of rkt: OpaquePointer?) -> String {
+            guard let rkt else { return "" }
+            if rkt != handle {
+                handle = rkt
+                name = String(cString: rd_kafka_topic_name(rkt))
+            }
+            return name
+        }
+    }
+
     /// Copies one message into `records` (or reports its error), then destroys it.
-    private func take(_ message: UnsafeMutablePointer<rd_kafka_message_t>, into records: inout [KafkaRecord]) {
+    private func take(
+        _ message: UnsafeMutablePointer<rd_kafka_message_t>, into records: inout [KafkaRecord], topics: inout TopicNames
+    ) {
         defer { rd_kafka_message_destroy(message) }
         let m = message.pointee
-        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let topic = topics.name(of: m.rkt)
         guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             if m.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 let detail = String(cString: rd_kafka_message_errstr(message))

@@ -68,25 +68,62 @@ struct OffsetWatermarkTests {
 
 @Suite("Key routing to sub-partitions")
 struct KeyRouterTests {
-    @Test("a key always goes to the same lane, and keys spread over all lanes")
-    func stableAndSpread() {
-        var router = KeyRouter(lanes: 8)
-        var used = Set<Int>()
-        for index in 0..<200 {
-            let key = Array("key-\(index)".utf8)
-            let lane = router.lane(for: key)
-            #expect((0..<8).contains(lane))
-            #expect(router.lane(for: key) == lane)
-            #expect(KeyRouter.lane(forKey: key, lanes: 8) == lane, "the same in every router and process")
-            used.insert(lane)
-        }
-        #expect(used.count == 8)
+    @Test("a key with records in flight stays on their lane; once they finish it may move")
+    func keyStaysWhileInFlight() {
+        var router = KeyRouter(lanes: 4)
+        let key = Array("k".utf8)
+        let first = router.lane(for: key)
+        // Other keys load the lanes; the key still goes where its record is in flight.
+        for index in 0..<12 { _ = router.lane(for: Array("other-\(index)".utf8)) }
+        #expect(router.lane(for: key) == first)
+        #expect(router.load(of: first) >= 2)
+        // Once every lane has finished everything, the key goes to the least loaded lane again.
+        for lane in 0..<4 { router.finished(router.load(of: lane), on: lane) }
+        _ = router.lane(for: Array("busy".utf8))  // lane 0 now holds one record
+        let moved = router.lane(for: key)
+        #expect(moved != 0, "an idle key goes to an idle lane, not back to a busy one")
     }
 
-    @Test("keyless records go round-robin")
-    func keylessRoundRobin() {
+    @Test("keys spread by load: 250 keys over 64 lanes leave no lane with more than its share")
+    func spreadsByLoad() {
+        var router = KeyRouter(lanes: 64)
+        var rng = SplitMix(seed: 7)
+        let keys = (0..<250).map { Array("key-\($0)".utf8) }
+        var perLane = Array(repeating: 0, count: 64)
+        for _ in 0..<6_400 {
+            perLane[router.lane(for: keys[Int(rng.next() % 250)])] += 1
+        }
+        // A hash would give the busiest lane about three times the mean (100); routing by load
+        // keeps every lane near it, so no lane idles while another queues.
+        #expect(perLane.max()! <= 200, "busiest lane got \(perLane.max()!) of 6,400")
+        #expect(perLane.min()! >= 50, "idlest lane got \(perLane.min()!) of 6,400")
+    }
+
+    @Test("records of one key never run on two lanes at once, whatever finishes when")
+    func oneLanePerKeyInFlight() {
+        var router = KeyRouter(lanes: 8)
+        var rng = SplitMix(seed: 11)
+        var queues = Array(repeating: [Int](), count: 8)  // key index per queued record, FIFO
+        for _ in 0..<20_000 {
+            let key = Int(rng.next() % 40)
+            let lane = router.lane(for: Array("key-\(key)".utf8))
+            for other in 0..<8 where other != lane {
+                #expect(!queues[other].contains(key), "key \(key) in flight on lane \(other) and sent to \(lane)")
+            }
+            queues[lane].append(key)
+            let finishing = Int(rng.next() % 8)
+            let count = min(queues[finishing].count, Int(rng.next() % 3))
+            queues[finishing].removeFirst(count)
+            router.finished(count, on: finishing)
+        }
+    }
+
+    @Test("keyless records go to the least loaded lane")
+    func keylessLeastLoaded() {
         var router = KeyRouter(lanes: 3)
-        #expect((0..<7).map { _ in router.lane(for: nil) } == [0, 1, 2, 0, 1, 2, 0])
+        #expect((0..<6).map { _ in router.lane(for: nil) } == [0, 1, 2, 0, 1, 2])
+        router.finished(2, on: 1)
+        #expect(router.lane(for: nil) == 1)
     }
 
     @Test("a concurrency of 0 or less means one lane")

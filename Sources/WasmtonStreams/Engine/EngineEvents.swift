@@ -1,5 +1,3 @@
-import Foundation
-import Synchronization
 import Tracing
 import WasmtonContracts
 import WasmtonRuntime
@@ -13,48 +11,28 @@ struct TaskCompletion: Sendable {
         case failed(reason: String)
     }
 
-    var partition: TopicPartition
-    var generation: Int
     var task: StreamTask
     var outcome: Outcome
     var duration: Duration
-    /// The task's trace span, ended by the coordinator once the outcome is handled.
-    var span: any Span
+    /// The task's trace span when tracing is on, ended by the coordinator once the outcome is handled.
+    var span: (any Span)?
+}
+
+/// The tasks one sub-partition finished since its last report, in the order it ran them.
+struct LaneReport: Sendable {
+    var partition: TopicPartition
+    var generation: Int
+    var lane: Int
+    var completions: [TaskCompletion]
 }
 
 /// A message to the coordinator from a worker thread or a sink's delivery callback.
 enum EngineEvent: Sendable {
-    case finished(TaskCompletion)
+    case finished(LaneReport)
     case delivered(
         partition: TopicPartition, generation: Int, offset: Int64, record: OutgoingRecord, result: Result<Void, StreamError>)
 }
 
-/// The coordinator's inbox: workers and sinks post, the coordinator drains in batches and may
-/// wait for the next post when it has nothing else to do.
-final class EngineInbox: Sendable {
-    private let events = Mutex<[EngineEvent]>([])
-    private let condition = NSCondition()
-
-    func post(_ event: EngineEvent) {
-        condition.lock()
-        events.withLock { $0.append(event) }
-        condition.signal()
-        condition.unlock()
-    }
-
-    func drain() -> [EngineEvent] {
-        events.withLock { events in
-            defer { events.removeAll(keepingCapacity: true) }
-            return events
-        }
-    }
-
-    /// Waits until an event is posted or `timeout` passes.
-    func wait(timeout: Duration) {
-        condition.lock()
-        defer { condition.unlock() }
-        if events.withLock({ $0.isEmpty }) {
-            _ = condition.wait(until: Date(timeIntervalSinceNow: timeout.seconds))
-        }
-    }
-}
+/// The coordinator's inbox: workers and sinks post, the coordinator takes everything at once and
+/// may wait for the next post when it has nothing else to do.
+typealias EngineInbox = HandoffQueue<EngineEvent>

@@ -25,6 +25,11 @@ final class PartitionProcessor {
     private var rebuild: (concurrency: Int, factory: ProcessorFactory)?
     private var held: [StreamTask] = []
     private var heldHead = 0
+    /// Tasks bound for each lane in the current ``dispatch(now:)``, handed over together.
+    private var outgoing: [[StreamTask]]
+    /// The highest offset registered, and the one last shown in the consumed-offset gauge.
+    private var consumed: Int64?
+    private var consumedShown: Int64?
     private var limiter: RateLimiter?
     /// Deliveries each offset still waits for before it completes.
     private var awaiting: [Int64: Int] = [:]
@@ -37,6 +42,7 @@ final class PartitionProcessor {
         metrics = PartitionMetrics(id)
         router = KeyRouter(lanes: settings.partitionConcurrency)
         lanes = Self.lanes(settings.partitionConcurrency, id, generation, inbox, factory)
+        outgoing = Array(repeating: [], count: lanes.count)
         limiter = settings.rateLimitPerPartition.map { RateLimiter(perSecond: $0, now: .now) }
         metrics.subPartitions.record(lanes.count)
     }
@@ -61,9 +67,10 @@ final class PartitionProcessor {
         }
     }
 
-    /// A sub-partition finished a task it was handed.
-    func laneFinished() {
-        inLanes = max(0, inLanes - 1)
+    /// Sub-partition `lane` finished `count` more of the tasks it was handed.
+    func laneFinished(_ count: Int, on lane: Int) {
+        inLanes = max(0, inLanes - count)
+        if lane < router.lanes { router.finished(count, on: lane) }
     }
 
     /// Builds the new lanes when a rebuild waits and the old lanes are idle; true while one waits.
@@ -74,6 +81,7 @@ final class PartitionProcessor {
         for lane in lanes { lane.waitUntilStopped() }
         lanes = Self.lanes(concurrency, id, generation, inbox, factory)
         router = KeyRouter(lanes: concurrency)
+        outgoing = Array(repeating: [], count: lanes.count)
         metrics.subPartitions.record(lanes.count)
         rebuild = nil
         return false
@@ -92,7 +100,7 @@ final class PartitionProcessor {
         } catch {
             return false
         }
-        metrics.consumedOffset.record(task.offset)
+        consumed = task.offset
         held.append(task)
         return true
     }
@@ -104,26 +112,41 @@ final class PartitionProcessor {
     }
 
     /// Hands held records to their sub-partitions, in order, as far as retry backoffs and the
-    /// rate limit allow. Returns when the first still-held record may go, if any.
+    /// rate limit allow: each lane gets its share in one hand-over. Returns when the first
+    /// still-held record may go, if any.
     func dispatch(now: Date) -> Date? {
-        defer {
-            if heldHead > 256, heldHead * 2 > held.count {
-                held.removeFirst(heldHead)
-                heldHead = 0
-            }
+        if consumed != consumedShown, let consumed {
+            metrics.consumedOffset.record(consumed)
+            consumedShown = consumed
         }
         if rebuildIfIdle() { return nil }
+        var wake: Date?
         while heldHead < held.count {
             let task = held[heldHead]
-            if let due = RetryPolicy.notBefore(task), due > now { return due }
+            if !task.headers.isEmpty, let due = RetryPolicy.notBefore(task), due > now {
+                wake = due
+                break
+            }
             if let perSecond = limiter?.perSecond, limiter?.take(now: .now) == false {
-                return now.addingTimeInterval(1 / perSecond)
+                wake = now.addingTimeInterval(1 / perSecond)
+                break
             }
             heldHead += 1
-            inLanes += 1
-            lanes[router.lane(for: task.key)].enqueue(task)
+            outgoing[router.lane(for: task.key)].append(task)
         }
-        return nil
+        for lane in outgoing.indices where !outgoing[lane].isEmpty {
+            inLanes += outgoing[lane].count
+            lanes[lane].enqueue(outgoing[lane])
+            outgoing[lane].removeAll(keepingCapacity: true)
+        }
+        if heldHead == held.count {
+            held.removeAll(keepingCapacity: true)
+            heldHead = 0
+        } else if heldHead > 256, heldHead * 2 > held.count {
+            held.removeFirst(heldHead)
+            heldHead = 0
+        }
+        return wake
     }
 
     func complete(_ offset: Int64) throws(WatermarkError) {

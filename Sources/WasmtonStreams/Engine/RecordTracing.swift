@@ -5,6 +5,10 @@ import WasmtonContracts
 /// application bootstrapped a tracer): a `record` span per task, child of the producer's trace
 /// when the record carries a W3C `traceparent` header, with `guest call` and `produce` children.
 enum RecordTracing {
+    /// Whether the application bootstrapped a tracer; without one no span is made at all (a
+    /// no-op span still costs its name and attributes on every record).
+    static var isEnabled: Bool { !(InstrumentationSystem.tracer is NoOpTracer) }
+
     /// Starts the span of one task.
     static func start(_ task: StreamTask, module: String) -> any Span {
         var context = ServiceContext.topLevel

@@ -16,6 +16,8 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     private var factory: ProcessorFactory
     private var logger: Logger
     private let inbox = EngineInbox()
+    /// Events taken from the inbox, reused between turns.
+    private var events: [EngineEvent] = []
     private var partitions: [TopicPartition: PartitionProcessor] = [:]
     private var generations = 0
     private var summary = StreamSummary()
@@ -62,7 +64,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
                 maxRecords: min(settings.pollBatchSize, max(settings.maxPendingRecords, 100)),
                 timeout: busy ? .zero : .milliseconds(100))
             for record in batch.records { accept(record) }
-            handle(inbox.drain())
+            handleInbox()
             wake = dispatchAll()
             applyBackPressure()
             sendDueResends()
@@ -216,11 +218,13 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
 
     // MARK: Completions
 
-    private func handle(_ events: [EngineEvent]) {
+    /// Handles everything posted to the inbox since the last turn.
+    private func handleInbox() {
+        guard inbox.take(into: &events, timeout: .zero) else { return }
         for event in events {
             switch event {
-            case .finished(let completion):
-                finished(completion)
+            case .finished(let report):
+                finished(report)
             case .delivered(let id, let generation, let offset, let record, let result):
                 guard let partition = partitions[id], partition.generation == generation else { continue }
                 switch result {
@@ -232,38 +236,51 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
                 }
             }
         }
+        events.removeAll(keepingCapacity: true)
     }
 
-    private func finished(_ completion: TaskCompletion) {
-        guard let partition = partitions[completion.partition], partition.generation == completion.generation else { return }
-        partition.laneFinished()
-        partition.metrics.processDuration.record(duration: completion.duration)
-        let task = completion.task
-        let span = completion.span
-        defer { span.end() }
-        switch completion.outcome {
-        case .processed(let result) where result.status == .ok:
-            summary.processed += 1
-            partition.metrics.processed.increment()
-            summary.emitted += result.outputs.count
-            guard let topic = settings.outputTopic, !result.outputs.isEmpty else {
+    /// Takes one sub-partition's report: the common case (processed, nothing emitted) only
+    /// completes the offset; counters move once per report.
+    private func finished(_ report: LaneReport) {
+        guard let partition = partitions[report.partition], partition.generation == report.generation else { return }
+        partition.laneFinished(report.completions.count, on: report.lane)
+        var processed = 0
+        var discarded = 0
+        for completion in report.completions {
+            partition.metrics.processDuration.record(duration: completion.duration)
+            let task = completion.task
+            defer { completion.span?.end() }
+            switch completion.outcome {
+            case .processed(let result) where result.status == .ok:
+                processed += 1
+                summary.emitted += result.outputs.count
+                guard let topic = settings.outputTopic, !result.outputs.isEmpty else {
+                    complete(task.offset, of: partition)
+                    continue
+                }
+                let outputs = result.outputs.map { OutgoingRecord(topic: topic, key: $0.key, value: $0.value) }
+                if let span = completion.span {
+                    RecordTracing.child("produce \(topic)", of: span) { send(outputs, for: task.offset, of: partition) }
+                } else {
+                    send(outputs, for: task.offset, of: partition)
+                }
+            case .processed(let result) where result.status == .discard:
+                discarded += 1
                 complete(task.offset, of: partition)
-                return
+            case .processed:
+                failed(task, reason: "the processor asked to retry", partition: partition)
+            case .failed(let reason):
+                completion.span?.setStatus(SpanStatus(code: .error, message: reason))
+                failed(task, reason: reason, partition: partition)
             }
-            RecordTracing.child("produce \(topic)", of: span) {
-                send(
-                    result.outputs.map { OutgoingRecord(topic: topic, key: $0.key, value: $0.value) }, for: task.offset,
-                    of: partition)
-            }
-        case .processed(let result) where result.status == .discard:
-            summary.discarded += 1
-            partition.metrics.discarded.increment()
-            complete(task.offset, of: partition)
-        case .processed:
-            failed(task, reason: "the processor asked to retry", partition: partition)
-        case .failed(let reason):
-            span.setStatus(SpanStatus(code: .error, message: reason))
-            failed(task, reason: reason, partition: partition)
+        }
+        if processed > 0 {
+            summary.processed += processed
+            partition.metrics.processed.increment(by: Int64(processed))
+        }
+        if discarded > 0 {
+            summary.discarded += discarded
+            partition.metrics.discarded.increment(by: Int64(discarded))
         }
     }
 
@@ -346,14 +363,14 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     private func drainDeliveries() {
         let deadline = ContinuousClock.now + settings.drainTimeout
         repeat {
-            handle(inbox.drain())
+            handleInbox()
             let retry = resends.filter { partitions[$0.partition]?.generation == $0.generation }
             resends.removeAll()
             for resend in retry {
                 send(resend.record, for: resend.offset, of: resend.partition, generation: resend.generation)
             }
             sink.flush(timeout: max(.zero, deadline - ContinuousClock.now))
-            handle(inbox.drain())
+            handleInbox()
             if !resends.isEmpty { inbox.wait(timeout: .milliseconds(50)) }
         } while (!resends.isEmpty || partitions.values.contains { $0.awaitsDeliveries }) && ContinuousClock.now < deadline
     }

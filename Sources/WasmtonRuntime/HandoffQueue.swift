@@ -1,0 +1,85 @@
+import Foundation
+
+/// Items handed from any thread to one consuming thread, which takes everything queued at once:
+/// one lock and at most one wake-up per batch, not per item. The queue behind a ``WorkerLane``,
+/// and the stream engine's inbox of completions.
+public final class HandoffQueue<Item: Sendable>: @unchecked Sendable {
+    // Why @unchecked Sendable is sound: `items` and `closed` are read and written only while
+    // `condition` is locked.
+    private let condition = NSCondition()
+    private var items: [Item] = []
+    private var closed = false
+
+    public init() {}
+
+    /// How many items wait to be taken.
+    public var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return items.count
+    }
+
+    /// Queues `item`; false (and nothing queued) once the queue is closed.
+    @discardableResult
+    public func post(_ item: Item) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed else { return false }
+        items.append(item)
+        if items.count == 1 { condition.signal() }
+        return true
+    }
+
+    /// Queues `batch` in order, with one wake-up; false (and nothing queued) once closed.
+    @discardableResult
+    public func post(contentsOf batch: some Collection<Item>) -> Bool {
+        guard !batch.isEmpty else { return true }
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed else { return false }
+        let wasEmpty = items.isEmpty
+        items.append(contentsOf: batch)
+        if wasEmpty { condition.signal() }
+        return true
+    }
+
+    /// Moves everything queued into `batch` (which should be empty; its capacity is reused),
+    /// waiting up to `timeout` for something to arrive (`nil`: as long as it takes). Returns
+    /// false once the queue is closed and nothing is left to take.
+    public func take(into batch: inout [Item], timeout: Duration? = nil) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if items.isEmpty && !closed {
+            if let timeout {
+                if timeout > .zero { _ = condition.wait(until: Date(timeIntervalSinceNow: timeout.seconds)) }
+            } else {
+                while items.isEmpty && !closed { condition.wait() }
+            }
+        }
+        if items.isEmpty { return !closed }
+        swap(&items, &batch)
+        return true
+    }
+
+    /// Waits until something is queued, the queue is closed, or `timeout` passes; takes nothing.
+    public func wait(timeout: Duration) {
+        condition.lock()
+        defer { condition.unlock() }
+        if items.isEmpty && !closed && timeout > .zero {
+            _ = condition.wait(until: Date(timeIntervalSinceNow: timeout.seconds))
+        }
+    }
+
+    /// Refuses further posts. With `droppingQueued`, what is queued is thrown away (and its count
+    /// returned); otherwise it can still be taken.
+    @discardableResult
+    public func close(droppingQueued: Bool) -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        closed = true
+        let dropped = droppingQueued ? items.count : 0
+        if droppingQueued { items.removeAll() }
+        condition.broadcast()
+        return dropped
+    }
+}

@@ -1,0 +1,147 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One thread of Wasmton's own that works through the items given to it, one at a time and in
+/// the order given: a stream partition's sub-partition, or one of the ``GuestThreads``.
+///
+/// Guest code runs only on such threads, never on Swift concurrency's cooperative pool (one
+/// thread per core), so a guest that blocks on a socket or loops until its deadline stalls its
+/// own lane and nothing else. Items are handed over and taken in batches (a ``HandoffQueue``):
+/// one lock and one wake-up per batch, not per item, as swift-nio's `NIOThreadPool` takes its
+/// work. The thread starts with the first item.
+public final class WorkerLane<Item: Sendable>: Sendable {
+    /// What the lane's thread does with its items. Built on that thread, so its state (an
+    /// instance, a buffer of results) never leaves it.
+    public struct Worker {
+        /// Runs one item.
+        public var process: (Item) -> Void
+        /// Runs after each batch taken from the queue, before the thread waits again (for
+        /// example to report the batch's results).
+        public var batchFinished: () -> Void
+        /// Runs once when the thread ends.
+        public var stopped: () -> Void
+
+        public init(
+            process: @escaping (Item) -> Void, batchFinished: @escaping () -> Void = {}, stopped: @escaping () -> Void = {}
+        ) {
+            self.process = process
+            self.batchFinished = batchFinished
+            self.stopped = stopped
+        }
+    }
+
+    /// The thread's name, as debuggers show it.
+    public let name: String
+    private let makeWorker: @Sendable () -> Worker
+    private let queue = HandoffQueue<Item>()
+    private let started = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
+    /// Items given and not yet run or dropped.
+    private let outstanding = Atomic<Int>(0)
+    /// Entered when the thread starts, left when it ends.
+    private let running = DispatchGroup()
+
+    /// A lane whose thread, once started, runs the worker that `makeWorker` builds on it.
+    public init(name: String, worker makeWorker: @escaping @Sendable () -> Worker) {
+        self.name = name
+        self.makeWorker = makeWorker
+    }
+
+    /// Items given to the lane and not finished (or dropped) yet, the one in progress included.
+    public var queuedCount: Int { outstanding.load(ordering: .relaxed) }
+
+    /// Queues one item; false (and nothing queued) once the lane is stopping.
+    @discardableResult
+    public func enqueue(_ item: Item) -> Bool {
+        startIfNeeded()
+        outstanding.add(1, ordering: .relaxed)
+        guard queue.post(item) else {
+            outstanding.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    /// Queues `items` in order behind what is queued already, with one wake-up; false (and
+    /// nothing queued) once the lane is stopping.
+    @discardableResult
+    public func enqueue(contentsOf items: some Collection<Item>) -> Bool {
+        startIfNeeded()
+        let count = items.count
+        outstanding.add(count, ordering: .relaxed)
+        guard queue.post(contentsOf: items) else {
+            outstanding.subtract(count, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    /// Asks the thread to stop: the item in progress finishes, the others are dropped. Returns
+    /// at once; ``waitUntilStopped()`` waits.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        outstanding.subtract(queue.close(droppingQueued: true), ordering: .relaxed)
+    }
+
+    /// Lets everything queued run, then ends the thread; later enqueues return false.
+    public func finishAndStop() {
+        queue.close(droppingQueued: false)
+    }
+
+    /// Waits until the thread has ended (at once if it never started).
+    public func waitUntilStopped() {
+        running.wait()
+    }
+
+    /// Whether the calling thread is a lane's (one of Wasmton's guest-running threads).
+    public static var isLaneThread: Bool {
+        pthread_getspecific(laneThreadMarker) != nil
+    }
+
+    /// Starts the thread before the first item is posted, so ``waitUntilStopped()`` never misses
+    /// it; a thread started for a queue already closed ends at once.
+    private func startIfNeeded() {
+        guard !started.load(ordering: .relaxed),
+            started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
+        else { return }
+        running.enter()
+        let thread = Thread { [self] in
+            pthread_setspecific(laneThreadMarker, UnsafeRawPointer(bitPattern: 1))
+            run()
+            running.leave()
+        }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    private func run() {
+        let worker = makeWorker()
+        var batch: [Item] = []
+        while queue.take(into: &batch) {
+            var done = 0
+            for item in batch {
+                if stopping.load(ordering: .relaxed) { break }
+                worker.process(item)
+                done += 1
+                outstanding.subtract(1, ordering: .relaxed)
+            }
+            if done < batch.count { outstanding.subtract(batch.count - done, ordering: .relaxed) }
+            batch.removeAll(keepingCapacity: true)
+            worker.batchFinished()
+        }
+        worker.stopped()
+    }
+}
+
+/// The thread-specific key that marks lane threads (a generic type cannot hold a static one).
+private let laneThreadMarker: pthread_key_t = {
+    var key = pthread_key_t()
+    precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+    return key
+}()
