@@ -8,10 +8,14 @@
 #      values), consumed by a bare librdkafka C consumer (Benchmarks/streams/rawconsume.c,
 #      the baseline) and by `wasmton process guests/build/noop_processor.wasm` at each
 #      partition concurrency of STREAMS_BENCH_NOOP_CONCURRENCY; tasks/s first record to last,
-#      ratio to the raw consumer, and Decaton's published 118k tasks/s (8 cores) beside them.
+#      ratio to the raw consumer and to kcat (Debian's librdkafka command-line consumer), and
+#      Decaton's published 118k tasks/s (8 cores) beside them.
 #   2. 10 ms I/O case: guests/build/sleep_processor.wasm (nanosleep 10 ms per task) at each
 #      partition concurrency of STREAMS_BENCH_SLEEP_CONCURRENCY on its own 4-partition topic,
 #      against the ideal partitions × concurrency / 10 ms.
+#
+#   3. the embedded default: `wasmton process noop_processor.wasm --input FILE` over a file of
+#      STREAMS_BENCH_FILE_LINES lines, records / wall time of the whole run.
 #
 # Every consumer uses a fresh group, every run is bounded in time, everything is on
 # loopback. Per-run CPU use (the measured process, tansu, and unrelated load) is sampled
@@ -19,7 +23,8 @@
 #
 # Environment (defaults in brackets):
 #   STREAMS_BENCH_RECORDS            records in the trivial case [1000000]
-#   STREAMS_BENCH_NOOP_CONCURRENCY   partition concurrencies for noop ["1 4"]
+#   STREAMS_BENCH_NOOP_CONCURRENCY   partition concurrencies for noop ["1 4 8"]
+#   STREAMS_BENCH_FILE_LINES         lines in the embedded-default (--input FILE) case [1000000]
 #   STREAMS_BENCH_SLEEP_CONCURRENCY  partition concurrencies for the 10 ms case ["1 8 64"]
 #   STREAMS_BENCH_SLEEP_SECONDS      target seconds per 10 ms run at the ideal rate [10]
 #   STREAMS_BENCH_SLEEP_CAP          most records in one 10 ms run [128000]
@@ -41,7 +46,8 @@ repo=$(cd -- "$here/.." && pwd)
 cd "$repo"
 
 records=${STREAMS_BENCH_RECORDS:-1000000}
-noop_concurrency=${STREAMS_BENCH_NOOP_CONCURRENCY:-1 4}
+file_lines=${STREAMS_BENCH_FILE_LINES:-1000000}
+noop_concurrency=${STREAMS_BENCH_NOOP_CONCURRENCY:-1 4 8}
 sleep_concurrency=${STREAMS_BENCH_SLEEP_CONCURRENCY:-1 8 64}
 sleep_seconds=${STREAMS_BENCH_SLEEP_SECONDS:-10}
 sleep_cap=${STREAMS_BENCH_SLEEP_CAP:-128000}
@@ -59,7 +65,7 @@ kafka_x=(-X session.timeout.ms=2000 -X heartbeat.interval.ms=500)
 say() { echo "== $*" >&2; }
 die() { echo "streams.sh: $*" >&2; exit 1; }
 
-for v in records sleep_seconds sleep_cap io_keys run_timeout port metrics_port; do
+for v in records file_lines sleep_seconds sleep_cap io_keys run_timeout port metrics_port; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
 for c in $noop_concurrency $sleep_concurrency; do
@@ -76,6 +82,14 @@ command -v cc >/dev/null || die "no C compiler (cc) found"
 # --- Dependencies: librdkafka headers + 2.16 runtime, tansu ---------------------------------
 # shellcheck source=../scripts/kafka-env.sh
 . "$repo/scripts/kafka-env.sh" || die "kafka-env.sh failed"
+
+if ! command -v kcat >/dev/null; then
+    say "installing kcat (Debian's librdkafka command-line client)"
+    SUDO=""
+    [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+    $SUDO apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq kcat >/dev/null
+fi
+command -v kcat >/dev/null || die "kcat is missing and could not be installed"
 
 # --- wasmton (release), guests, helpers ------------------------------------------------------
 if [ ! -x "$wasmton" ]; then
@@ -140,10 +154,28 @@ timeout -k 5 $((run_timeout + 30)) "$python" "$here/streams/measure.py" raw "$re
     "{\"label\": \"raw librdkafka consumer\", \"case\": \"trivial\", \"keys\": $keys, \"partitions\": $partitions}" "$tansu_pid" -- \
     "$out/rawconsume" "$bootstrap" "$topic" "raw-$topic" "$records" "$run_timeout" \
     session.timeout.ms=2000 heartbeat.interval.ms=500 || say "raw consumer did not complete"
+say "kcat consumer ($records records, up to ${run_timeout}s)"
+timeout -k 5 $((run_timeout + 30)) "$python" "$here/streams/measure.py" kcat "$results" \
+    "{\"label\": \"kcat\", \"case\": \"trivial\", \"keys\": $keys, \"partitions\": $partitions}" "$tansu_pid" "$records" -- \
+    kcat -C -b "$bootstrap" -t "$topic" -o beginning -e -q -c "$records" -f '.' || say "kcat did not complete"
 for c in $noop_concurrency; do
     wasmton_run "{\"label\": \"wasmton noop, concurrency $c\", \"case\": \"trivial\", \"concurrency\": $c, \"keys\": $keys, \"partitions\": $partitions}" \
         "$topic" "$records" guests/build/noop_processor.wasm "$c" "$run_timeout"
 done
+
+# --- 3. The embedded default: a local file -------------------------------------------------------
+lines_file="$out/lines-$file_lines.txt"
+if [ ! -s "$lines_file" ]; then
+    "$python" -c "import sys
+n = int(sys.argv[1])
+with open(sys.argv[2], 'w') as f:
+    f.writelines(f'record {i:08d} of the embedded benchmark\n' for i in range(n))" "$file_lines" "$lines_file"
+fi
+say "wasmton process noop_processor.wasm --input ($file_lines lines)"
+"$python" "$here/streams/measure.py" file "$results" \
+    "{\"label\": \"wasmton noop, --input FILE\", \"case\": \"file\"}" "$file_lines" -- \
+    timeout -k 5 "$run_timeout" "$wasmton" process guests/build/noop_processor.wasm --input "$lines_file" --log-level warning \
+    || say "file run did not complete cleanly"
 
 # --- 2. 10 ms I/O processor ------------------------------------------------------------------
 for c in $sleep_concurrency; do

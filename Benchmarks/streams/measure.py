@@ -5,6 +5,8 @@
   measure.py wasmton RESULTS TAGS TANSU_PID RECORDS METRICS_PORT TIMEOUT -- WASMTON_COMMAND...
 
 TAGS is a JSON object copied into the result (label, case, concurrency).
+  measure.py kcat RESULTS TAGS TANSU_PID RECORDS -- KCAT_COMMAND...
+  measure.py file RESULTS TAGS RECORDS -- WASMTON_COMMAND...
   measure.py table RESULTS [KEY=VALUE...]
 
 `raw` runs the librdkafka baseline (Benchmarks/streams/rawconsume.c), which prints
@@ -200,27 +202,62 @@ def run_wasmton(results, tags, tansu_pid, records, port, timeout, cmd):
     return 0 if out["ok"] else 1
 
 
-def lane_of(key, lanes):
-    """The lane (sub-partition) wasmton routes a keyed record to: FNV-1a 64 of the key bytes
-    modulo the partition concurrency (mirrors Sources/WasmtonStreams/Engine/KeyRouter.swift)."""
-    h = 0xCBF29CE484222325
-    for b in key:
-        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h % lanes
-
-
 def key_bound(records, keys, partitions, lanes, task_seconds=0.010):
-    """Best first-to-last tasks/s for this key set: a lane runs its records one at a time, so
-    the run lasts at least (records on the busiest lane) × task_seconds. Records follow
-    Benchmarks/streams/produce.c: record i has key "key-<i % keys>", key k in partition k % partitions."""
-    load = {}
-    for k in range(keys):
-        n = records // keys + (1 if k < records % keys else 0)
-        if n:
-            lane = (k % partitions, lane_of(f"key-{k}".encode(), lanes))
-            load[lane] = load.get(lane, 0) + n
-    busiest = max(load.values()) if load else 0
+    """Best first-to-last tasks/s for this key set. Wasmton routes a key with records in flight to
+    their lane and any other key to the least loaded lane (Sources/WasmtonStreams/Engine/KeyRouter.swift),
+    so the run lasts at least the larger of (records of the busiest partition / lanes) and (records of
+    the busiest key), times task_seconds. Records follow Benchmarks/streams/produce.c: record i has key
+    "key-<i % keys>", key k in partition k % partitions."""
+    per_key = [records // keys + (1 if k < records % keys else 0) for k in range(keys)]
+    per_partition = [0] * partitions
+    for k, n in enumerate(per_key):
+        per_partition[k % partitions] += n
+    busiest = max(max(per_partition) / lanes, max(per_key) if per_key else 0)
     return records / (busiest * task_seconds) if busiest else 0.0
+
+
+def run_kcat(results, tags, tansu_pid, records, cmd):
+    """kcat printing one byte per record: the window runs from its first output to its last."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+    first = None
+    count = 0
+    while True:
+        chunk = proc.stdout.read1(65536)
+        if not chunk:
+            break
+        if first is None:
+            first = Sample(proc.pid, tansu_pid)
+            first_count = len(chunk)
+        count += len(chunk)
+    last = Sample(proc.pid, tansu_pid)
+    rc = proc.wait()
+    out = dict(tags, kind="kcat", ok=rc == 0 and count >= records, records=count)
+    if first:
+        seconds = last.t - first.t
+        out.update(window(first, last))
+        out["seconds"] = seconds
+        out["window_records"] = max(0, count - first_count)
+        out["rate"] = out["window_records"] / seconds if seconds > 0 else 0.0
+    else:
+        out.update(seconds=0.0, window_records=0, rate=0.0)
+    append(results, out)
+    return rc
+
+
+def run_file(results, tags, records, cmd):
+    """`wasmton process --input FILE`: records / wall time of the whole run (start-up included)."""
+    start = time.monotonic()
+    before = os.times()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.monotonic() - start
+    after = os.times()
+    cpu = (after[2] - before[2]) + (after[3] - before[3])
+    tail = proc.stderr.strip().splitlines()[-1:] if proc.stderr.strip() else []
+    out = dict(tags, kind="file", ok=proc.returncode == 0, records=records, seconds=seconds,
+               rate=records / seconds if seconds > 0 else 0.0, window_records=records, cpu_seconds=cpu,
+               cores_measured=cpu / seconds if seconds > 0 else 0.0, last_line=tail)
+    append(results, out)
+    return proc.returncode
 
 
 def fmt_int(x):
@@ -253,6 +290,8 @@ def table(results, params):
         w("  " + "-" * (len(hdr) - 2))
         for r in triv:
             name = "raw librdkafka consumer (C)" if r["kind"] == "raw" else r["label"]
+            if r["kind"] == "kcat":
+                name = "kcat -C (librdkafka CLI)"
             ratio = f"{100 * r['rate'] / raw['rate']:.1f}%" if raw and raw.get("rate") else "-"
             n = r.get("window_records", 0)
             cpu_rec = 1e6 * r.get("cpu_seconds", 0) / n if n else 0
@@ -263,6 +302,17 @@ def table(results, params):
         w(f"  {'Decaton (published, JVM, 8 cores)':<34}{fmt_int(DECATON_REFERENCE):>11}{'':>9}"
           f"  reference only, not measured here")
         w("  task µs = mean of wasmton_task_process_duration_seconds (the guest call as the engine times it).")
+
+    kcat = next((r for r in triv if r["kind"] == "kcat"), None)
+    files = [r for r in rows if r.get("case") == "file"]
+    if files:
+        w("")
+        w("Embedded default — wasmton process noop_processor.wasm --input FILE (one partition, keyless lines),"
+          " records / wall time of the whole run, start-up included")
+        for r in files:
+            note = "" if r.get("ok") else "FAILED"
+            w(f"  {r['label']:<34}{fmt_int(r['rate']):>11} records/s{r['seconds']:>9.2f} s"
+              f"{1e6 * r.get('cpu_seconds', 0) / max(1, r['records']):>8.1f} µs CPU/rec  {note}")
 
     io = [r for r in rows if r.get("case") == "io"]
     if io:
@@ -284,8 +334,8 @@ def table(results, params):
               f"{r.get('seconds', 0):>9.2f}{r.get('cores_measured', 0):>7.2f}"
               f"{r.get('cores_tansu', 0):>7.2f}{r.get('cores_others', 0):>8.2f}{task:>9}  {note}")
         w("  ideal = partitions × concurrency / 10 ms. key bound = the best this key set allows: records of one key")
-        w("  share a lane (FNV-1a of the key mod concurrency), so the run lasts at least (records on the busiest")
-        w("  lane) × 10 ms. task ms = mean guest call time (10 ms sleep + wake-up and scheduling delay).")
+        w("  run one at a time, so the run lasts at least max(records per partition / concurrency, records of the")
+        w("  busiest key) × 10 ms. task ms = mean guest call time (10 ms sleep + wake-up and scheduling delay).")
 
     w("")
     w("Summary")
@@ -295,6 +345,8 @@ def table(results, params):
             if r["kind"] != "wasmton":
                 continue
             rel = f"{100 * r['rate'] / raw['rate']:.1f}% of the raw consumer's {fmt_int(raw['rate'])}/s" if raw and raw.get("rate") else "no raw baseline"
+            if kcat and kcat.get("rate"):
+                rel += f", {r['rate'] / kcat['rate']:.2f}× kcat's {fmt_int(kcat['rate'])}/s"
             w(f"  trivial, {r['label']}: {fmt_int(r['rate'])} tasks/s = {rel}, "
               f"{100 * r['rate'] / DECATON_REFERENCE:.1f}% of Decaton's 118k/s (8 cores) on {cpus} shared CPUs"
               + ("" if r.get("ok") else f" [{r.get('status')}]"))
@@ -326,6 +378,12 @@ def main():
     if mode == "raw":
         results, tags, tansu = args
         return run_raw(results, json.loads(tags), int(tansu), cmd)
+    if mode == "kcat":
+        results, tags, tansu, records = args
+        return run_kcat(results, json.loads(tags), int(tansu), int(records), cmd)
+    if mode == "file":
+        results, tags, records = args
+        return run_file(results, json.loads(tags), int(records), cmd)
     if mode == "wasmton":
         results, tags, tansu, records, port, timeout = args
         return run_wasmton(results, json.loads(tags), int(tansu), int(records), int(port), float(timeout), cmd)

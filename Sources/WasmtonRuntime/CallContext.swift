@@ -77,24 +77,12 @@ final class CallContext {
         return Function(store: store, parameters: parameters, results: results) { [weak self] caller, arguments in
             guard let self else { throw GuestError.hostFunctionFailed(name: qualifiedName, message: "instance is closed") }
             try checkDeadline()
-            let instance = caller.instance
-            var call = HostCall(memory: memory(of: caller).map(LinearMemory.init), deadline: deadline) {
-                [weak self] name, arguments throws(GuestError) in
-                guard let function = instance?.exports[function: name] else {
-                    throw .missingExport(name: name, available: [])
-                }
-                do {
-                    return try function.invoke(arguments.map(\.engineValue)).compactMap(WasmValue.init)
-                } catch {
-                    // Kept whole so the outer call reports the trap, fuel or deadline it really was.
-                    self?.nestedFailure = error
-                    throw .hostFunctionFailed(name: name, message: "\(error)")
-                }
-            }
+            var call = HostCall(
+                memory: memory(of: caller).map(LinearMemory.init), deadline: deadline, caller: (self, caller.instance))
             let values = arguments.compactMap(WasmValue.init)
             do {
                 let produced = try body(&call, values)
-                guard produced.map(\.kind) == expectedResults else {
+                guard Self.kinds(of: produced, match: expectedResults) else {
                     throw GuestError.hostFunctionFailed(
                         name: qualifiedName,
                         message:
@@ -107,6 +95,28 @@ final class CallContext {
             } catch {
                 throw GuestError.hostFunctionFailed(name: qualifiedName, message: "\(error)")
             }
+        }
+    }
+
+    /// Whether `values` have exactly the kinds `expected` lists (compared in place: this runs on
+    /// every host call).
+    private static func kinds(of values: [WasmValue], match expected: [ValueKind]) -> Bool {
+        guard values.count == expected.count else { return false }
+        for index in values.indices where values[index].kind != expected[index] { return false }
+        return true
+    }
+
+    /// A host function's call back into its calling instance (``HostCall/callGuest(_:_:)``).
+    func reenter(_ instance: Instance?, _ name: String, _ arguments: [WasmValue]) throws(GuestError) -> [WasmValue] {
+        guard let function = instance?.exports[function: name] else {
+            throw .missingExport(name: name, available: [])
+        }
+        do {
+            return try function.invoke(arguments.map(\.engineValue)).compactMap(WasmValue.init)
+        } catch {
+            // Kept whole so the outer call reports the trap, fuel or deadline it really was.
+            nestedFailure = error
+            throw .hostFunctionFailed(name: name, message: "\(error)")
         }
     }
 }

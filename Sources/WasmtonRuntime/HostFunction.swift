@@ -28,15 +28,14 @@ public struct HostCall {
     /// The wall-clock deadline of the guest call in progress, if one was set. Host functions that
     /// block should not wait past it.
     public let deadline: ContinuousClock.Instant?
-    let reenter: ((String, [WasmValue]) throws(GuestError) -> [WasmValue])?
+    /// The call in progress and the calling instance, for ``callGuest(_:_:)``; held directly
+    /// rather than in a closure, so a host call allocates nothing for it.
+    let caller: (context: CallContext, instance: Instance?)?
 
-    init(
-        memory: LinearMemory?, deadline: ContinuousClock.Instant?,
-        reenter: ((String, [WasmValue]) throws(GuestError) -> [WasmValue])? = nil
-    ) {
+    init(memory: LinearMemory?, deadline: ContinuousClock.Instant?, caller: (context: CallContext, instance: Instance?)? = nil) {
         self.memory = memory
         self.deadline = deadline
-        self.reenter = reenter
+        self.caller = caller
     }
 
     /// Calls the calling instance's exported function `name` from inside this host function, for
@@ -45,8 +44,8 @@ public struct HostCall {
     /// The nested call shares the outer call's fuel and deadline. If it fails, the outer call
     /// fails with the nested call's error, as if the guest had failed there itself.
     public func callGuest(_ name: String, _ arguments: [WasmValue] = []) throws(GuestError) -> [WasmValue] {
-        guard let reenter else { throw .hostFunctionFailed(name: name, message: "no calling instance to call into") }
-        return try reenter(name, arguments)
+        guard let caller else { throw .hostFunctionFailed(name: name, message: "no calling instance to call into") }
+        return try caller.context.reenter(caller.instance, name, arguments)
     }
 
     /// The calling instance's memory, or ``GuestError/missingMemory`` when it exports none.
