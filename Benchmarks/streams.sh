@@ -8,7 +8,9 @@
 #      values), consumed by a bare librdkafka C consumer (Benchmarks/streams/rawconsume.c,
 #      the baseline) and by `wasmton process guests/build/noop_processor.wasm` at each
 #      partition concurrency of STREAMS_BENCH_NOOP_CONCURRENCY; tasks/s first record to last,
-#      ratio to the raw consumer and to kcat (Debian's librdkafka command-line consumer), and
+#      ratio to the raw consumer and to kcat (Debian's librdkafka command-line consumer, run on the
+#      same librdkafka 2.16 with the fetch.queue.backoff.ms=10 that the raw consumer and wasmton
+#      use; with librdkafka's default of 1000 ms kcat waits on its fetch queue, not the CPU), and
 #      Decaton's published 118k tasks/s (8 cores) beside them.
 #   2. 10 ms I/O case: guests/build/sleep_processor.wasm (nanosleep 10 ms per task) at each
 #      partition concurrency of STREAMS_BENCH_SLEEP_CONCURRENCY on its own 4-partition topic,
@@ -157,7 +159,8 @@ timeout -k 5 $((run_timeout + 30)) "$python" "$here/streams/measure.py" raw "$re
 say "kcat consumer ($records records, up to ${run_timeout}s)"
 timeout -k 5 $((run_timeout + 30)) "$python" "$here/streams/measure.py" kcat "$results" \
     "{\"label\": \"kcat\", \"case\": \"trivial\", \"keys\": $keys, \"partitions\": $partitions}" "$tansu_pid" "$records" -- \
-    kcat -C -b "$bootstrap" -t "$topic" -o beginning -e -q -c "$records" -f '.' || say "kcat did not complete"
+    kcat -C -b "$bootstrap" -t "$topic" -o beginning -e -q -c "$records" -f '.' -X fetch.queue.backoff.ms=10 \
+    || say "kcat did not complete"
 for c in $noop_concurrency; do
     wasmton_run "{\"label\": \"wasmton noop, concurrency $c\", \"case\": \"trivial\", \"concurrency\": $c, \"keys\": $keys, \"partitions\": $partitions}" \
         "$topic" "$records" guests/build/noop_processor.wasm "$c" "$run_timeout"

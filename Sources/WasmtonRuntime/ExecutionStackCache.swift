@@ -4,7 +4,8 @@ import WasmKit
     import Glibc
 #endif
 
-/// One WasmKit execution stack per worker thread, reused across calls.
+/// One WasmKit execution stack per worker thread, reused across calls (by every engine with the
+/// same stack size: a stack depends on nothing else of its engine).
 ///
 /// `Function.invoke(_:)` allocates and frees a stack (512 KiB by default) on every call; guest
 /// code always runs on threads Wasmton owns, so each thread keeps one stack for the engine it
@@ -12,12 +13,12 @@ import WasmKit
 /// again) finds the stack busy and gets a fresh one for that call only.
 enum ExecutionStackCache {
     final class Slot {
-        let engine: Engine
+        let stackSize: Int
         var stack: ExecutionStack
         var busy = false
 
         init(engine: Engine) {
-            self.engine = engine
+            self.stackSize = engine.configuration.stackSize
             self.stack = ExecutionStack(engine: engine)
         }
     }
@@ -48,7 +49,7 @@ enum ExecutionStackCache {
     private static func threadSlot(for engine: Engine) -> Slot {
         if let raw = pthread_getspecific(key) {
             let current = Unmanaged<Slot>.fromOpaque(raw)
-            if current.takeUnretainedValue().engine === engine {
+            if current.takeUnretainedValue().stackSize == engine.configuration.stackSize {
                 return current.takeUnretainedValue()
             }
             current.release()

@@ -20,6 +20,7 @@ public final class WasmInstance: @unchecked Sendable {
     public let sandbox: Sandbox
     private let runtime: WasmRuntime
     private let lock = Mutex<Void>(())
+    private let engine: Engine
     private let store: Store
     private let instance: Instance
     private let wasi: WASIBridgeToHost?
@@ -44,7 +45,8 @@ public final class WasmInstance: @unchecked Sendable {
         }
         let stdio = try StdioFiles.make(sandbox.stdio)
         let limiter = MemoryLimiter(maxBytes: sandbox.limits.maxMemoryPages.map { $0 * 65_536 })
-        let store = Store(engine: runtime.engine)
+        let engine = runtime.makeEngine()
+        let store = Store(engine: engine)
         store.resourceLimiter = limiter
         let context = CallContext()
 
@@ -89,6 +91,7 @@ public final class WasmInstance: @unchecked Sendable {
                 error, function: GuestError.instantiation, budget: budget, limiter: limiter, limits: sandbox.limits)
         }
         context.end()
+        self.engine = engine
         self.store = store
         self.wasi = wasi
         self.stdio = stdio
@@ -178,7 +181,7 @@ public final class WasmInstance: @unchecked Sendable {
         defer { context.end() }
         _ = limiter.takeDenied()
         do {
-            let results = try ExecutionStackCache.withStack(engine: runtime.engine) { stack in
+            let results = try ExecutionStackCache.withStack(engine: engine) { stack in
                 try function.invoke(values, on: &stack)
             }
             return results

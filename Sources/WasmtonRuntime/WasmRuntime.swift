@@ -34,7 +34,9 @@ public final class WasmRuntime: Sendable {
     }
 
     public let configuration: Configuration
+    /// The engine fuel is calibrated on; instances get engines of their own (``makeEngine()``).
     let engine: Engine
+    private let engineConfiguration: EngineConfiguration
     private let validationEngine: Engine
     let calibration: FuelCalibration
     private let cache = Mutex<[ContentHash: [WasmModule]]>([:])
@@ -43,14 +45,25 @@ public final class WasmRuntime: Sendable {
         self.configuration = configuration
         let bounds: EngineConfiguration.MemoryBoundsChecking? =
             configuration.boundsChecking == .software ? .software : nil
-        engine = Engine(
-            configuration: EngineConfiguration(
-                stackSize: configuration.stackSize, features: WasmtonFeatures.parser,
-                memoryBoundsChecking: bounds, fuelMetering: configuration.fuelMetering))
+        engineConfiguration = EngineConfiguration(
+            stackSize: configuration.stackSize, features: WasmtonFeatures.parser,
+            memoryBoundsChecking: bounds, fuelMetering: configuration.fuelMetering)
+        engine = Engine(configuration: engineConfiguration)
         validationEngine = Engine(
             configuration: EngineConfiguration(
                 compilationMode: .eager, features: WasmtonFeatures.parser, memoryBoundsChecking: .software))
         calibration = FuelCalibration(engine: engine)
+    }
+
+    /// A new engine with this runtime's configuration, for one instance.
+    ///
+    /// WasmKit's engine resolves a function's type under a lock on every call into a guest and
+    /// every host call; with one engine for all instances, guest threads queued on that lock
+    /// (with 32 stream lanes it took more than half the CPU). An engine is a configuration and
+    /// that table, cheap to make; modules are engine-independent (validation already uses an
+    /// engine of its own), and execution stacks depend only on the stack size.
+    func makeEngine() -> Engine {
+        Engine(configuration: engineConfiguration)
     }
 
     /// Loads, validates and caches the module in the file at `path` (`.wasm` or `.wat`).
