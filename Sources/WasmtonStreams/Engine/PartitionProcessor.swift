@@ -12,6 +12,8 @@ final class PartitionProcessor {
     let generation: Int
     let metrics: PartitionMetrics
     var paused = false
+    /// The coordinator's count of record-bearing polls when this partition last got records.
+    var lastFed = 0
     var lastCommitted: Int64?
 
     private var watermark = OffsetWatermark()

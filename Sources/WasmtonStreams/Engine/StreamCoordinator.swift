@@ -16,6 +16,8 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     private var factory: ProcessorFactory
     private var logger: Logger
     private let inbox = EngineInbox()
+    /// Polls that returned records; a partition fed by the latest one has records flowing.
+    private var feedingPolls = 0
     /// Events taken from the inbox, reused between turns.
     private var events: [EngineEvent] = []
     private var partitions: [TopicPartition: PartitionProcessor] = [:]
@@ -71,6 +73,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
                     maxRecords: min(settings.pollBatchSize, max(settings.maxPendingRecords, 100)),
                     timeout: busy ? .zero : .milliseconds(100))
                 lastPoll = clock.now
+                if !batch.records.isEmpty { feedingPolls += 1 }
                 accept(batch.records)
             }
             handleInbox()
@@ -176,6 +179,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         for task in records {
             if current?.id.partition != task.partition || current?.id.topic != task.topic {
                 current = partitions[TopicPartition(topic: task.topic, partition: task.partition)]
+                current?.lastFed = feedingPolls
             }
             guard let partition = current else {
                 logger.debug("record for unowned partition \(task.topic)/\(task.partition) at offset \(task.offset) ignored")
@@ -216,7 +220,8 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     /// and fetches it again on resume, which cost two thirds of the throughput of a fast
     /// processor. So while no partition needs records (none is below half its limit), the
     /// coordinator holds its poll instead, and librdkafka's own queue limits stop its fetcher; a
-    /// full partition is paused only when another one is hungry, or when the hold ran out
+    /// full partition is paused only when another one is hungry (below half its limit with records
+    /// still arriving), or when the hold ran out
     /// (`mayHold` false). Paused partitions resume at half. Returns whether to hold the poll.
     private func applyBackPressure(mayHold: Bool) -> Bool {
         let limit = settings.maxPendingRecords
@@ -232,7 +237,9 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
                 }
             } else if partition.pendingCount >= limit {
                 full.append(partition)
-            } else if partition.pendingCount <= limit / 2 {
+            } else if partition.pendingCount <= limit / 2 && partition.lastFed == feedingPolls {
+                // Low and fed by the latest poll: it has records waiting. One that was not fed has
+                // caught up, and pausing the others would not give it anything.
                 hungry = true
             }
         }
