@@ -32,6 +32,23 @@ public struct KeyRouter: Sendable {
         finished = given
     }
 
+    /// The lane for the next record with `key`, counted as given to it, or `nil` (and nothing
+    /// counted) when that lane already holds `maxLoad` records or more: the record waits, so
+    /// that a key is not bound to a lane long before the lane can run it.
+    public mutating func lane(for key: [UInt8]?, maxLoad: Int) -> Int? {
+        let lane: Int
+        if lanes == 1 {
+            lane = 0
+        } else if let key, let index = keys.index(forKey: key) {
+            let placement = keys.values[index]
+            lane = placement.position > finished[placement.lane] ? placement.lane : leastLoaded()
+        } else {
+            lane = leastLoaded()
+        }
+        guard given[lane] - finished[lane] < maxLoad else { return nil }
+        return self.lane(for: key)
+    }
+
     /// The lane for the next record with `key` (`nil` for keyless), counted as given to it.
     public mutating func lane(for key: [UInt8]?) -> Int {
         guard lanes > 1 else {

@@ -16,8 +16,6 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     private var factory: ProcessorFactory
     private var logger: Logger
     private let inbox = EngineInbox()
-    /// Polls that returned records; a partition fed by the latest one has records flowing.
-    private var feedingPolls = 0
     /// Events taken from the inbox, reused between turns.
     private var events: [EngineEvent] = []
     private var partitions: [TopicPartition: PartitionProcessor] = [:]
@@ -61,9 +59,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         while !engine.isStopRequested {
             if let changes = engine.takeChanges() { apply(changes) }
             let busy = partitions.values.contains { $0.pendingCount > 0 } || !resends.isEmpty
-            // Hold the poll while every partition that could take records is full; past a second
-            // (librdkafka serves rebalances only inside a poll) pause the full ones and poll.
-            let hold = applyBackPressure(mayHold: clock.now - lastPoll < .seconds(1))
+            let hold = applyBackPressure(mayHold: clock.now - lastPoll < Self.pollHold)
             var batch = SourceBatch(records: [])
             if !hold {
                 // A partition overshoots its max pending records by at most one poll (as Decaton's
@@ -73,7 +69,6 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
                     maxRecords: min(settings.pollBatchSize, max(settings.maxPendingRecords, 100)),
                     timeout: busy ? .zero : .milliseconds(100))
                 lastPoll = clock.now
-                if !batch.records.isEmpty { feedingPolls += 1 }
                 accept(batch.records)
             }
             handleInbox()
@@ -179,7 +174,6 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         for task in records {
             if current?.id.partition != task.partition || current?.id.topic != task.topic {
                 current = partitions[TopicPartition(topic: task.topic, partition: task.partition)]
-                current?.lastFed = feedingPolls
             }
             guard let partition = current else {
                 logger.debug("record for unowned partition \(task.topic)/\(task.partition) at offset \(task.offset) ignored")
@@ -216,17 +210,19 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     }
 
     /// Back-pressure on partitions with max pending records fetched and not finished. Decaton
-    /// pauses such a partition; but librdkafka drops what it prefetched for a paused partition
-    /// and fetches it again on resume, which cost two thirds of the throughput of a fast
-    /// processor. So while no partition needs records (none is below half its limit), the
-    /// coordinator holds its poll instead, and librdkafka's own queue limits stop its fetcher; a
-    /// full partition is paused only when another one is hungry (below half its limit with records
-    /// still arriving), or when the hold ran out
-    /// (`mayHold` false). Paused partitions resume at half. Returns whether to hold the poll.
+    /// pauses such a partition at once; but librdkafka drops what it prefetched for a paused
+    /// partition and fetches it again on resume, which cost a fast processor two thirds of its
+    /// throughput. So the coordinator first holds its poll for up to ``pollHold`` (`mayHold`):
+    /// a fast processor brings the partition back under its limit within that, and nothing is
+    /// refetched. A partition still full after the hold is paused, so that the records of other
+    /// partitions queued behind its own in librdkafka's queue are reached (a slow processor
+    /// would otherwise starve them). Paused partitions resume at half. Returns whether to hold.
+    /// How long the poll is held for a full partition before it is paused.
+    static var pollHold: Duration { .milliseconds(20) }
+
     private func applyBackPressure(mayHold: Bool) -> Bool {
         let limit = settings.maxPendingRecords
         var full: [PartitionProcessor] = []
-        var hungry = false
         var resume: [TopicPartition] = []
         for partition in partitions.values {
             if partition.paused {
@@ -237,19 +233,14 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
                 }
             } else if partition.pendingCount >= limit {
                 full.append(partition)
-            } else if partition.pendingCount <= limit / 2 && partition.lastFed == feedingPolls {
-                // Low and fed by the latest poll: it has records waiting. One that was not fed has
-                // caught up, and pausing the others would not give it anything.
-                hungry = true
             }
         }
         if !resume.isEmpty {
             source.resume(resume)
             logger.debug("resumed: \(resume.sorted().map(\.description))")
-            hungry = true
         }
         if full.isEmpty { return false }
-        if !hungry && mayHold { return true }
+        if mayHold && resume.isEmpty { return true }
         for partition in full {
             partition.paused = true
             partition.metrics.paused.record(1)
@@ -287,7 +278,9 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     /// completes the offset; counters move once per report.
     private func finished(_ report: LaneReport) {
         guard let partition = partitions[report.partition], partition.generation == report.generation else { return }
-        partition.laneFinished(report.completions.count, on: report.lane)
+        var busy = Duration.zero
+        for completion in report.completions { busy += completion.duration }
+        partition.laneFinished(report.completions.count, on: report.lane, busy: busy)
         var processed = 0
         var discarded = 0
         for completion in report.completions {
