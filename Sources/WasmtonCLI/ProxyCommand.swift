@@ -42,6 +42,8 @@ struct ProxyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Serve Prometheus metrics at http://127.0.0.1:PORT/metrics.", valueName: "PORT"))
     var metricsPort: Int?
 
+    @OptionGroup(title: "Connections") var connectionOptions: ConnectionOptions
+
     @OptionGroup(title: "Filters (proxy-wasm)") var filterOptions: FilterOptions
 
     @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
@@ -100,7 +102,8 @@ struct ProxyCommand: ParsableCommand {
             }
             let proxy = FilteringProxy(
                 configuration: .init(
-                    host: host, port: port, upstream: target, maxBodyBytes: maxBody, upstreamTimeout: timeout),
+                    host: host, port: port, upstream: target, maxBodyBytes: maxBody, upstreamTimeout: timeout,
+                    connections: try connectionOptions.limits()),
                 chain: chain, logger: logger)
             let names = filters.map(\.configuration.name).joined(separator: ", ")
             if let error = BlockingRun.run({

@@ -45,6 +45,8 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup(title: "Reload") var reload: ReloadOptions
 
+    @OptionGroup(title: "Connections") var connectionOptions: ConnectionOptions
+
     @OptionGroup(title: "Filters (proxy-wasm)") var filterOptions: FilterOptions
 
     @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
@@ -100,7 +102,7 @@ struct ServeCommand: ParsableCommand {
             let configuration = GatewayConfiguration(
                 host: host, port: port, poolSize: poolSize, maxWaiting: maxWaiting, freshInstance: freshInstance,
                 maxBodyBytes: maxBody, requestTimeout: timeout, sandbox: guestSandbox, defaultOperation: defaultOperation,
-                filters: filters)
+                filters: filters, connections: try connectionOptions.limits())
             let gateway: Gateway
             do throws(GatewayConfigurationError) {
                 gateway = try Gateway(

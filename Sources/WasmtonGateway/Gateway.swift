@@ -105,6 +105,7 @@ public final class Gateway: Sendable {
         addRoutes(to: router)
         return Application(
             router: router,
+            server: configuration.connections.server(logger: logger),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "wasmton"),
             onServerRunning: { [self] channel in
                 ready.withLock { $0 = true }

@@ -27,13 +27,16 @@ public struct GatewayConfiguration: Sendable {
     public var defaultOperation: String?
     /// proxy-wasm filters every request passes through, in order, before the routes.
     public var filters: [HTTPFilter]
+    /// Idle timeout and connection cap of the listener.
+    public var connections: ConnectionLimits
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, poolSize: Int = GatewayConfiguration.processorCount,
         maxWaiting: Int = 128, freshInstance: Bool = false, maxBodyBytes: Int = 1 << 20,
         requestTimeout: Duration = .seconds(30), sandbox: Sandbox = Sandbox(), defaultOperation: String? = nil,
-        filters: [HTTPFilter] = []
+        filters: [HTTPFilter] = [], connections: ConnectionLimits = ConnectionLimits()
     ) {
+        self.connections = connections
         self.host = host
         self.port = port
         self.poolSize = poolSize

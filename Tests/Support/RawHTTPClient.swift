@@ -108,6 +108,13 @@ public final class RawHTTPConnection {
         return RawHTTPResponse(status: status, headers: headers, body: body)
     }
 
+    /// Reads until the server closes the connection; false if it stays open past the receive
+    /// timeout (or sends something instead).
+    public func waitUntilClosed() -> Bool {
+        let rest = reader.readToEnd()
+        return rest.isEmpty && reader.ending == "the peer closed the connection"
+    }
+
     /// One request and its response on this connection. A server that answers early (and stops
     /// reading the body) still gets its answer read.
     public func exchange(

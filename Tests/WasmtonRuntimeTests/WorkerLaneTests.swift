@@ -13,11 +13,14 @@ struct WorkerLaneTests {
         let stopped = Mutex<Bool>(false)
     }
 
-    private func lane(_ seen: Seen, gate: DispatchSemaphore? = nil) -> WorkerLane<Int> {
+    private func lane(_ seen: Seen, started: DispatchSemaphore? = nil, gate: DispatchSemaphore? = nil) -> WorkerLane<Int> {
         WorkerLane(name: "test-lane") {
             WorkerLane.Worker(
                 process: { item in
-                    if item < 0 { gate?.wait() }
+                    if item < 0 {
+                        started?.signal()
+                        gate?.wait()
+                    }
                     seen.items.withLock { $0.append(item) }
                     seen.onLaneThread.withLock { $0 = $0 && WorkerLane<Int>.isLaneThread && GuestThreads.isGuestThread }
                 },
@@ -48,12 +51,12 @@ struct WorkerLaneTests {
     @Test("stop lets the item in progress finish and drops the queued ones")
     func stopDropsQueued() throws {
         let seen = Seen()
+        let started = DispatchSemaphore(value: 0)
         let gate = DispatchSemaphore(value: 0)
-        let lane = lane(seen, gate: gate)
+        let lane = lane(seen, started: started, gate: gate)
         lane.enqueue(contentsOf: [-1, 1, 2, 3])
-        // Wait until the blocking item is in progress, then queue more behind it.
-        let deadline = Date().addingTimeInterval(10)
-        while lane.queuedCount != 4 && Date() < deadline { usleep(1_000) }
+        // Once the blocking item is in progress, queue more behind it.
+        #expect(started.wait(timeout: .now() + 10) == .success)
         lane.enqueue(contentsOf: [4, 5])
         #expect(lane.queuedCount == 6)
         lane.stop()

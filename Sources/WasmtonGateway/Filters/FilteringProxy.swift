@@ -26,10 +26,14 @@ public final class FilteringProxy: Sendable {
         public var maxBodyBytes: Int
         /// How long the upstream may take to answer.
         public var upstreamTimeout: Duration
+        /// Idle timeout and connection cap of the listener.
+        public var connections: ConnectionLimits
 
         public init(
-            host: String, port: Int, upstream: Upstream, maxBodyBytes: Int = 1 << 20, upstreamTimeout: Duration = .seconds(30)
+            host: String, port: Int, upstream: Upstream, maxBodyBytes: Int = 1 << 20, upstreamTimeout: Duration = .seconds(30),
+            connections: ConnectionLimits = ConnectionLimits()
         ) {
+            self.connections = connections
             self.host = host
             self.port = port
             self.upstream = upstream
@@ -92,6 +96,7 @@ public final class FilteringProxy: Sendable {
     public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             responder: ProxyResponder(proxy: self, traced: !(InstrumentationSystem.tracer is NoOpTracer)),
+            server: configuration.connections.server(logger: logger),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "wasmton"),
             onServerRunning: { [configuration] channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
