@@ -2,20 +2,18 @@
 /// a long loop until its deadline) never occupies one of Swift concurrency's cooperative threads,
 /// of which there is one per core.
 ///
-/// Triggers `await run { … }`; the closure runs on one of these threads (each a ``WorkerLane``),
-/// which keeps its WasmKit execution stack between calls (see `ExecutionStackCache`). A job goes
-/// to the lane with the least work outstanding, so an idle thread takes it before a busy one.
+/// Triggers `await run { … }`; the closure runs on one of these threads (a ``WorkerLane`` with
+/// several threads on one queue: an idle thread takes the next job, so a slow guest never holds
+/// up a job another thread could run). Each thread keeps its WasmKit execution stack between
+/// calls (see `ExecutionStackCache`).
 public final class GuestThreads: Sendable {
-    private typealias Job = @Sendable () -> Void
-    private let lanes: [WorkerLane<Job>]
+    private let lane: WorkerLane<@Sendable () -> Void>
     /// How many threads run guest code.
-    public var count: Int { lanes.count }
+    public var count: Int { lane.threads }
 
-    /// Prepares `count` threads (at least one), named `wasmton-guest-N`; each starts with its first job.
+    /// Prepares `count` threads (at least one), named `wasmton-guest-N`; they start with the first job.
     public init(count: Int) {
-        lanes = (0..<max(1, count)).map { index in
-            WorkerLane(name: "wasmton-guest-\(index)") { WorkerLane.Worker(process: { job in job() }) }
-        }
+        lane = WorkerLane(name: "wasmton-guest", threads: count) { WorkerLane.Worker(process: { job in job() }) }
     }
 
     /// Runs `body` on a guest thread and returns its result.
@@ -24,7 +22,7 @@ public final class GuestThreads: Sendable {
     /// awaiting task does not interrupt a guest already running: guests stop at their limits.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let accepted = leastBusyLane().enqueue {
+            let accepted = lane.enqueue {
                 continuation.resume(with: Result { try body() })
             }
             if !accepted { continuation.resume(throwing: GuestThreadsError.shutDown) }
@@ -36,20 +34,7 @@ public final class GuestThreads: Sendable {
 
     /// Lets queued work finish, then stops the threads. Later `run` calls throw.
     public func shutdown() {
-        for lane in lanes { lane.finishAndStop() }
-    }
-
-    private func leastBusyLane() -> WorkerLane<Job> {
-        var best = lanes[0]
-        var bestCount = best.queuedCount
-        for lane in lanes.dropFirst() where bestCount > 0 {
-            let count = lane.queuedCount
-            if count < bestCount {
-                best = lane
-                bestCount = count
-            }
-        }
-        return best
+        lane.finishAndStop()
     }
 }
 

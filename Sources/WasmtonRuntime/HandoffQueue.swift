@@ -1,14 +1,16 @@
 import Foundation
 
-/// Items handed from any thread to one consuming thread, which takes everything queued at once:
+/// Items handed from any thread to consuming threads, which take what is queued in batches:
 /// one lock and at most one wake-up per batch, not per item. The queue behind a ``WorkerLane``,
 /// and the stream engine's inbox of completions.
 public final class HandoffQueue<Item: Sendable>: @unchecked Sendable {
-    // Why @unchecked Sendable is sound: `items` and `closed` are read and written only while
-    // `condition` is locked.
+    // Why @unchecked Sendable is sound: `items`, `closed` and `waiting` are read and written only
+    // while `condition` is locked.
     private let condition = NSCondition()
     private var items: [Item] = []
     private var closed = false
+    /// Consumers blocked in ``take(into:limit:timeout:)``: a post wakes one only when one waits.
+    private var waiting = 0
 
     public init() {}
 
@@ -26,7 +28,7 @@ public final class HandoffQueue<Item: Sendable>: @unchecked Sendable {
         defer { condition.unlock() }
         guard !closed else { return false }
         items.append(item)
-        if items.count == 1 { condition.signal() }
+        if waiting > 0 { condition.signal() }
         return true
     }
 
@@ -37,27 +39,34 @@ public final class HandoffQueue<Item: Sendable>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !closed else { return false }
-        let wasEmpty = items.isEmpty
         items.append(contentsOf: batch)
-        if wasEmpty { condition.signal() }
+        if waiting > 0 { condition.signal() }
         return true
     }
 
-    /// Moves everything queued into `batch` (which should be empty; its capacity is reused),
-    /// waiting up to `timeout` for something to arrive (`nil`: as long as it takes). Returns
-    /// false once the queue is closed and nothing is left to take.
-    public func take(into batch: inout [Item], timeout: Duration? = nil) -> Bool {
+    /// Moves what is queued, up to `limit` items from the front, into `batch` (which should be
+    /// empty; its capacity is reused), waiting up to `timeout` for something to arrive (`nil`: as
+    /// long as it takes). Returns false once the queue is closed and nothing is left to take.
+    public func take(into batch: inout [Item], limit: Int = .max, timeout: Duration? = nil) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         if items.isEmpty && !closed {
+            waiting += 1
             if let timeout {
                 if timeout > .zero { _ = condition.wait(until: Date(timeIntervalSinceNow: timeout.seconds)) }
             } else {
                 while items.isEmpty && !closed { condition.wait() }
             }
+            waiting -= 1
         }
         if items.isEmpty { return !closed }
-        swap(&items, &batch)
+        if items.count <= limit {
+            swap(&items, &batch)
+        } else {
+            batch.append(contentsOf: items[..<limit])
+            items.removeFirst(limit)
+            if waiting > 0 { condition.signal() }  // the rest is for another consumer
+        }
         return true
     }
 
@@ -66,7 +75,9 @@ public final class HandoffQueue<Item: Sendable>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if items.isEmpty && !closed && timeout > .zero {
+            waiting += 1
             _ = condition.wait(until: Date(timeIntervalSinceNow: timeout.seconds))
+            waiting -= 1
         }
     }
 

@@ -6,14 +6,18 @@ import Synchronization
     import Glibc
 #endif
 
-/// One thread of Wasmton's own that works through the items given to it, one at a time and in
-/// the order given: a stream partition's sub-partition, or one of the ``GuestThreads``.
+/// A thread of Wasmton's own (or a few sharing one queue) that works through the items given to
+/// it, one at a time and in the order given: a stream partition's sub-partition, or the
+/// ``GuestThreads`` of an HTTP pool.
 ///
 /// Guest code runs only on such threads, never on Swift concurrency's cooperative pool (one
 /// thread per core), so a guest that blocks on a socket or loops until its deadline stalls its
 /// own lane and nothing else. Items are handed over and taken in batches (a ``HandoffQueue``):
 /// one lock and one wake-up per batch, not per item, as swift-nio's `NIOThreadPool` takes its
 /// work. The thread starts with the first item.
+///
+/// With several threads, each takes one item at a time from the shared queue, so an idle thread
+/// always takes the next item (items start in order; they may finish in any order).
 public final class WorkerLane<Item: Sendable>: Sendable {
     /// What the lane's thread does with its items. Built on that thread, so its state (an
     /// instance, a buffer of results) never leaves it.
@@ -46,9 +50,14 @@ public final class WorkerLane<Item: Sendable>: Sendable {
     /// Entered when the thread starts, left when it ends.
     private let running = DispatchGroup()
 
-    /// A lane whose thread, once started, runs the worker that `makeWorker` builds on it.
-    public init(name: String, worker makeWorker: @escaping @Sendable () -> Worker) {
+    /// How many threads take from the queue.
+    public let threads: Int
+
+    /// A lane whose thread (or `threads` threads), once started, runs the worker that
+    /// `makeWorker` builds on each.
+    public init(name: String, threads: Int = 1, worker makeWorker: @escaping @Sendable () -> Worker) {
         self.name = name
+        self.threads = max(1, threads)
         self.makeWorker = makeWorker
     }
 
@@ -109,21 +118,24 @@ public final class WorkerLane<Item: Sendable>: Sendable {
         guard !started.load(ordering: .relaxed),
             started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
         else { return }
-        running.enter()
-        let thread = Thread { [self] in
-            pthread_setspecific(laneThreadMarker, UnsafeRawPointer(bitPattern: 1))
-            run()
-            running.leave()
+        for index in 0..<threads {
+            running.enter()
+            let thread = Thread { [self] in
+                pthread_setspecific(laneThreadMarker, UnsafeRawPointer(bitPattern: 1))
+                run()
+                running.leave()
+            }
+            thread.name = threads == 1 ? name : "\(name)-\(index)"
+            thread.stackSize = 8 << 20
+            thread.start()
         }
-        thread.name = name
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 
     private func run() {
         let worker = makeWorker()
         var batch: [Item] = []
-        while queue.take(into: &batch) {
+        let limit = threads == 1 ? Int.max : 1
+        while queue.take(into: &batch, limit: limit) {
             var done = 0
             for item in batch {
                 if stopping.load(ordering: .relaxed) { break }

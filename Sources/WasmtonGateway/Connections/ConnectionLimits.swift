@@ -1,5 +1,5 @@
-public import Hummingbird
-public import Logging
+import HummingbirdCore
+import Logging
 import NIOCore
 
 /// How long a client connection may sit without a request and how many may be open at once, as
