@@ -8,6 +8,7 @@ final class FunctionPool: Sendable {
     let name: String
     let pool: InstancePool<WapcGuest>
     private let metrics = GatewayMetrics()
+    private let traced = !(InstrumentationSystem.tracer is NoOpTracer)
 
     init(
         served: ServedModule, runtime: WasmRuntime, configuration: GatewayConfiguration, sandbox: Sandbox,
@@ -29,13 +30,18 @@ final class FunctionPool: Sendable {
         let queued = ContinuousClock.now
         let metrics = metrics
         let name = name
-        return try await withSpan("guest call \(name)/\(operation)", ofKind: .internal) { span in
-            span.attributes["wasmton.module"] = name
-            span.attributes["wasmton.operation"] = operation
-            return try await pool.run(until: deadline) { guest in
+        let run = { [pool] () async throws -> [UInt8] in
+            try await pool.run(until: deadline) { guest in
                 metrics.poolWait(module: name, duration: ContinuousClock.now - queued)
                 return try guest.call(operation, payload: payload)
             }
+        }
+        // No span at all without a tracer: a no-op span still costs its name and attributes.
+        guard traced else { return try await run() }
+        return try await withSpan("guest call \(name)/\(operation)", ofKind: .internal) { span in
+            span.attributes["wasmton.module"] = name
+            span.attributes["wasmton.operation"] = operation
+            return try await run()
         }
     }
 

@@ -1,15 +1,44 @@
 import Metrics
+import Synchronization
 
 /// The gateway's metrics, through swift-metrics (the CLI exports them in Prometheus format):
 /// requests and latency per module, operation and status; pool size, waits and guest failures.
+///
+/// The per-request handles are made once per label set and kept: making a swift-metrics handle
+/// asks the backend's registry (a lock, a label string, a lookup), which cost more than the
+/// rest of a cheap request's bookkeeping.
 struct GatewayMetrics: Sendable {
+    private struct RequestKey: Hashable {
+        var module: String
+        var operation: String
+        var status: Int
+    }
+
+    private struct RequestHandles {
+        var count: Counter
+        var duration: Timer
+    }
+
+    private static let requestHandles = Mutex<[RequestKey: RequestHandles]>([:])
+    private static let waitHandles = Mutex<[String: Timer]>([:])
+
     func request(module: String, operation: String, status: Int, duration: Duration) {
-        let labels = [("module", module), ("operation", operation), ("status", String(status))]
-        Counter(label: "wasmton_http_requests_total", dimensions: labels).increment()
-        Timer(
-            label: "wasmton_http_request_duration_seconds", dimensions: [("module", module), ("operation", operation)],
-            preferredDisplayUnit: .seconds
-        ).record(duration: duration)
+        let key = RequestKey(module: module, operation: operation, status: status)
+        let handles = Self.requestHandles.withLock { cache in
+            if let known = cache[key] { return known }
+            let made = RequestHandles(
+                count: Counter(
+                    label: "wasmton_http_requests_total",
+                    dimensions: [("module", module), ("operation", operation), ("status", String(status))]),
+                duration: Timer(
+                    label: "wasmton_http_request_duration_seconds",
+                    dimensions: [("module", module), ("operation", operation)], preferredDisplayUnit: .seconds))
+            // Operations come from request paths: bound the table so unknown names cannot grow it forever.
+            if cache.count < 4_096 { cache[key] = made }
+            return made
+        }
+        handles.count.increment()
+        handles.duration.record(duration: duration)
     }
 
     func guestFailure(module: String, operation: String, kind: String) {
@@ -19,8 +48,13 @@ struct GatewayMetrics: Sendable {
     }
 
     func poolWait(module: String, duration: Duration) {
-        Timer(label: "wasmton_pool_wait_seconds", dimensions: [("module", module)], preferredDisplayUnit: .seconds)
-            .record(duration: duration)
+        let timer = Self.waitHandles.withLock { cache in
+            if let known = cache[module] { return known }
+            let made = Timer(label: "wasmton_pool_wait_seconds", dimensions: [("module", module)], preferredDisplayUnit: .seconds)
+            cache[module] = made
+            return made
+        }
+        timer.record(duration: duration)
     }
 
     func pool(module: String, size: Int, idle: Int, busy: Int, waiting: Int) {

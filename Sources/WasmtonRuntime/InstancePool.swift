@@ -59,6 +59,10 @@ public final class InstancePool<Instance: Sendable>: Sendable {
         var idle: [Instance] = []
         var busy = 0
         var waiters: [Waiter] = []
+        /// The deadline timers of waiting calls, cancelled when the call gets its instance (a
+        /// timer left to run out would keep a task asleep for the whole request timeout, one per
+        /// call that ever waited).
+        var timers: [UInt64: Task<Void, Never>] = [:]
         var nextWaiter: UInt64 = 0
         var discarded = 0
         var isClosed = false
@@ -139,14 +143,16 @@ public final class InstancePool<Instance: Sendable>: Sendable {
 
     /// Refuses new calls, fails waiting ones, and closes idle instances; running calls finish.
     public func shutdown() {
-        let (idle, waiters) = state.withLock { state in
+        let (idle, waiters, timers) = state.withLock { state in
             state.isClosed = true
             defer {
                 state.idle = []
                 state.waiters = []
+                state.timers = [:]
             }
-            return (state.idle, state.waiters)
+            return (state.idle, state.waiters, state.timers)
         }
+        for timer in timers.values { timer.cancel() }
         for waiter in waiters { waiter.continuation.resume(throwing: InstancePoolError.closed) }
         for instance in idle { close(instance) }
     }
@@ -177,10 +183,18 @@ public final class InstancePool<Instance: Sendable>: Sendable {
                 case .failure(let error): continuation.resume(throwing: error)
                 case .success(.wait(let id)):
                     if let deadline {
-                        Task { [weak self] in
+                        let size = configuration.size
+                        let timer = Task { [weak self] in
                             try? await Task.sleep(until: deadline, clock: .continuous)
-                            self?.abandon(id, with: .timedOut(size: self?.configuration.size ?? 0))
+                            guard !Task.isCancelled else { return }
+                            self?.abandon(id, with: .timedOut(size: size))
                         }
+                        let kept = state.withLock { state -> Bool in
+                            guard state.waiters.contains(where: { $0.id == id }) else { return false }
+                            state.timers[id] = timer
+                            return true
+                        }
+                        if !kept { timer.cancel() }
                     }
                 }
             }
@@ -191,16 +205,18 @@ public final class InstancePool<Instance: Sendable>: Sendable {
 
     /// Fails waiter `id` with `error` if it is still waiting.
     private func abandon(_ id: UInt64, with error: InstancePoolError) {
-        let waiter = state.withLock { state -> Waiter? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.waiters.remove(at: index)
+        let (waiter, timer) = state.withLock { state -> (Waiter?, Task<Void, Never>?) in
+            let timer = state.timers.removeValue(forKey: id)
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return (nil, timer) }
+            return (state.waiters.remove(at: index), timer)
         }
+        timer?.cancel()
         waiter?.continuation.resume(throwing: error)
     }
 
     /// Frees a slot: puts `instance` back (if any) and wakes the first waiter, who takes the slot.
     private func release(returning instance: Instance?, discarded: Bool) {
-        let (next, refused) = state.withLock { state -> (Waiter?, Instance?) in
+        let (next, timer, refused) = state.withLock { state -> (Waiter?, Task<Void, Never>?, Instance?) in
             var refused: Instance? = nil
             if let instance {
                 if state.isClosed { refused = instance } else { state.idle.append(instance) }
@@ -208,11 +224,13 @@ public final class InstancePool<Instance: Sendable>: Sendable {
             if discarded { state.discarded += 1 }
             if state.waiters.isEmpty {
                 state.busy -= 1
-                return (nil, refused)
+                return (nil, nil, refused)
             }
-            return (state.waiters.removeFirst(), refused)
+            let next = state.waiters.removeFirst()
+            return (next, state.timers.removeValue(forKey: next.id), refused)
         }
         if let refused { close(refused) }
+        timer?.cancel()
         next?.continuation.resume()
         if discarded && configuration.reuse { refill() }
     }
