@@ -45,6 +45,13 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup(title: "Reload") var reload: ReloadOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "Run quick calls of modules that import no blocking functions on the request's own thread for up to this long, "
+                + "then move them to a guest thread (0: always a guest thread).",
+            valueName: "SECONDS"))
+    var callSlice: String = "2ms"
+
     @OptionGroup(title: "Connections") var connectionOptions: ConnectionOptions
 
     @OptionGroup(title: "Filters (proxy-wasm)") var filterOptions: FilterOptions
@@ -64,8 +71,17 @@ struct ServeCommand: ParsableCommand {
             guard poolSize >= 1 else { throw CLIError.usage("--pool-size must be at least 1") }
             guard maxWaiting >= 0 else { throw CLIError.usage("--max-waiting cannot be negative") }
             _ = try limits()
+            _ = try slice()
             _ = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
         }
+    }
+
+    /// `--call-slice`, parsed; nil for 0.
+    private func slice() throws(CLIError) -> Duration? {
+        guard let slice = SandboxOptions.parseDuration(callSlice), slice >= .zero else {
+            throw .usage("--call-slice '\(callSlice)' is not a duration (examples: 2ms, 0 to turn it off)")
+        }
+        return slice == .zero ? nil : slice
     }
 
     /// `--max-body-size` and `--request-timeout`, parsed.
@@ -102,7 +118,7 @@ struct ServeCommand: ParsableCommand {
             let configuration = GatewayConfiguration(
                 host: host, port: port, poolSize: poolSize, maxWaiting: maxWaiting, freshInstance: freshInstance,
                 maxBodyBytes: maxBody, requestTimeout: timeout, sandbox: guestSandbox, defaultOperation: defaultOperation,
-                filters: filters, connections: try connectionOptions.limits())
+                filters: filters, connections: try connectionOptions.limits(), callSlice: try slice())
             let gateway: Gateway
             do throws(GatewayConfigurationError) {
                 gateway = try Gateway(

@@ -9,12 +9,18 @@ final class FunctionPool: Sendable {
     let pool: InstancePool<WapcGuest>
     private let metrics = GatewayMetrics()
     private let traced = !(InstrumentationSystem.tracer is NoOpTracer)
+    /// How long a call may run on the request's thread before it moves to a guest thread; nil: never.
+    private let slice: Duration?
+    /// Which operations have been quick enough lately to try in a slice.
+    private let quick: QuickOperations
 
     init(
         served: ServedModule, runtime: WasmRuntime, configuration: GatewayConfiguration, sandbox: Sandbox,
         threads: GuestThreads, hostCalls: WapcHostCalls, logger: Logger
     ) {
         name = served.name
+        slice = configuration.freshInstance ? nil : configuration.callSlice
+        quick = QuickOperations(slice: configuration.callSlice ?? .zero)
         let module = served.module
         pool = InstancePool(
             configuration: .init(
@@ -26,14 +32,37 @@ final class FunctionPool: Sendable {
     }
 
     /// Runs `operation` with `payload` on a pooled instance, waiting for one until `deadline`.
+    ///
+    /// With a time slice, a module that can run in slices (``WapcGuest/runsInSlices``) is first
+    /// called right here, on the request's own thread, when an instance is idle: no hop to a
+    /// guest thread and back. A call that needs longer than the slice, or a host call, is cut
+    /// off before it acts outside the guest and runs again on a guest thread, so the request's
+    /// thread is never held longer than the slice.
     func call(_ operation: String, payload: [UInt8], deadline: ContinuousClock.Instant) async throws -> [UInt8] {
         let queued = ContinuousClock.now
         let metrics = metrics
         let name = name
+        if let slice, !traced, quick.isQuick(operation) {
+            let outcome = try pool.runHere { guest -> [UInt8]? in
+                guard guest.runsInSlices else { return nil }
+                metrics.poolWait(module: name, duration: .zero)
+                return try guest.callInSlice(operation, payload: payload, slice: slice)
+            }
+            if case .finished(let response) = outcome {
+                metrics.sliceCall(module: name, finished: true)
+                return response
+            }
+            quick.record(operation, took: nil)
+            metrics.sliceCall(module: name, finished: false)
+        }
+        let tracker = slice == nil ? nil : quick
         let run = { [pool] () async throws -> [UInt8] in
             try await pool.run(until: deadline) { guest in
-                metrics.poolWait(module: name, duration: ContinuousClock.now - queued)
-                return try guest.call(operation, payload: payload)
+                let start = ContinuousClock.now
+                metrics.poolWait(module: name, duration: start - queued)
+                let response = try guest.call(operation, payload: payload)
+                if let tracker, guest.runsInSlices { tracker.record(operation, took: ContinuousClock.now - start) }
+                return response
             }
         }
         // No span at all without a tracer: a no-op span still costs its name and attributes.

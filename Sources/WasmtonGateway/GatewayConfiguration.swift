@@ -29,13 +29,18 @@ public struct GatewayConfiguration: Sendable {
     public var filters: [HTTPFilter]
     /// Idle timeout and connection cap of the listener.
     public var connections: ConnectionLimits
+    /// How long a call may run on the request's own thread before it moves to a guest thread
+    /// (see ``WapcGuest/callInSlice(_:payload:slice:)``); nil runs every call on a guest thread.
+    public var callSlice: Duration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, poolSize: Int = GatewayConfiguration.processorCount,
         maxWaiting: Int = 128, freshInstance: Bool = false, maxBodyBytes: Int = 1 << 20,
         requestTimeout: Duration = .seconds(30), sandbox: Sandbox = Sandbox(), defaultOperation: String? = nil,
-        filters: [HTTPFilter] = [], connections: ConnectionLimits = ConnectionLimits()
+        filters: [HTTPFilter] = [], connections: ConnectionLimits = ConnectionLimits(),
+        callSlice: Duration? = .milliseconds(2)
     ) {
+        self.callSlice = callSlice
         self.connections = connections
         self.host = host
         self.port = port

@@ -21,6 +21,7 @@ struct GatewayMetrics: Sendable {
 
     private static let requestHandles = Mutex<[RequestKey: RequestHandles]>([:])
     private static let waitHandles = Mutex<[String: Timer]>([:])
+    private static let sliceHandles = Mutex<[String: Counter]>([:])
 
     func request(module: String, operation: String, status: Int, duration: Duration) {
         let key = RequestKey(module: module, operation: operation, status: status)
@@ -45,6 +46,19 @@ struct GatewayMetrics: Sendable {
         Counter(
             label: "wasmton_guest_failures_total", dimensions: [("module", module), ("operation", operation), ("kind", kind)]
         ).increment()
+    }
+
+    /// A call tried in a time slice on the request's thread: finished there, or moved to a guest thread.
+    func sliceCall(module: String, finished: Bool) {
+        let counter = Self.sliceHandles.withLock { cache in
+            let key = "\(module)\u{0}\(finished)"
+            if let known = cache[key] { return known }
+            let made = Counter(
+                label: "wasmton_slice_calls_total", dimensions: [("module", module), ("outcome", finished ? "finished" : "moved")])
+            cache[key] = made
+            return made
+        }
+        counter.increment()
     }
 
     func poolWait(module: String, duration: Duration) {

@@ -11,6 +11,9 @@ final class CallContext {
         var isLimited: Bool
         /// The timeout's fuel is what bounds this call (so running out means the deadline passed).
         var deadlineIsTighter: Bool
+        /// A time slice's fuel is what bounds this call (so running out means the slice ended,
+        /// not that the guest failed).
+        var sliceIsTighter = false
     }
 
     var memory: Memory?
@@ -21,11 +24,12 @@ final class CallContext {
     private(set) var timeout: Duration?
 
     /// Starts a call (or instantiation): records its deadline and gives `store` the call's fuel.
-    func begin(limits: Limits, calibration: FuelCalibration, store: Store) -> Budget {
+    /// `slice`: a shorter run the call is cut off after (``WasmInstance/call(_:_:slice:)``).
+    func begin(limits: Limits, calibration: FuelCalibration, store: Store, slice: Duration? = nil) -> Budget {
         timeout = limits.timeout
         deadline = limits.timeout.map { ContinuousClock.now + $0 }
         let timeFuel = limits.timeout.map { calibration.fuel(for: $0) }
-        let budget: Budget
+        var budget: Budget
         switch (limits.fuel, timeFuel) {
         case (nil, nil):
             budget = Budget(fuel: .max, isLimited: false, deadlineIsTighter: false)
@@ -35,6 +39,12 @@ final class CallContext {
             budget = Budget(fuel: time, isLimited: true, deadlineIsTighter: true)
         case (let fuel?, let time?):
             budget = Budget(fuel: min(fuel, time), isLimited: true, deadlineIsTighter: time < fuel)
+        }
+        if let slice {
+            let sliceFuel = calibration.fuel(for: slice)
+            if !budget.isLimited || sliceFuel < budget.fuel {
+                budget = Budget(fuel: sliceFuel, isLimited: true, deadlineIsTighter: false, sliceIsTighter: true)
+            }
         }
         if budget.isLimited {
             store.fuel = Fuel(remaining: budget.fuel)

@@ -132,6 +132,48 @@ public final class InstancePool<Instance: Sendable>: Sendable {
         return try outcome.0.get()
     }
 
+    /// What ``runHere(_:)`` did.
+    public enum HereOutcome<R: Sendable>: Sendable {
+        /// `body` ran on the calling thread and finished.
+        case finished(R)
+        /// No instance was idle (or calls are waiting for one), or `body` gave up and its
+        /// instance was discarded: run the call with ``run(until:_:)``.
+        case notRun
+    }
+
+    /// Runs `body` at once on the calling thread with an idle instance, without waiting and
+    /// without a thread hop, for calls short enough to run where the request arrived. `body`
+    /// returns `nil` to give up (its instance is then closed and replaced, as after a failure).
+    /// Errors are handled as in ``run(until:_:)``.
+    public func runHere<R: Sendable>(_ body: (Instance) throws -> R?) throws -> HereOutcome<R> {
+        guard configuration.reuse else { return .notRun }
+        let taken = state.withLock { state -> Instance? in
+            guard !state.isClosed, state.waiters.isEmpty, state.busy < configuration.size, let instance = state.idle.popLast()
+            else { return nil }
+            state.busy += 1
+            return instance
+        }
+        guard let taken else { return .notRun }
+        let result = Result { try body(taken) }
+        switch result {
+        case .success(let value?):
+            release(returning: taken, discarded: false)
+            return .finished(value)
+        case .success(nil):
+            close(taken)
+            release(returning: nil, discarded: true)
+            return .notRun
+        case .failure(let error):
+            if configuration.discards(error) {
+                close(taken)
+                release(returning: nil, discarded: true)
+            } else {
+                release(returning: taken, discarded: false)
+            }
+            throw error
+        }
+    }
+
     /// The pool's current counts.
     public var snapshot: Snapshot {
         state.withLock {

@@ -107,7 +107,22 @@ public final class WasmInstance: @unchecked Sendable {
     /// Calls the exported function `name` with `arguments`, checked against its signature.
     @discardableResult
     public func call(_ name: String, _ arguments: [WasmValue] = []) throws(GuestError) -> [WasmValue] {
-        try lock.withLock { _ throws(GuestError) -> [WasmValue] in
+        // Without a slice the call is never cut off, so there is always a result.
+        try call(name, arguments, within: nil) ?? []
+    }
+
+    /// Calls `name` like ``call(_:_:)``, but cuts it off once it has run for about `slice`
+    /// (measured in fuel, as deadlines are): then the result is `nil` and the instance must be
+    /// closed, since the guest stopped part-way. For running short calls on a thread that must
+    /// not be held for long, and moving the ones that take longer elsewhere. Needs a runtime
+    /// with fuel metering (without it the result is always `nil` and nothing runs).
+    public func call(_ name: String, _ arguments: [WasmValue] = [], slice: Duration) throws(GuestError) -> [WasmValue]? {
+        guard runtime.configuration.fuelMetering else { return nil }
+        return try call(name, arguments, within: slice)
+    }
+
+    private func call(_ name: String, _ arguments: [WasmValue], within slice: Duration?) throws(GuestError) -> [WasmValue]? {
+        try lock.withLock { _ throws(GuestError) -> [WasmValue]? in
             guard !isClosed else { throw .sandboxSetup("instance of \(module.name) is closed") }
             let function = try exportedFunction(name)
             let type = function.type
@@ -124,7 +139,7 @@ public final class WasmInstance: @unchecked Sendable {
                 }
                 values.append(argument.engineValue)
             }
-            let results = try run(function, values, name: name)
+            guard let results = try run(function, values, name: name, slice: slice) else { return nil }
             return try results.map { value throws(GuestError) in
                 guard let converted = WasmValue(value) else {
                     throw .hostFunctionFailed(name: name, message: "returns a \(value) value, which Wasmton cannot pass on")
@@ -176,8 +191,9 @@ public final class WasmInstance: @unchecked Sendable {
         throw .missingExport(name: name, available: module.exportedFunctions)
     }
 
-    private func run(_ function: Function, _ values: [Value], name: String) throws(GuestError) -> [Value] {
-        let budget = context.begin(limits: sandbox.limits, calibration: runtime.calibration, store: store)
+    /// Runs `function`; `nil` when `slice` ran out first.
+    private func run(_ function: Function, _ values: [Value], name: String, slice: Duration?) throws(GuestError) -> [Value]? {
+        let budget = context.begin(limits: sandbox.limits, calibration: runtime.calibration, store: store, slice: slice)
         defer { context.end() }
         _ = limiter.takeDenied()
         do {
@@ -188,6 +204,7 @@ public final class WasmInstance: @unchecked Sendable {
         } catch {
             // A failed call may have left a request half-sent: no later call should read its answer.
             sockets?.closeAll()
+            if budget.sliceIsTighter, context.nestedFailure == nil, Self.reason(of: error) == "out of fuel" { return nil }
             throw Self.classify(
                 context.nestedFailure ?? error, function: name, budget: budget, limiter: limiter, limits: sandbox.limits)
         }

@@ -7,6 +7,9 @@ import WasmtonRuntime
 /// Pointers come from the guest and are bounds-checked by `LinearMemory`: a bad one fails the
 /// call as an out-of-bounds access, never the host.
 enum WapcImports {
+    /// Why a host function refused to run in a time slice (never shown: the call moves to a guest thread).
+    static let movedOff = "host calls do not run in a time slice; the call moves to a guest thread"
+
     static func functions(
         module: WasmModule, state: WapcCallState, hostCalls: WapcHostCalls, logger: Logger
     ) -> [HostFunction] {
@@ -29,6 +32,7 @@ enum WapcImports {
                 return []
             },
             wapc("__host_call", [.i32, .i32, .i32, .i32, .i32, .i32, .i32, .i32], [.i32]) { call, args in
+                if state.refuseInSlice() { throw GuestError.hostFunctionFailed(name: "__host_call", message: movedOff) }
                 let binding = try read(call, args[0], args[1])
                 let namespace = try read(call, args[2], args[3])
                 let operation = try read(call, args[4], args[5])
@@ -69,6 +73,7 @@ enum WapcImports {
                 return []
             },
             wapc("__console_log", [.i32, .i32], []) { call, args in
+                if state.refuseInSlice() { throw GuestError.hostFunctionFailed(name: "__console_log", message: movedOff) }
                 let text = String(decoding: try read(call, args[0], args[1]), as: UTF8.self)
                 logger.info("\(text)", metadata: ["module": "\(module.name)", "source": "__console_log"])
                 return []

@@ -1,0 +1,71 @@
+import Foundation
+import Synchronization
+import Testing
+import WasmtonContracts
+import WasmtonRuntime
+
+@Suite("waPC calls in a time slice")
+struct WapcSliceTests {
+    private static let slice = Duration.milliseconds(2)
+    /// Generous for calls expected to finish, so a debug build on a busy machine still does.
+    private static let roomy = Duration.seconds(2)
+
+    private static func conformanceGuest(hostCalls: WapcHostCalls = WapcHostCalls(), log: CapturedLog = CapturedLog()) throws
+        -> WapcGuest
+    {
+        try Wapc.guest(
+            "wapc_conformance", runtime: WasmRuntime(configuration: .init(fuelMetering: true)),
+            sandbox: Sandbox(limits: Limits(timeout: .seconds(20))), hostCalls: hostCalls, logger: log.logger)
+    }
+
+    @Test("a short call finishes in the slice with the same answer as on a guest thread")
+    func shortCallFinishes() throws {
+        let guest = try Self.conformanceGuest()
+        #expect(guest.runsInSlices)
+        #expect(try guest.callInSlice("echo", payload: Array("hello".utf8), slice: Self.roomy) == Array("hello".utf8))
+        #expect(try guest.callInSlice("echo", payload: Array("again".utf8), slice: Self.roomy) == Array("again".utf8))
+        #expect(try guest.call("echo", payload: Array("hello".utf8)) == Array("hello".utf8))
+        let cuckoo = try Wapc.guest("cuckoo_filter", runtime: WasmRuntime(configuration: .init(fuelMetering: true)))
+        #expect(cuckoo.runsInSlices, "the book's module imports only wapc functions")
+        #expect(try cuckoo.callInSlice("check_word_exists", payload: Wapc.args("foo"), slice: Self.roomy) != nil)
+    }
+
+    @Test("a call that loops is cut off at the slice, not at its 20 s timeout")
+    func loopIsCutOff() throws {
+        let guest = try Self.conformanceGuest()
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(try guest.callInSlice("loop", payload: [], slice: Self.slice) == nil)
+        #expect(clock.now - start < .milliseconds(500))
+    }
+
+    @Test("a host call or a log line is refused in the slice before it happens, so running the call again repeats nothing")
+    func hostCallsMoveOff() throws {
+        let calls = Mutex(0)
+        let hostCalls = WapcHostCalls()
+        hostCalls.register(namespace: "wasmton:test") { call in
+            calls.withLock { $0 += 1 }
+            return call.payload
+        }
+        let log = CapturedLog()
+        let sliced = try Self.conformanceGuest(hostCalls: hostCalls, log: log)
+        #expect(try sliced.callInSlice("host", payload: Array("ping".utf8), slice: Self.roomy) == nil)
+        let logging = try Self.conformanceGuest(hostCalls: hostCalls, log: log)
+        #expect(try logging.callInSlice("log", payload: Array("hi".utf8), slice: Self.roomy) == nil)
+        #expect(calls.withLock { $0 } == 0, "the capability never ran")
+        #expect(log.entries.allSatisfy { !$0.message.contains("hi") }, "nothing was logged")
+        // The call, run again on a fresh guest as the gateway does, acts once.
+        let fresh = try Self.conformanceGuest(hostCalls: hostCalls, log: log)
+        #expect(try fresh.call("host", payload: Array("ping".utf8)) == Array("ping".utf8))
+        #expect(calls.withLock { $0 } == 1)
+    }
+
+    @Test("guests that import blocking or effectful WASI functions never run in slices")
+    func wasiEffectsExcluded() throws {
+        let echo = try Wapc.guest("wapc_echo", runtime: WasmRuntime(configuration: .init(fuelMetering: true)))
+        #expect(!echo.runsInSlices, "wapc_echo imports poll_oneoff (a sleep)")
+        #expect(try echo.callInSlice("echo", payload: [], slice: Self.slice) == nil)
+        let unmetered = try Wapc.guest("cuckoo_filter", runtime: WasmRuntime(configuration: .init(fuelMetering: false)))
+        #expect(!unmetered.runsInSlices, "without fuel metering a slice cannot be enforced")
+    }
+}
