@@ -54,7 +54,8 @@ struct GatewayMetrics: Sendable {
             let key = "\(module)\u{0}\(finished)"
             if let known = cache[key] { return known }
             let made = Counter(
-                label: "wasmton_slice_calls_total", dimensions: [("module", module), ("outcome", finished ? "finished" : "moved")])
+                label: "wasmton_slice_calls_total",
+                dimensions: [("module", module), ("outcome", finished ? "finished" : "moved")])
             cache[key] = made
             return made
         }

@@ -10,7 +10,9 @@ struct WapcSliceTests {
     /// Generous for calls expected to finish, so a debug build on a busy machine still does.
     private static let roomy = Duration.seconds(2)
 
-    private static func conformanceGuest(hostCalls: WapcHostCalls = WapcHostCalls(), log: CapturedLog = CapturedLog()) throws
+    private static func conformanceGuest(
+        hostCalls: WapcHostCalls = WapcHostCalls(), log: CapturedLog = CapturedLog()
+    ) throws
         -> WapcGuest
     {
         try Wapc.guest(

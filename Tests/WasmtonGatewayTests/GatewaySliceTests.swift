@@ -6,6 +6,7 @@ import NIOCore
 import Synchronization
 import Testing
 import WasmtonContracts
+
 @testable import WasmtonGateway
 
 @Suite("Gateway calls in a time slice")

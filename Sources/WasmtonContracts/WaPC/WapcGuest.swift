@@ -91,7 +91,9 @@ public final class WapcGuest: Sendable {
     }
 
     /// The response of a finished `__guest_call`, or the error the guest reported.
-    private func answer(to operation: String, results: [WasmValue], exchange: WapcCallState.Exchange) throws(WapcError)
+    private func answer(
+        to operation: String, results: [WasmValue], exchange: WapcCallState.Exchange
+    ) throws(WapcError)
         -> [UInt8]
     {
         guard case .i32(1)? = results.first else {
