@@ -7,21 +7,27 @@ import WasmtonRuntime
 final class FunctionPool: Sendable {
     let name: String
     let pool: InstancePool<WapcGuest>
-    private let metrics = GatewayMetrics()
+    private let metrics: GatewayMetrics.PoolHandles
     private let traced = !(InstrumentationSystem.tracer is NoOpTracer)
-    /// How long a call may run on the request's thread before it moves to a guest thread; nil: never.
-    private let slice: Duration?
-    /// Which operations have been quick enough lately to try in a slice.
-    private let quick: QuickOperations
+    /// Which operations have been quick enough lately to try in a time slice; nil when calls of
+    /// this module never run in one (no slice configured, fresh instances, tracing on, or a
+    /// module that imports blocking functions).
+    private let slices: QuickOperations?
 
     init(
         served: ServedModule, runtime: WasmRuntime, configuration: GatewayConfiguration, sandbox: Sandbox,
         threads: GuestThreads, hostCalls: WapcHostCalls, logger: Logger
     ) {
         name = served.name
-        slice = configuration.freshInstance ? nil : configuration.callSlice
-        quick = QuickOperations(slice: configuration.callSlice ?? .zero)
+        metrics = GatewayMetrics.PoolHandles(module: served.name)
         let module = served.module
+        if let slice = configuration.callSlice, !configuration.freshInstance, InstrumentationSystem.tracer is NoOpTracer,
+            runtime.runsInSlices(module)
+        {
+            slices = QuickOperations(slice: slice)
+        } else {
+            slices = nil
+        }
         pool = InstancePool(
             configuration: .init(
                 size: configuration.poolSize, maxWaiting: configuration.maxWaiting, reuse: !configuration.freshInstance,
@@ -42,26 +48,24 @@ final class FunctionPool: Sendable {
         let queued = ContinuousClock.now
         let metrics = metrics
         let name = name
-        if let slice, !traced, quick.isQuick(operation) {
+        if let slices, slices.isQuick(operation) {
             let outcome = try pool.runHere { guest -> [UInt8]? in
-                guard guest.runsInSlices else { return nil }
-                metrics.poolWait(module: name, duration: .zero)
-                return try guest.callInSlice(operation, payload: payload, slice: slice)
+                metrics.wait.record(duration: .zero)
+                return try guest.callInSlice(operation, payload: payload, slice: slices.slice)
             }
             if case .finished(let response) = outcome {
-                metrics.sliceCall(module: name, finished: true)
+                metrics.sliceFinished.increment()
                 return response
             }
-            quick.record(operation, took: nil)
-            metrics.sliceCall(module: name, finished: false)
+            slices.record(operation, took: nil)
+            metrics.sliceMoved.increment()
         }
-        let tracker = slice == nil ? nil : quick
-        let run = { [pool] () async throws -> [UInt8] in
+        let run = { [pool, slices] () async throws -> [UInt8] in
             try await pool.run(until: deadline) { guest in
                 let start = ContinuousClock.now
-                metrics.poolWait(module: name, duration: start - queued)
+                metrics.wait.record(duration: start - queued)
                 let response = try guest.call(operation, payload: payload)
-                if let tracker, guest.runsInSlices { tracker.record(operation, took: ContinuousClock.now - start) }
+                slices?.record(operation, took: ContinuousClock.now - start)
                 return response
             }
         }
@@ -89,7 +93,7 @@ final class FunctionPool: Sendable {
     /// Publishes the pool's gauges; called when metrics are scraped, not on the request path.
     func report() {
         let snapshot = pool.snapshot
-        metrics.pool(
+        GatewayMetrics().pool(
             module: name, size: pool.configuration.size, idle: snapshot.idle, busy: snapshot.busy, waiting: snapshot.waiting)
     }
 }

@@ -10,10 +10,13 @@ import Synchronization
 final class QuickOperations: Sendable {
     /// Consecutive quick runs an operation needs before it is tried in a slice.
     static let proof = 3
+    /// How long a call may run in a slice.
+    let slice: Duration
     private let threshold: Duration
     private let streaks = Mutex<[String: Int]>([:])
 
     init(slice: Duration) {
+        self.slice = slice
         threshold = slice / 4
     }
 

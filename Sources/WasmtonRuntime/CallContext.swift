@@ -21,11 +21,17 @@ final class CallContext {
     /// the outer call reports it instead of the host function's own error.
     var nestedFailure: (any Error)?
     private(set) var deadline: ContinuousClock.Instant?
+    /// The call runs in a time slice: host functions that may not run in one refuse.
+    private(set) var inSlice = false
+    /// A host function refused because the call runs in a slice: the call ends without a result.
+    private(set) var leftSlice = false
     private(set) var timeout: Duration?
 
     /// Starts a call (or instantiation): records its deadline and gives `store` the call's fuel.
     /// `slice`: a shorter run the call is cut off after (``WasmInstance/call(_:_:slice:)``).
     func begin(limits: Limits, calibration: FuelCalibration, store: Store, slice: Duration? = nil) -> Budget {
+        inSlice = slice != nil
+        leftSlice = false
         timeout = limits.timeout
         deadline = limits.timeout.map { ContinuousClock.now + $0 }
         let timeFuel = limits.timeout.map { calibration.fuel(for: $0) }
@@ -57,6 +63,7 @@ final class CallContext {
     func end() {
         deadline = nil
         nestedFailure = nil
+        inSlice = false
     }
 
     /// Fails a host call made after the call's deadline passed (fuel alone cannot see time spent
@@ -81,11 +88,16 @@ final class CallContext {
         let results = function.signature.results.compactMap(\.valueType)
         let qualifiedName = "\(function.module).\(function.name)"
         let body = function.body
+        let runsInSlice = function.runsInSlice
         let expectedResults = function.signature.results
         // `weak`: WasmKit's store owns this closure, and the context holds a handle into that
         // store (`memory`); a strong reference would keep every instance's memory alive forever.
         return Function(store: store, parameters: parameters, results: results) { [weak self] caller, arguments in
             guard let self else { throw GuestError.hostFunctionFailed(name: qualifiedName, message: "instance is closed") }
+            if inSlice && !runsInSlice {
+                leftSlice = true
+                throw GuestError.hostFunctionFailed(name: qualifiedName, message: "does not run in a time slice")
+            }
             try checkDeadline()
             var call = HostCall(
                 memory: memory(of: caller).map(LinearMemory.init), deadline: deadline, caller: (self, caller.instance))

@@ -112,13 +112,19 @@ public final class WasmInstance: @unchecked Sendable {
     }
 
     /// Calls `name` like ``call(_:_:)``, but cuts it off once it has run for about `slice`
-    /// (measured in fuel, as deadlines are): then the result is `nil` and the instance must be
-    /// closed, since the guest stopped part-way. For running short calls on a thread that must
-    /// not be held for long, and moving the ones that take longer elsewhere. Needs a runtime
-    /// with fuel metering (without it the result is always `nil` and nothing runs).
+    /// (measured in fuel, as deadlines are) or calls a host function that does not run in a
+    /// slice (``HostFunction/runsInSlice``): then the result is `nil` and the instance must be
+    /// closed, since the guest stopped part-way, but nothing outside the guest has happened. For
+    /// running short calls on a thread that must not be held for long, and moving the others
+    /// elsewhere. Without ``runsInSlices`` the result is always `nil` and nothing runs.
     public func call(_ name: String, _ arguments: [WasmValue] = [], slice: Duration) throws(GuestError) -> [WasmValue]? {
-        guard runtime.configuration.fuelMetering else { return nil }
+        guard runsInSlices else { return nil }
         return try call(name, arguments, within: slice)
+    }
+
+    /// Whether calls can run in time slices (``WasmRuntime/runsInSlices(_:)``).
+    public var runsInSlices: Bool {
+        runtime.runsInSlices(module)
     }
 
     private func call(_ name: String, _ arguments: [WasmValue], within slice: Duration?) throws(GuestError) -> [WasmValue]? {
@@ -204,7 +210,11 @@ public final class WasmInstance: @unchecked Sendable {
         } catch {
             // A failed call may have left a request half-sent: no later call should read its answer.
             sockets?.closeAll()
-            if budget.sliceIsTighter, context.nestedFailure == nil, Self.reason(of: error) == "out of fuel" { return nil }
+            if slice != nil, context.nestedFailure == nil,
+                context.leftSlice || (budget.sliceIsTighter && Self.reason(of: error) == "out of fuel")
+            {
+                return nil
+            }
             throw Self.classify(
                 context.nestedFailure ?? error, function: name, budget: budget, limiter: limiter, limits: sandbox.limits)
         }

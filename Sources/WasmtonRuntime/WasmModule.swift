@@ -56,6 +56,19 @@ public final class WasmModule: Sendable {
     public var usesWASI: Bool {
         imports.contains { $0.module == "wasi_snapshot_preview1" }
     }
+
+    /// Whether every WASI function the module imports is one that neither blocks nor acts
+    /// outside the guest (clock, random bytes, arguments, environment), so its calls can run in
+    /// time slices (``WasmInstance/call(_:_:slice:)``). WASI functions run in WasmKit's bridge,
+    /// where a slice cannot stop them; host functions can (``HostFunction/runsInSlice``).
+    public var runsInSlices: Bool {
+        imports.allSatisfy { $0.module != "wasi_snapshot_preview1" || Self.sliceSafeWASI.contains($0.name) }
+    }
+
+    private static let sliceSafeWASI: Set<String> = [
+        "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get", "clock_time_get", "random_get",
+        "proc_exit", "sched_yield", "fd_fdstat_get", "fd_prestat_get", "fd_prestat_dir_name",
+    ]
 }
 
 /// One import of a module, described without engine types.

@@ -55,6 +55,14 @@ public final class WasmRuntime: Sendable {
         calibration = FuelCalibration(engine: engine)
     }
 
+    /// Whether instances of `module` can run calls in time slices (``WasmInstance/call(_:_:slice:)``):
+    /// this runtime meters fuel (a slice is a fuel budget), and the module's imports are host
+    /// functions (which refuse in a slice unless marked) or WASI functions that neither block nor
+    /// act outside the guest (``WasmModule/runsInSlices``).
+    public func runsInSlices(_ module: WasmModule) -> Bool {
+        configuration.fuelMetering && module.runsInSlices
+    }
+
     /// A new engine with this runtime's configuration, for one instance.
     ///
     /// WasmKit's engine resolves a function's type under a lock on every call into a guest and

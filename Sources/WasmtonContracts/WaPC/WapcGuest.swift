@@ -17,17 +17,10 @@ public final class WapcGuest: Sendable {
     /// The start-up functions, in the order they are called when exported.
     public static let startupFunctions = ["_start", "_initialize", "wapc_init"]
 
-    /// Whether calls may run in a time slice on the caller's thread (``callInSlice(_:payload:slice:)``):
-    /// the module imports nothing that can block or act outside the guest other than the `wapc`
-    /// host calls, which refuse to run in a slice (the call then moves to a guest thread before
-    /// anything happened). WASI functions that only read the clock, random bytes, arguments or
-    /// the environment are allowed; files, sockets, sleeping and output are not.
-    public let runsInSlices: Bool
-
-    private static let sliceSafeWASI: Set<String> = [
-        "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get", "clock_time_get", "random_get",
-        "proc_exit", "sched_yield", "fd_fdstat_get", "fd_prestat_get", "fd_prestat_dir_name",
-    ]
+    /// Whether calls may run in a time slice on the caller's thread
+    /// (``callInSlice(_:payload:slice:)``): the module imports no WASI function that blocks or
+    /// acts outside the guest. `__host_call` and `__console_log` end a sliced call before acting.
+    public var runsInSlices: Bool { instance.runsInSlices }
 
     /// Checks `module` is a waPC guest, instantiates it in `sandbox` with the `wapc` imports, and
     /// runs its start-up functions. Host calls go to `hostCalls`; `__console_log` to `logger`.
@@ -38,17 +31,6 @@ public final class WapcGuest: Sendable {
         try Self.check(module)
         let state = WapcCallState()
         self.state = state
-        runsInSlices =
-            runtime.configuration.fuelMetering
-            && module.imports.allSatisfy { entry in
-                switch entry.module {
-                case "wapc": return true
-                // AssemblyScript's abort and the Zig SDK's __console_log come from `env`; both are ours.
-                case "env": return entry.name == "abort" || entry.name == "__console_log"
-                case "wasi_snapshot_preview1", "wasi_unstable": return Self.sliceSafeWASI.contains(entry.name)
-                default: return false
-                }
-            }
         do {
             instance = try runtime.instantiate(
                 module, sandbox: sandbox,
@@ -75,14 +57,29 @@ public final class WapcGuest: Sendable {
     /// `__guest_error` or returns failure, and ``WapcError/guestFailed(operation:_:)`` when it
     /// traps or hits a limit.
     public func call(_ operation: String, payload: [UInt8]) throws(WapcError) -> [UInt8] {
+        // Without a slice the call always finishes (or throws).
+        try call(operation, payload: payload, slice: nil) ?? []
+    }
+
+    /// One `__guest_call`, in `slice` if given (`nil` when it was cut off).
+    private func call(_ operation: String, payload: [UInt8], slice: Duration?) throws(WapcError) -> [UInt8]? {
         guard let operationLength = Int32(exactly: operation.utf8.count), let payloadLength = Int32(exactly: payload.count)
         else {
             throw .guestError(operation: operation, message: "payload of \(payload.count) bytes is too large for a 32-bit guest")
         }
         state.begin(operation: operation, payload: payload)
+        let arguments: [WasmValue] = [.i32(operationLength), .i32(payloadLength)]
         let results: [WasmValue]
         do {
-            results = try instance.call("__guest_call", [.i32(operationLength), .i32(payloadLength)])
+            if let slice {
+                guard let finished = try instance.call("__guest_call", arguments, slice: slice) else {
+                    _ = state.end()
+                    return nil
+                }
+                results = finished
+            } else {
+                results = try instance.call("__guest_call", arguments)
+            }
         } catch {
             _ = state.end()
             throw .guestFailed(operation: operation, error)
@@ -111,27 +108,12 @@ public final class WapcGuest: Sendable {
     }
 
     /// Runs `operation` like ``call(_:payload:)``, but only for about `slice` and without waiting
-    /// on the host: `nil` when the guest needed longer or asked for a host call, and then this
-    /// guest must be closed (it stopped part-way) and the call run again elsewhere with
-    /// ``call(_:payload:)`` on a fresh one. Nothing outside the guest has happened by then.
+    /// on the host (``WasmInstance/call(_:_:slice:)``): `nil` when the guest needed longer or
+    /// asked for a host call, and then this guest must be closed (it stopped part-way) and the
+    /// call run again elsewhere with ``call(_:payload:)`` on a fresh one. Nothing outside the
+    /// guest has happened by then.
     public func callInSlice(_ operation: String, payload: [UInt8], slice: Duration) throws(WapcError) -> [UInt8]? {
-        guard runsInSlices, let operationLength = Int32(exactly: operation.utf8.count),
-            let payloadLength = Int32(exactly: payload.count)
-        else { return nil }
-        state.begin(operation: operation, payload: payload, inSlice: true)
-        let results: [WasmValue]
-        do {
-            guard let finished = try instance.call("__guest_call", [.i32(operationLength), .i32(payloadLength)], slice: slice)
-            else {
-                _ = state.end()
-                return nil
-            }
-            results = finished
-        } catch {
-            if state.end().movedOff { return nil }
-            throw .guestFailed(operation: operation, error)
-        }
-        return try answer(to: operation, results: results, exchange: state.end())
+        try call(operation, payload: payload, slice: slice)
     }
 
     /// Releases the instance.

@@ -7,9 +7,6 @@ import WasmtonRuntime
 /// Pointers come from the guest and are bounds-checked by `LinearMemory`: a bad one fails the
 /// call as an out-of-bounds access, never the host.
 enum WapcImports {
-    /// Why a host function refused to run in a time slice (never shown: the call moves to a guest thread).
-    static let movedOff = "host calls do not run in a time slice; the call moves to a guest thread"
-
     static func functions(
         module: WasmModule, state: WapcCallState, hostCalls: WapcHostCalls, logger: Logger
     ) -> [HostFunction] {
@@ -31,8 +28,8 @@ enum WapcImports {
                 state.withExchange { $0.guestError = bytes }
                 return []
             },
-            wapc("__host_call", [.i32, .i32, .i32, .i32, .i32, .i32, .i32, .i32], [.i32]) { call, args in
-                if state.refuseInSlice() { throw GuestError.hostFunctionFailed(name: "__host_call", message: movedOff) }
+            wapc("__host_call", [.i32, .i32, .i32, .i32, .i32, .i32, .i32, .i32], [.i32], actsOutsideGuest: true) {
+                call, args in
                 let binding = try read(call, args[0], args[1])
                 let namespace = try read(call, args[2], args[3])
                 let operation = try read(call, args[4], args[5])
@@ -72,8 +69,7 @@ enum WapcImports {
                 }
                 return []
             },
-            wapc("__console_log", [.i32, .i32], []) { call, args in
-                if state.refuseInSlice() { throw GuestError.hostFunctionFailed(name: "__console_log", message: movedOff) }
+            wapc("__console_log", [.i32, .i32], [], actsOutsideGuest: true) { call, args in
                 let text = String(decoding: try read(call, args[0], args[1]), as: UTF8.self)
                 logger.info("\(text)", metadata: ["module": "\(module.name)", "source": "__console_log"])
                 return []
@@ -106,10 +102,16 @@ enum WapcImports {
         return functions
     }
 
+    /// A `wapc` import. Most only move bytes between the guest and the call's state, so they run
+    /// in a time slice; those that act outside the guest (a host call, a log line) say so and
+    /// end a sliced call before acting, so it can run again on a guest thread.
     private static func wapc(
-        _ name: String, _ parameters: [ValueKind], _ results: [ValueKind], body: @escaping HostFunction.Body
+        _ name: String, _ parameters: [ValueKind], _ results: [ValueKind], actsOutsideGuest: Bool = false,
+        body: @escaping HostFunction.Body
     ) -> HostFunction {
-        HostFunction(module: "wapc", name: name, signature: .init(parameters: parameters, results: results), body: body)
+        HostFunction(
+            module: "wapc", name: name, signature: .init(parameters: parameters, results: results),
+            runsInSlice: !actsOutsideGuest, body: body)
     }
 
     /// AssemblyScript's `abort(message, fileName, line, column)`: the strings are AssemblyScript
