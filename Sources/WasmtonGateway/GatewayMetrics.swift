@@ -20,8 +20,23 @@ struct GatewayMetrics: Sendable {
     }
 
     private static let requestHandles = Mutex<[RequestKey: RequestHandles]>([:])
-    private static let waitHandles = Mutex<[String: Timer]>([:])
-    private static let sliceHandles = Mutex<[String: Counter]>([:])
+
+    /// The handles of one served module's pool, made with the pool.
+    struct PoolHandles: Sendable {
+        /// How long calls waited for an instance.
+        let wait: Timer
+        /// Calls tried in a time slice on the request's thread that finished there, or moved to
+        /// a guest thread.
+        let sliceFinished: Counter
+        let sliceMoved: Counter
+
+        init(module: String) {
+            wait = Timer(label: "wasmton_pool_wait_seconds", dimensions: [("module", module)], preferredDisplayUnit: .seconds)
+            sliceFinished = Counter(
+                label: "wasmton_slice_calls_total", dimensions: [("module", module), ("outcome", "finished")])
+            sliceMoved = Counter(label: "wasmton_slice_calls_total", dimensions: [("module", module), ("outcome", "moved")])
+        }
+    }
 
     func request(module: String, operation: String, status: Int, duration: Duration) {
         let key = RequestKey(module: module, operation: operation, status: status)
@@ -46,30 +61,6 @@ struct GatewayMetrics: Sendable {
         Counter(
             label: "wasmton_guest_failures_total", dimensions: [("module", module), ("operation", operation), ("kind", kind)]
         ).increment()
-    }
-
-    /// A call tried in a time slice on the request's thread: finished there, or moved to a guest thread.
-    func sliceCall(module: String, finished: Bool) {
-        let counter = Self.sliceHandles.withLock { cache in
-            let key = "\(module)\u{0}\(finished)"
-            if let known = cache[key] { return known }
-            let made = Counter(
-                label: "wasmton_slice_calls_total",
-                dimensions: [("module", module), ("outcome", finished ? "finished" : "moved")])
-            cache[key] = made
-            return made
-        }
-        counter.increment()
-    }
-
-    func poolWait(module: String, duration: Duration) {
-        let timer = Self.waitHandles.withLock { cache in
-            if let known = cache[module] { return known }
-            let made = Timer(label: "wasmton_pool_wait_seconds", dimensions: [("module", module)], preferredDisplayUnit: .seconds)
-            cache[module] = made
-            return made
-        }
-        timer.record(duration: duration)
     }
 
     func pool(module: String, size: Int, idle: Int, busy: Int, waiting: Int) {

@@ -22,10 +22,8 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// The HTTP/1.1 server with these limits, for Hummingbird's `Application`.
     func server(logger: Logger) -> HTTPServerBuilder {
         let counter = ConnectionCounter(limit: maxConnections, logger: logger)
-        let nanoseconds = idleTimeout.components.seconds * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000
         return .http1(
             configuration: .init(
-                additionalChannelHandlers: [ConnectionGuard(counter: counter)],
-                idleTimeout: .nanoseconds(nanoseconds)))
+                additionalChannelHandlers: [ConnectionGuard(counter: counter)], idleTimeout: TimeAmount(idleTimeout)))
     }
 }
