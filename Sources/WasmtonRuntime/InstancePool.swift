@@ -53,16 +53,16 @@ public final class InstancePool<Instance: Sendable>: Sendable {
     private struct Waiter {
         var id: UInt64
         var continuation: CheckedContinuation<Void, any Error>
+        /// The wait's deadline timer, cancelled when the call gets its instance (a timer left to
+        /// run out would keep a task asleep for the whole request timeout, one per call that
+        /// ever waited).
+        var timer: Task<Void, Never>?
     }
 
     private struct State {
         var idle: [Instance] = []
         var busy = 0
         var waiters: [Waiter] = []
-        /// The deadline timers of waiting calls, cancelled when the call gets its instance (a
-        /// timer left to run out would keep a task asleep for the whole request timeout, one per
-        /// call that ever waited).
-        var timers: [UInt64: Task<Void, Never>] = [:]
         var nextWaiter: UInt64 = 0
         var discarded = 0
         var isClosed = false
@@ -155,23 +155,19 @@ public final class InstancePool<Instance: Sendable>: Sendable {
         }
         guard let taken else { return .notRun }
         let result = Result { try body(taken) }
+        let keep: Bool
         switch result {
-        case .success(let value?):
+        case .success(let value): keep = value != nil  // nil: gave up part-way, the instance is spent
+        case .failure(let error): keep = !configuration.discards(error)
+        }
+        if keep {
             release(returning: taken, discarded: false)
-            return .finished(value)
-        case .success(nil):
+        } else {
             close(taken)
             release(returning: nil, discarded: true)
-            return .notRun
-        case .failure(let error):
-            if configuration.discards(error) {
-                close(taken)
-                release(returning: nil, discarded: true)
-            } else {
-                release(returning: taken, discarded: false)
-            }
-            throw error
         }
+        guard let value = try result.get() else { return .notRun }
+        return .finished(value)
     }
 
     /// The pool's current counts.
@@ -185,17 +181,18 @@ public final class InstancePool<Instance: Sendable>: Sendable {
 
     /// Refuses new calls, fails waiting ones, and closes idle instances; running calls finish.
     public func shutdown() {
-        let (idle, waiters, timers) = state.withLock { state in
+        let (idle, waiters) = state.withLock { state in
             state.isClosed = true
             defer {
                 state.idle = []
                 state.waiters = []
-                state.timers = [:]
             }
-            return (state.idle, state.waiters, state.timers)
+            return (state.idle, state.waiters)
         }
-        for timer in timers.values { timer.cancel() }
-        for waiter in waiters { waiter.continuation.resume(throwing: InstancePoolError.closed) }
+        for waiter in waiters {
+            waiter.timer?.cancel()
+            waiter.continuation.resume(throwing: InstancePoolError.closed)
+        }
         for instance in idle { close(instance) }
     }
 
@@ -232,8 +229,8 @@ public final class InstancePool<Instance: Sendable>: Sendable {
                             self?.abandon(id, with: .timedOut(size: size))
                         }
                         let kept = state.withLock { state -> Bool in
-                            guard state.waiters.contains(where: { $0.id == id }) else { return false }
-                            state.timers[id] = timer
+                            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return false }
+                            state.waiters[index].timer = timer
                             return true
                         }
                         if !kept { timer.cancel() }
@@ -247,18 +244,17 @@ public final class InstancePool<Instance: Sendable>: Sendable {
 
     /// Fails waiter `id` with `error` if it is still waiting.
     private func abandon(_ id: UInt64, with error: InstancePoolError) {
-        let (waiter, timer) = state.withLock { state -> (Waiter?, Task<Void, Never>?) in
-            let timer = state.timers.removeValue(forKey: id)
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return (nil, timer) }
-            return (state.waiters.remove(at: index), timer)
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
         }
-        timer?.cancel()
+        waiter?.timer?.cancel()
         waiter?.continuation.resume(throwing: error)
     }
 
     /// Frees a slot: puts `instance` back (if any) and wakes the first waiter, who takes the slot.
     private func release(returning instance: Instance?, discarded: Bool) {
-        let (next, timer, refused) = state.withLock { state -> (Waiter?, Task<Void, Never>?, Instance?) in
+        let (next, refused) = state.withLock { state -> (Waiter?, Instance?) in
             var refused: Instance? = nil
             if let instance {
                 if state.isClosed { refused = instance } else { state.idle.append(instance) }
@@ -266,13 +262,12 @@ public final class InstancePool<Instance: Sendable>: Sendable {
             if discarded { state.discarded += 1 }
             if state.waiters.isEmpty {
                 state.busy -= 1
-                return (nil, nil, refused)
+                return (nil, refused)
             }
-            let next = state.waiters.removeFirst()
-            return (next, state.timers.removeValue(forKey: next.id), refused)
+            return (state.waiters.removeFirst(), refused)
         }
         if let refused { close(refused) }
-        timer?.cancel()
+        next?.timer?.cancel()
         next?.continuation.resume()
         if discarded && configuration.reuse { refill() }
     }
