@@ -45,8 +45,6 @@ public final class WorkerLane<Item: Sendable>: Sendable {
     private let queue = HandoffQueue<Item>()
     private let started = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
-    /// Items given and not yet run or dropped.
-    private let outstanding = Atomic<Int>(0)
     /// Entered when the thread starts, left when it ends.
     private let running = DispatchGroup()
 
@@ -61,19 +59,11 @@ public final class WorkerLane<Item: Sendable>: Sendable {
         self.makeWorker = makeWorker
     }
 
-    /// Items given to the lane and not finished (or dropped) yet, the one in progress included.
-    public var queuedCount: Int { outstanding.load(ordering: .relaxed) }
-
     /// Queues one item; false (and nothing queued) once the lane is stopping.
     @discardableResult
     public func enqueue(_ item: Item) -> Bool {
         startIfNeeded()
-        outstanding.add(1, ordering: .relaxed)
-        guard queue.post(item) else {
-            outstanding.subtract(1, ordering: .relaxed)
-            return false
-        }
-        return true
+        return queue.post(item)
     }
 
     /// Queues `items` in order behind what is queued already, with one wake-up; false (and
@@ -81,20 +71,14 @@ public final class WorkerLane<Item: Sendable>: Sendable {
     @discardableResult
     public func enqueue(contentsOf items: some Collection<Item>) -> Bool {
         startIfNeeded()
-        let count = items.count
-        outstanding.add(count, ordering: .relaxed)
-        guard queue.post(contentsOf: items) else {
-            outstanding.subtract(count, ordering: .relaxed)
-            return false
-        }
-        return true
+        return queue.post(contentsOf: items)
     }
 
     /// Asks the thread to stop: the item in progress finishes, the others are dropped. Returns
     /// at once; ``waitUntilStopped()`` waits.
     public func stop() {
         stopping.store(true, ordering: .relaxed)
-        outstanding.subtract(queue.close(droppingQueued: true), ordering: .relaxed)
+        queue.close(droppingQueued: true)
     }
 
     /// Lets everything queued run, then ends the thread; later enqueues return false.
@@ -136,14 +120,10 @@ public final class WorkerLane<Item: Sendable>: Sendable {
         var batch: [Item] = []
         let limit = threads == 1 ? Int.max : 1
         while queue.take(into: &batch, limit: limit) {
-            var done = 0
             for item in batch {
                 if stopping.load(ordering: .relaxed) { break }
                 worker.process(item)
-                done += 1
-                outstanding.subtract(1, ordering: .relaxed)
             }
-            if done < batch.count { outstanding.subtract(batch.count - done, ordering: .relaxed) }
             batch.removeAll(keepingCapacity: true)
             worker.batchFinished()
         }
