@@ -24,6 +24,8 @@ struct LaneReport: Sendable {
     var generation: Int
     var lane: Int
     var completions: [TaskCompletion]
+    /// The completions' durations added up.
+    var busy: Duration
 }
 
 /// A message to the coordinator from a worker thread or a sink's delivery callback.

@@ -36,42 +36,31 @@ public struct KeyRouter: Sendable {
     /// counted) when that lane already holds `maxLoad` records or more: the record waits, so
     /// that a key is not bound to a lane long before the lane can run it.
     public mutating func lane(for key: [UInt8]?, maxLoad: Int) -> Int? {
-        let lane: Int
-        if lanes == 1 {
-            lane = 0
-        } else if let key, let index = keys.index(forKey: key) {
-            let placement = keys.values[index]
-            lane = placement.position > finished[placement.lane] ? placement.lane : leastLoaded()
-        } else {
-            lane = leastLoaded()
-        }
-        guard given[lane] - finished[lane] < maxLoad else { return nil }
-        return self.lane(for: key)
-    }
-
-    /// The lane for the next record with `key` (`nil` for keyless), counted as given to it.
-    public mutating func lane(for key: [UInt8]?) -> Int {
         guard lanes > 1 else {
+            guard given[0] - finished[0] < maxLoad else { return nil }
             given[0] += 1
             return 0
         }
-        guard let key else {
-            let lane = leastLoaded()
-            given[lane] += 1
-            return lane
-        }
-        if let index = keys.index(forKey: key) {
-            let placement = keys.values[index]
-            let lane = placement.position > finished[placement.lane] ? placement.lane : leastLoaded()
-            given[lane] += 1
-            keys.values[index] = Placement(lane: lane, position: given[lane])
-            return lane
-        }
-        let lane = leastLoaded()
+        let index = key.flatMap { keys.index(forKey: $0) }
+        let pinned = index.map { keys.values[$0] }.flatMap { $0.position > finished[$0.lane] ? $0.lane : nil }
+        let lane = pinned ?? leastLoaded()
+        guard given[lane] - finished[lane] < maxLoad else { return nil }
         given[lane] += 1
-        keys[key] = Placement(lane: lane, position: given[lane])
-        if keys.count >= sweepAt { sweep() }
+        let placement = Placement(lane: lane, position: given[lane])
+        if let index {
+            keys.values[index] = placement
+        } else if let key {
+            keys[key] = placement
+            if keys.count >= sweepAt { sweep() }
+        }
         return lane
+    }
+
+    /// The lane for the next record with `key` (`nil` for keyless), counted as given to it,
+    /// however much the lane holds.
+    public mutating func lane(for key: [UInt8]?) -> Int {
+        // With no bound on the load there is always a lane.
+        lane(for: key, maxLoad: .max)!
     }
 
     /// Notes that `lane` finished `count` more of the records it was given.

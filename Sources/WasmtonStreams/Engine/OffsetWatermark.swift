@@ -25,9 +25,14 @@ public struct OffsetWatermark: Sendable {
         highestContiguous.map { $0 + 1 }
     }
 
+    /// The highest offset registered so far (the partition's consumed position), if any.
+    public var lastRegistered: Int64? {
+        window.last?.offset ?? highestContiguous
+    }
+
     /// Registers a fetched record. Offsets must increase.
     public mutating func register(_ offset: Int64) throws(WatermarkError) {
-        if let last = window.last?.offset ?? highestContiguous, offset <= last {
+        if let last = lastRegistered, offset <= last {
             throw .notIncreasing(offset: offset, after: last)
         }
         window.append((offset, false))

@@ -29,8 +29,7 @@ final class PartitionProcessor {
     private var heldHead = 0
     /// Tasks bound for each lane in the current ``dispatch(now:)``, handed over together.
     private var outgoing: [[StreamTask]]
-    /// The highest offset registered, and the one last shown in the consumed-offset gauge.
-    private var consumed: Int64?
+    /// The offset last shown in the consumed-offset gauge (set once per dispatch, not per record).
     private var consumedShown: Int64?
     private var limiter: RateLimiter?
     /// Deliveries each offset still waits for before it completes.
@@ -115,7 +114,6 @@ final class PartitionProcessor {
         } catch {
             return false
         }
-        consumed = task.offset
         held.append(task)
         return true
     }
@@ -130,7 +128,7 @@ final class PartitionProcessor {
     /// rate limit allow: each lane gets its share in one hand-over. Returns when the first
     /// still-held record may go, if any.
     func dispatch(now: Date) -> Date? {
-        if consumed != consumedShown, let consumed {
+        if let consumed = watermark.lastRegistered, consumed != consumedShown {
             metrics.consumedOffset.record(consumed)
             consumedShown = consumed
         }

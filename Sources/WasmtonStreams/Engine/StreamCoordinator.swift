@@ -209,6 +209,9 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         return wake
     }
 
+    /// How long the poll is held for a full partition before it is paused.
+    static var pollHold: Duration { .milliseconds(20) }
+
     /// Back-pressure on partitions with max pending records fetched and not finished. Decaton
     /// pauses such a partition at once; but librdkafka drops what it prefetched for a paused
     /// partition and fetches it again on resume, which cost a fast processor two thirds of its
@@ -217,8 +220,6 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     /// refetched. A partition still full after the hold is paused, so that the records of other
     /// partitions queued behind its own in librdkafka's queue are reached (a slow processor
     /// would otherwise starve them). Paused partitions resume at half. Returns whether to hold.
-    /// How long the poll is held for a full partition before it is paused.
-    static var pollHold: Duration { .milliseconds(20) }
 
     private func applyBackPressure(mayHold: Bool) -> Bool {
         let limit = settings.maxPendingRecords
@@ -278,9 +279,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     /// completes the offset; counters move once per report.
     private func finished(_ report: LaneReport) {
         guard let partition = partitions[report.partition], partition.generation == report.generation else { return }
-        var busy = Duration.zero
-        for completion in report.completions { busy += completion.duration }
-        partition.laneFinished(report.completions.count, on: report.lane, busy: busy)
+        partition.laneFinished(report.completions.count, on: report.lane, busy: report.busy)
         var processed = 0
         var discarded = 0
         for completion in report.completions {

@@ -47,6 +47,7 @@ private final class LaneWork {
     private let clock = ContinuousClock()
     private var processor: PollTaskProcessor?
     private var completions: [TaskCompletion] = []
+    private var busy = Duration.zero
     private var lastReport: ContinuousClock.Instant
 
     init(partition: TopicPartition, generation: Int, index: Int, inbox: EngineInbox, factory: ProcessorFactory) {
@@ -94,13 +95,17 @@ private final class LaneWork {
         }
         let end = clock.now
         completions.append(TaskCompletion(task: task, outcome: outcome, duration: end - start, span: span))
+        busy += end - start
         if end - lastReport >= .milliseconds(1) { report(at: end) }
     }
 
     private func report(at now: ContinuousClock.Instant? = nil) {
         lastReport = now ?? clock.now
         guard !completions.isEmpty else { return }
-        inbox.post(.finished(LaneReport(partition: partition, generation: generation, lane: index, completions: completions)))
+        inbox.post(
+            .finished(
+                LaneReport(partition: partition, generation: generation, lane: index, completions: completions, busy: busy)))
         completions.removeAll(keepingCapacity: true)
+        busy = .zero
     }
 }
