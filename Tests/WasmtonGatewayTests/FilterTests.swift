@@ -261,7 +261,7 @@ struct FilteredGatewayTests {
     }
 }
 
-@Suite("wasmton proxy: FilteringProxy")
+@Suite("wasmton proxy: FilteringProxy", .serialized)
 struct FilteringProxyTests {
     @Test("the book's curl: GET / with Host localhost:PORT reaches the upstream with x-hello: Hello world from localhost:PORT")
     func bookCurl() async throws {
