@@ -100,12 +100,16 @@ public final class RecordingUpstream: Sendable {
 
     /// Closes the listener and every open connection.
     public func stop() {
-        let handles = state.withLock { state -> [Int32] in
-            guard !state.stopped else { return [] }
+        let handles = state.withLock { state -> [Int32]? in
+            guard !state.stopped else { return nil }
             state.stopped = true
             defer { state.connections.removeAll() }
             return state.connections
         }
+        // Only the first stop may touch the descriptors. The accept loop closes the listener
+        // once it is shut down, and `deinit` (which runs after that, since the loop's thread
+        // holds `self`) stops again: by then the number may belong to another test's socket.
+        guard let handles else { return }
         for handle in handles { shutdown(handle, Int32(SHUT_RDWR)) }
         shutdown(listener, Int32(SHUT_RDWR))
     }
