@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // Wasmton: a server-side WebAssembly host. The targets follow the layers of DESIGN.md:
-// Runtime (over WasmKit) ← Contracts ← triggers (Streams, Gateway) ← CLI (thin `wasmton` executable);
+// Runtime (over WasmKit or Wasmtime) ← Contracts ← triggers (Streams, Gateway) ← CLI (thin `wasmton` executable);
 // Tools and MessagePack stand beside them.
 
 import PackageDescription
@@ -38,10 +38,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
-        // Runtime: modules, instances, limits, WASI and its socket extension, host functions. The only layer that sees WasmKit's execution API.
+        // Wasmtime's C API, declared by hand and loaded with dlopen at run time: building never needs the library.
+        .target(name: "CWasmtime", linkerSettings: [.linkedLibrary("dl")]),
+        // Runtime: modules, instances, limits, WASI and its socket extension, host functions. The only layer that sees an engine (WasmKit, or Wasmtime through CWasmtime).
         .target(
             name: "WasmtonRuntime",
             dependencies: [
+                "CWasmtime",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WasmKitWASI", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
@@ -140,6 +143,7 @@ let package = Package(
         // Test support: servers on 127.0.0.1 that the socket tests talk to.
         .target(
             name: "WasmtonTestSupport",
+            dependencies: ["WasmtonRuntime"],
             path: "Tests/Support",
             swiftSettings: strict
         ),
@@ -159,7 +163,8 @@ let package = Package(
         .testTarget(
             name: "WasmtonStreamsTests",
             dependencies: [
-                "WasmtonStreams", "WasmtonContracts", "WasmtonRuntime", .product(name: "Logging", package: "swift-log"),
+                "WasmtonStreams", "WasmtonContracts", "WasmtonRuntime", "WasmtonTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

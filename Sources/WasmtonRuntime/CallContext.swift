@@ -3,7 +3,8 @@ import WasmKit
 /// The state of the call in progress on one instance, shared with its host functions.
 ///
 /// Confined to the instance's lock: it is written when a call begins and ends, and read by host
-/// functions, which run on the same thread inside that call.
+/// functions, which run on the same thread inside that call. Both engines use it the same way;
+/// only how fuel and interruption are applied differs (``begin(limits:calibration:slice:)``).
 final class CallContext {
     /// How much fuel a call may burn and which limit that number came from.
     struct Budget {
@@ -16,10 +17,12 @@ final class CallContext {
         var sliceIsTighter = false
     }
 
-    var memory: Memory?
     /// What ended a guest function that a host function called back into (``HostCall/callGuest(_:_:)``);
     /// the outer call reports it instead of the host function's own error.
     var nestedFailure: (any Error)?
+    /// The error a host function threw, kept whole for engines whose trap carries only text
+    /// (Wasmtime), so the call reports it as WasmKit would.
+    var hostFailure: (any Error)?
     private(set) var deadline: ContinuousClock.Instant?
     /// The call runs in a time slice: host functions that may not run in one refuse.
     private(set) var inSlice = false
@@ -27,14 +30,17 @@ final class CallContext {
     private(set) var leftSlice = false
     private(set) var timeout: Duration?
 
-    /// Starts a call (or instantiation): records its deadline and gives `store` the call's fuel.
-    /// `slice`: a shorter run the call is cut off after (``WasmInstance/call(_:_:slice:)``).
-    func begin(limits: Limits, calibration: FuelCalibration, store: Store, slice: Duration? = nil) -> Budget {
+    /// Starts a call (or instantiation): records its deadline and computes the call's fuel.
+    /// `calibration`: turns the timeout and `slice` into fuel (WasmKit, which cannot interrupt);
+    /// `nil` where the engine interrupts by the clock (Wasmtime's epochs), so only ``Limits/fuel``
+    /// counts. `slice`: a shorter run the call is cut off after (``WasmInstance/call(_:_:slice:)``).
+    func begin(limits: Limits, calibration: FuelCalibration?, slice: Duration? = nil) -> Budget {
         inSlice = slice != nil
         leftSlice = false
+        hostFailure = nil
         timeout = limits.timeout
         deadline = limits.timeout.map { ContinuousClock.now + $0 }
-        let timeFuel = limits.timeout.map { calibration.fuel(for: $0) }
+        let timeFuel = calibration.flatMap { calibration in limits.timeout.map { calibration.fuel(for: $0) } }
         var budget: Budget
         switch (limits.fuel, timeFuel) {
         case (nil, nil):
@@ -46,16 +52,11 @@ final class CallContext {
         case (let fuel?, let time?):
             budget = Budget(fuel: min(fuel, time), isLimited: true, deadlineIsTighter: time < fuel)
         }
-        if let slice {
+        if let slice, let calibration {
             let sliceFuel = calibration.fuel(for: slice)
             if !budget.isLimited || sliceFuel < budget.fuel {
                 budget = Budget(fuel: sliceFuel, isLimited: true, deadlineIsTighter: false, sliceIsTighter: true)
             }
-        }
-        if budget.isLimited {
-            store.fuel = Fuel(remaining: budget.fuel)
-        } else if store.fuel != nil {
-            store.fuel = nil
         }
         return budget
     }
@@ -74,49 +75,33 @@ final class CallContext {
         }
     }
 
-    /// The calling instance's exported `memory`: the cached handle, else looked up on the caller.
-    func memory(of caller: borrowing Caller) -> Memory? {
-        if let memory { return memory }
-        if case .memory(let exported)? = caller.instance?.export("memory") { return exported }
-        return nil
-    }
-
-    /// Wraps a ``HostFunction`` as a WasmKit function that checks the deadline, gives the body
-    /// bounds-checked memory, and turns foreign errors into ``GuestError/hostFunctionFailed(name:message:)``.
-    func wrap(_ function: HostFunction, store: Store) -> Function {
-        let parameters = function.signature.parameters.compactMap(\.valueType)
-        let results = function.signature.results.compactMap(\.valueType)
-        let qualifiedName = "\(function.module).\(function.name)"
-        let body = function.body
-        let runsInSlice = function.runsInSlice
-        let expectedResults = function.signature.results
-        // `weak`: WasmKit's store owns this closure, and the context holds a handle into that
-        // store (`memory`); a strong reference would keep every instance's memory alive forever.
-        return Function(store: store, parameters: parameters, results: results) { [weak self] caller, arguments in
-            guard let self else { throw GuestError.hostFunctionFailed(name: qualifiedName, message: "instance is closed") }
-            if inSlice && !runsInSlice {
-                leftSlice = true
-                throw GuestError.hostFunctionFailed(name: qualifiedName, message: "does not run in a time slice")
+    /// Runs a ``HostFunction`` for either engine: refuses in a slice unless it may run there,
+    /// checks the deadline, checks what the body returns against the signature, and turns
+    /// foreign errors into ``GuestError/hostFunctionFailed(name:message:)``.
+    func invoke(
+        _ function: HostFunction, qualifiedName: String, memory: LinearMemory?, reentry: GuestReentry,
+        arguments: [WasmValue]
+    ) throws(GuestError) -> [WasmValue] {
+        if inSlice && !function.runsInSlice {
+            leftSlice = true
+            throw .hostFunctionFailed(name: qualifiedName, message: "does not run in a time slice")
+        }
+        try checkDeadline()
+        var call = HostCall(memory: memory, deadline: deadline, caller: (self, reentry))
+        do {
+            let produced = try function.body(&call, arguments)
+            guard Self.kinds(of: produced, match: function.signature.results) else {
+                throw GuestError.hostFunctionFailed(
+                    name: qualifiedName,
+                    message:
+                        "returned (\(produced.map(\.kind.description).joined(separator: ", "))), its signature says \(function.signature)"
+                )
             }
-            try checkDeadline()
-            var call = HostCall(
-                memory: memory(of: caller).map(LinearMemory.init), deadline: deadline, caller: (self, caller.instance))
-            let values = arguments.compactMap(WasmValue.init)
-            do {
-                let produced = try body(&call, values)
-                guard Self.kinds(of: produced, match: expectedResults) else {
-                    throw GuestError.hostFunctionFailed(
-                        name: qualifiedName,
-                        message:
-                            "returned (\(produced.map(\.kind.description).joined(separator: ", "))), its signature says \(function.signature)"
-                    )
-                }
-                return produced.map(\.engineValue)
-            } catch let error as GuestError {
-                throw error
-            } catch {
-                throw GuestError.hostFunctionFailed(name: qualifiedName, message: "\(error)")
-            }
+            return produced
+        } catch let error as GuestError {
+            throw error
+        } catch {
+            throw .hostFunctionFailed(name: qualifiedName, message: "\(error)")
         }
     }
 
@@ -129,16 +114,28 @@ final class CallContext {
     }
 
     /// A host function's call back into its calling instance (``HostCall/callGuest(_:_:)``).
-    func reenter(_ instance: Instance?, _ name: String, _ arguments: [WasmValue]) throws(GuestError) -> [WasmValue] {
-        guard let function = instance?.exports[function: name] else {
-            throw .missingExport(name: name, available: [])
-        }
+    func reenter(_ reentry: GuestReentry, _ name: String, _ arguments: [WasmValue]) throws(GuestError) -> [WasmValue] {
         do {
-            return try function.invoke(arguments.map(\.engineValue)).compactMap(WasmValue.init)
-        } catch {
+            switch reentry {
+            case .wasmKit(let instance):
+                return try WasmKitInstance.reenter(instance, name, arguments)
+            case .wasmtime(let caller):
+                return try caller.call(name, arguments)
+            }
+        } catch let error as GuestError {
+            if case .missingExport = error { throw error }
             // Kept whole so the outer call reports the trap, fuel or deadline it really was.
+            nestedFailure = error
+            throw .hostFunctionFailed(name: name, message: "\(error)")
+        } catch {
             nestedFailure = error
             throw .hostFunctionFailed(name: name, message: "\(error)")
         }
     }
+}
+
+/// How a host function reaches back into the instance that called it.
+enum GuestReentry {
+    case wasmKit(Instance?)
+    case wasmtime(WasmtimeCaller)
 }

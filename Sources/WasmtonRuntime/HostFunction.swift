@@ -1,5 +1,3 @@
-import WasmKit
-
 /// A function the host offers to guests as an import, written without engine types.
 ///
 /// Contracts build their ABI (PollTask's `decaton.poll_task`, waPC's `__host_call`…) from these.
@@ -39,9 +37,9 @@ public struct HostCall {
     public let deadline: ContinuousClock.Instant?
     /// The call in progress and the calling instance, for ``callGuest(_:_:)``; held directly
     /// rather than in a closure, so a host call allocates nothing for it.
-    let caller: (context: CallContext, instance: Instance?)?
+    let caller: (context: CallContext, reentry: GuestReentry)?
 
-    init(memory: LinearMemory?, deadline: ContinuousClock.Instant?, caller: (context: CallContext, instance: Instance?)? = nil) {
+    init(memory: LinearMemory?, deadline: ContinuousClock.Instant?, caller: (context: CallContext, reentry: GuestReentry)? = nil) {
         self.memory = memory
         self.deadline = deadline
         self.caller = caller
@@ -54,7 +52,7 @@ public struct HostCall {
     /// fails with the nested call's error, as if the guest had failed there itself.
     public func callGuest(_ name: String, _ arguments: [WasmValue] = []) throws(GuestError) -> [WasmValue] {
         guard let caller else { throw .hostFunctionFailed(name: name, message: "no calling instance to call into") }
-        return try caller.context.reenter(caller.instance, name, arguments)
+        return try caller.context.reenter(caller.reentry, name, arguments)
     }
 
     /// The calling instance's memory, or ``GuestError/missingMemory`` when it exports none.

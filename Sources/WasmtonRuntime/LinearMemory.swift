@@ -1,3 +1,4 @@
+import WASI
 import WasmKit
 
 /// Bounds-checked access to a guest's linear memory.
@@ -7,20 +8,36 @@ import WasmKit
 /// which fails the call, instead of reaching WasmKit's precondition and crashing the host.
 /// Valid only during the host call or instance access that produced it.
 public struct LinearMemory {
-    let memory: Memory
+    /// The engine's memory: WasmKit's handle, or Wasmtime's (whose base address is looked up on
+    /// every access, since a call back into the guest may grow and move it).
+    enum Storage {
+        case wasmKit(Memory)
+        case wasmtime(WasmtimeMemory)
+    }
+
+    let storage: Storage
 
     init(_ memory: Memory) {
-        self.memory = memory
+        storage = .wasmKit(memory)
+    }
+
+    init(_ memory: WasmtimeMemory) {
+        storage = .wasmtime(memory)
     }
 
     /// The current size in bytes.
-    public var byteCount: Int { memory.byteCount }
+    public var byteCount: Int {
+        switch storage {
+        case .wasmKit(let memory): return memory.byteCount
+        case .wasmtime(let memory): return memory.byteCount
+        }
+    }
 
     /// Copies `count` bytes starting at `address`.
     public func read(at address: UInt64, count: Int) throws(GuestError) -> [UInt8] {
         try check(address, count)
         if count == 0 { return [] }
-        return memory.withUnsafeBufferPointer(offset: UInt(address), count: count) { Array($0) }
+        return withBytes(at: address, count: count) { Array(UnsafeRawBufferPointer($0)) }
     }
 
     /// Reads `count` bytes at `address` as UTF-8 (invalid sequences become U+FFFD).
@@ -33,9 +50,7 @@ public struct LinearMemory {
         let count = bytes.count
         try check(address, count)
         if count == 0 { return }
-        memory.withUnsafeMutableBufferPointer(offset: UInt(address), count: count) { buffer in
-            buffer.copyBytes(from: bytes)
-        }
+        withBytes(at: address, count: count) { buffer in buffer.copyBytes(from: bytes) }
     }
 
     /// Reads a little-endian `UInt32` at `address`.
@@ -52,9 +67,28 @@ public struct LinearMemory {
     /// bytes at `address` lie inside the memory; for host functions that must check a buffer
     /// before they act (and consume data) rather than when they write to it.
     func check(_ address: UInt64, _ count: Int) throws(GuestError) {
-        let size = memory.byteCount
+        let size = byteCount
         guard count >= 0, address <= UInt64(size), UInt64(count) <= UInt64(size) - address else {
             throw .memoryAccessOutOfBounds(address: address, length: UInt64(max(count, 0)), memorySize: size)
         }
     }
+
+    /// The `count` bytes at `address`, already checked.
+    private func withBytes<R>(at address: UInt64, count: Int, _ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
+        switch storage {
+        case .wasmKit(let memory):
+            return memory.withUnsafeMutableBufferPointer(offset: UInt(address), count: count, body)
+        case .wasmtime(let memory):
+            return memory.withUnsafeMutableBufferPointer(offset: UInt(address), count: count, body)
+        }
+    }
+}
+
+/// A guest memory WASI and the socket extension can work on, whatever the engine.
+protocol GuestMemoryView: GuestMemory, SendableMetatype {
+    var linear: LinearMemory { get }
+}
+
+extension Memory: GuestMemoryView {
+    var linear: LinearMemory { LinearMemory(self) }
 }

@@ -17,8 +17,15 @@ public final class WasmModule: Sendable {
 
     let module: Module
     let contentHash: ContentHash
+    /// The module compiled by each Wasmtime engine that instantiated it (a module loaded by one
+    /// runtime may be instantiated by another, as with WasmKit; Wasmtime code is per engine).
+    let compiled: WasmtimeCompilations
 
-    init(name: String, bytes: [UInt8], module: Module, contentHash: ContentHash, exports: [ExportDescription]) {
+    init(
+        name: String, bytes: [UInt8], module: Module, contentHash: ContentHash, exports: [ExportDescription],
+        compiled: WasmtimeCompilations = WasmtimeCompilations()
+    ) {
+        self.compiled = compiled
         self.name = name
         self.bytes = bytes
         self.module = module

@@ -23,55 +23,54 @@ public final class WasmRuntime: Sendable {
         /// Count fuel, needed for ``Limits/fuel`` and ``Limits/timeout``. Costs some speed.
         public var fuelMetering: Bool
         public var boundsChecking: BoundsChecking
-        /// Bytes of guest value stack per call; deeper recursion traps with `stackExhausted`.
+        /// Bytes of guest stack per call; deeper recursion traps with `stackExhausted`.
         public var stackSize: Int?
+        /// The engine that runs the guests.
+        public var engine: WasmEngine
 
-        public init(fuelMetering: Bool = true, boundsChecking: BoundsChecking = .software, stackSize: Int? = nil) {
+        public init(
+            fuelMetering: Bool = true, boundsChecking: BoundsChecking = .software, stackSize: Int? = nil,
+            engine: WasmEngine = .wasmKit
+        ) {
             self.fuelMetering = fuelMetering
             self.boundsChecking = boundsChecking
             self.stackSize = stackSize
+            self.engine = engine
         }
     }
 
     public let configuration: Configuration
-    /// The engine fuel is calibrated on; instances get engines of their own (``makeEngine()``).
-    let engine: Engine
-    private let engineConfiguration: EngineConfiguration
+    let backend: RuntimeBackend
     private let validationEngine: Engine
-    let calibration: FuelCalibration
     private let cache = Mutex<[ContentHash: [WasmModule]]>([:])
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        let bounds: EngineConfiguration.MemoryBoundsChecking? =
-            configuration.boundsChecking == .software ? .software : nil
-        engineConfiguration = EngineConfiguration(
-            stackSize: configuration.stackSize, features: WasmtonFeatures.parser,
-            memoryBoundsChecking: bounds, fuelMetering: configuration.fuelMetering)
-        engine = Engine(configuration: engineConfiguration)
+        switch configuration.engine {
+        case .wasmKit:
+            backend = .wasmKit(WasmKitEngine(configuration: configuration))
+        case .wasmtime(let library):
+            backend = .wasmtime(WasmtimeEngine(library: library, configuration: configuration))
+        }
         validationEngine = Engine(
             configuration: EngineConfiguration(
                 compilationMode: .eager, features: WasmtonFeatures.parser, memoryBoundsChecking: .software))
-        calibration = FuelCalibration(engine: engine)
+    }
+
+    /// Whether a deadline interrupts a guest by the clock (Wasmtime's epochs) rather than by fuel
+    /// calibrated to time (WasmKit).
+    var interruptsByEpoch: Bool {
+        if case .wasmtime = backend { return true }
+        return false
     }
 
     /// Whether instances of `module` can run calls in time slices (``WasmInstance/call(_:_:slice:)``):
-    /// this runtime meters fuel (a slice is a fuel budget), and the module's imports are host
-    /// functions (which refuse in a slice unless marked) or WASI functions that neither block nor
-    /// act outside the guest (``WasmModule/runsInSlices``).
+    /// this runtime can cut a call off (WasmKit with fuel metering, a slice being a fuel budget;
+    /// Wasmtime always, by its epoch), and the module's imports are host functions (which refuse
+    /// in a slice unless marked) or WASI functions that neither block nor act outside the guest
+    /// (``WasmModule/runsInSlices``).
     public func runsInSlices(_ module: WasmModule) -> Bool {
-        configuration.fuelMetering && module.runsInSlices
-    }
-
-    /// A new engine with this runtime's configuration, for one instance.
-    ///
-    /// WasmKit's engine resolves a function's type under a lock on every call into a guest and
-    /// every host call; with one engine for all instances, guest threads queued on that lock
-    /// (with 32 stream lanes it took more than half the CPU). An engine is a configuration and
-    /// that table, cheap to make; modules are engine-independent (validation already uses an
-    /// engine of its own), and execution stacks depend only on the stack size.
-    func makeEngine() -> Engine {
-        Engine(configuration: engineConfiguration)
+        (configuration.fuelMetering || interruptsByEpoch) && module.runsInSlices
     }
 
     /// Loads, validates and caches the module in the file at `path` (`.wasm` or `.wat`).
@@ -98,6 +97,13 @@ public final class WasmRuntime: Sendable {
             return hit.name == name ? hit : hit.renamed(name)
         }
         let module = try ModuleValidation.validate(bytes: binary, name: name, path: path, engine: validationEngine)
+        if case .wasmtime(let wasmtime) = backend {
+            do {
+                _ = try module.compiled.module(for: wasmtime, binary: binary)
+            } catch {
+                throw .invalid(path: path, reason: "Wasmtime: \(error.message)", section: nil, offset: nil)
+            }
+        }
         // Another thread may have loaded the same bytes meanwhile: keep one entry, theirs.
         let cached = cache.withLock { cache -> WasmModule in
             if let winner = cache[hash]?.first(where: { $0.bytes == binary }) { return winner }
@@ -119,6 +125,23 @@ public final class WasmRuntime: Sendable {
 
 extension WasmModule {
     func renamed(_ name: String) -> WasmModule {
-        WasmModule(name: name, bytes: bytes, module: module, contentHash: contentHash, exports: exports)
+        WasmModule(name: name, bytes: bytes, module: module, contentHash: contentHash, exports: exports, compiled: compiled)
+    }
+}
+
+/// The engine a ``WasmRuntime`` runs guests on.
+public enum WasmEngine: Sendable {
+    /// WasmKit, an interpreter in Swift: the default, nothing to install.
+    case wasmKit
+    /// Wasmtime, compiling to machine code with Cranelift, through its C library loaded at run
+    /// time (``WasmtimeLibrary/load(path:)``).
+    case wasmtime(WasmtimeLibrary)
+
+    /// `wasmkit` or `wasmtime`, as `--engine` spells it.
+    public var name: String {
+        switch self {
+        case .wasmKit: return "wasmkit"
+        case .wasmtime: return "wasmtime"
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonRuntime
 
@@ -13,7 +14,7 @@ enum Guests {
     }
 
     static func processor(
-        _ name: String, runtime: WasmRuntime = WasmRuntime(), sandbox: Sandbox = Sandbox()
+        _ name: String, runtime: WasmRuntime = WasmRuntime.forTests(), sandbox: Sandbox = Sandbox()
     ) throws -> PollTaskProcessor {
         try PollTaskProcessor(runtime: runtime, module: try runtime.load(path: path(name)), sandbox: sandbox)
     }
@@ -79,7 +80,7 @@ struct PollTaskTests {
 
     @Test("a trapping processor fails the task with a trap, and a new processor works")
     func trap() throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         let processor = try Guests.processor("task_probe", runtime: runtime)
         #expect(throws: GuestError.trap(.unreachable, function: "run")) {
             try processor.process(StreamTask(value: Array("trap".utf8)))
@@ -112,7 +113,7 @@ struct PollTaskTests {
 
     @Test("poll_task returns -1 when the buffer is too small, and the guest can ask again")
     func bufferTooSmall() throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         // Polls with a 4-byte buffer first, then with the length the host reports; returns both results.
         let wat = """
             (module
@@ -137,7 +138,7 @@ struct PollTaskTests {
 
     @Test("a guest pointer outside memory fails the task, not the host")
     func outOfBoundsPointer() throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         let wat = """
             (module
               (import "decaton" "poll_task" (func $poll (param i64 i32) (result i32)))
@@ -154,7 +155,7 @@ struct PollTaskTests {
 
     @Test("modules that do not follow the contract are refused with the reason")
     func contractChecks() throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         let noRun = try runtime.load(bytes: Array(#"(module (memory (export "memory") 1))"#.utf8), name: "no-run")
         #expect(throws: GuestError.missingExport(name: "run", available: [])) {
             _ = try PollTaskProcessor(runtime: runtime, module: noRun, sandbox: Sandbox())

@@ -1,6 +1,7 @@
 import Dispatch
 import Synchronization
 import Testing
+import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonRuntime
 
@@ -10,7 +11,7 @@ import WasmtonRuntime
 struct ProxyWasmConcurrencyTests {
     @Test("200 concurrent requests on one auth-filter VM: every tokenless one gets 401, every one with the token passes")
     func concurrentStreamsKeepTheirOwnHeaders() throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         let plugin = try ProxyWasmPlugin(
             runtime: runtime, module: try runtime.load(path: Guests.path("proxy_auth_filter")),
             configuration: .init(name: "auth", pluginConfiguration: Array("s3cret".utf8)))

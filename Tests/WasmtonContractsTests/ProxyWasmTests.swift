@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonRuntime
 
@@ -8,7 +9,7 @@ import WasmtonRuntime
 enum ProxyFilters {
     static func plugin(
         _ module: String, configuration: String = "", vmConfiguration: String = "", name: String? = nil,
-        runtime: WasmRuntime = WasmRuntime(), sandbox: Sandbox = Sandbox(), logger: Logger = Logger(label: "test")
+        runtime: WasmRuntime = WasmRuntime.forTests(), sandbox: Sandbox = Sandbox(), logger: Logger = Logger(label: "test")
     ) throws -> ProxyWasmPlugin {
         try ProxyWasmPlugin(
             runtime: runtime, module: try runtime.load(path: Guests.path(module)), sandbox: sandbox,
@@ -431,7 +432,7 @@ struct ProxyWasmTests {
 
     @Test("a callback that never returns is stopped by the sandbox's fuel")
     func runaway() throws {
-        let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+        let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: true))
         let plugin = try ProxyFilters.plugin(
             "proxy_test_trap", runtime: runtime, sandbox: Sandbox(limits: Limits(fuel: 2_000_000)))
         defer { plugin.shutdown() }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonMessagePack
 import WasmtonRuntime
@@ -133,7 +134,7 @@ struct WapcConformanceTests {
 
     @Test("loop and grow stop at the sandbox's deadline and memory limit")
     func limits() throws {
-        let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+        let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: true))
         let guest = try Wapc.guest(
             "wapc_conformance", runtime: runtime,
             sandbox: Sandbox(limits: Limits(maxMemoryBytes: 2 << 20, timeout: .milliseconds(200))))

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonMessagePack
 import WasmtonRuntime
@@ -40,7 +41,7 @@ final class CapturedLog: Sendable {
 
 enum Wapc {
     static func guest(
-        _ name: String, runtime: WasmRuntime = WasmRuntime(), sandbox: Sandbox = Sandbox(),
+        _ name: String, runtime: WasmRuntime = WasmRuntime.forTests(), sandbox: Sandbox = Sandbox(),
         hostCalls: WapcHostCalls = WapcHostCalls(), logger: Logger = Logger(label: "test")
     ) throws -> WapcGuest {
         try WapcGuest(
@@ -111,7 +112,7 @@ struct WapcTests {
 
     @Test("a trap, a guest past its deadline, a memory bomb and an out-of-bounds response fail the call and poison the instance")
     func guestFailures() throws {
-        let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+        let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: true))
         let sandbox = Sandbox(limits: Limits(maxMemoryBytes: 4 << 20, timeout: .milliseconds(300)))
         let cases: [(String, (GuestError) -> Bool)] = [
             ("trap", { if case .trap = $0 { true } else { false } }),
@@ -178,7 +179,7 @@ struct WapcTests {
         let hostCalls = WapcHostCalls()
         let store = WapcKeyValueCapability()
         store.register(in: hostCalls)
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         let module = try runtime.load(path: Guests.path("wapc_echo"))
         let first = try WapcGuest(runtime: runtime, module: module, hostCalls: hostCalls)
         let second = try WapcGuest(runtime: runtime, module: module, hostCalls: hostCalls)
@@ -215,7 +216,7 @@ struct WapcTests {
 
     @Test("a module without __guest_call is refused with what it exports")
     func notWapc() throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         #expect {
             _ = try WapcGuest(runtime: runtime, module: try runtime.load(path: Guests.path("calc")))
         } throws: { error in

@@ -62,7 +62,7 @@ func withFilteredGateway(
     filters: [FilterSpec], modules: [String] = ["wapc_echo", "cuckoo_filter"], logger: Logger = Logger(label: "test"),
     configure: (inout GatewayConfiguration) -> Void = { _ in }, _ body: @Sendable (Int) async throws -> Void
 ) async throws {
-    let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+    let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: true))
     var configuration = GatewayConfiguration(port: 0, poolSize: 1)
     configuration.filters = try filters.map { try $0.filter(runtime: runtime) }
     configure(&configuration)
@@ -80,7 +80,7 @@ func withProxy(
     sandbox: Sandbox = Sandbox(limits: Limits(timeout: .seconds(2))), logger: Logger = Logger(label: "test"),
     configure: (inout FilteringProxy.Configuration) -> Void = { _ in }, _ body: @Sendable (Int) async throws -> Void
 ) async throws {
-    let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+    let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: true))
     let chain =
         filters.isEmpty
         ? nil

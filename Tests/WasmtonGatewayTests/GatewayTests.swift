@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonGateway
 import WasmtonMessagePack
@@ -24,7 +25,7 @@ func withGateway(
     modules: [String] = ["wapc_echo", "cuckoo_filter"], configure: (inout GatewayConfiguration) -> Void = { _ in },
     hostCalls: WapcHostCalls = WapcHostCalls(), _ body: @Sendable (Gateway, any TestClientProtocol) async throws -> Void
 ) async throws {
-    let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+    let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: true))
     var configuration = GatewayConfiguration(port: 0, poolSize: 2)
     configure(&configuration)
     let served = try modules.map { ServedModule(name: $0, module: try runtime.load(path: Guests.path($0))) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WasmtonTestSupport
 import WasmtonRuntime
 
 @Suite("Concurrency: threads, shared instances, the shared cache")
@@ -126,7 +127,7 @@ struct ConcurrencyTests {
 
     @Test("loading the same bytes on 4 threads at once caches one module")
     func concurrentLoads() async throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         // kitchen_sink takes long enough to validate that the threads' loads overlap.
         let bytes = try Guests.bytes("kitchen_sink")
         let barrier = Barrier(count: 4)

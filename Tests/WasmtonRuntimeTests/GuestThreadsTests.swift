@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WasmtonTestSupport
 import WasmtonRuntime
 
 @Suite("Guest threads")
@@ -49,7 +50,7 @@ struct GuestThreadsTests {
 
     @Test("guests run on guest threads with a reused stack: many calls on one instance stay correct")
     func guestCallsOnThreads() async throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         let module = try runtime.load(
             bytes: Array(
                 #"(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#.utf8),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WasmtonTestSupport
 import WasmtonRuntime
 
 /// A server instantiates a module per request and drops the instance: its linear memory must be
@@ -29,11 +30,11 @@ struct InstanceLifetimeTests {
               (start $touch)
               (func (export "first") (result i32) (i32.load8_u (i32.const 0))))
             """
-        return try WasmRuntime().load(bytes: Array(wat.utf8), name: withImport ? "leak-import" : "leak-plain")
+        return try WasmRuntime.forTests().load(bytes: Array(wat.utf8), name: withImport ? "leak-import" : "leak-plain")
     }
 
     static func growth(module: WasmModule, hostFunctions: [HostFunction]) throws -> Int {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         // Warm up, so allocator pools and caches do not count as growth.
         for _ in 0..<3 {
             let instance = try runtime.instantiate(module, hostFunctions: hostFunctions)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WasmtonTestSupport
 import WasmtonRuntime
 
 @Suite("Limits: fuel, deadline, memory")
@@ -63,7 +64,7 @@ struct LimitTests {
 
     @Test("a fuel limit on a runtime without fuel metering is refused or enforced, never silently ignored")
     func fuelLimitWithoutMetering() throws {
-        let runtime = WasmRuntime(configuration: .init(fuelMetering: false))
+        let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: false))
         let module = try runtime.load(
             bytes: Array(
                 #"(module (func (export "count") (param $n i32) (result i32) (local $i i32) (block $done (loop $again (br_if $done (i32.ge_u (local.get $i) (local.get $n))) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $again))) (local.get $i)))"#

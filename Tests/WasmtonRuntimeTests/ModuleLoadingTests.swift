@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WasmtonTestSupport
 import WasmtonRuntime
 
 @Suite("Module loading, validation and the module cache")
@@ -8,7 +9,7 @@ struct ModuleLoadingTests {
 
     @Test("a .wasm file loads with its exports, signatures and name")
     func loadsBinary() throws {
-        let module = try WasmRuntime().load(path: Guests.path("calc"))
+        let module = try WasmRuntime.forTests().load(path: Guests.path("calc"))
         #expect(module.name == "calc")
         #expect(module.exportedFunctions == ["add", "subtract", "multiply"])
         #expect(module.signature(ofExport: "add") == Self.calcSignature)
@@ -21,7 +22,7 @@ struct ModuleLoadingTests {
 
     @Test("a .wat file on disk loads like a binary")
     func loadsTextFile() throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         let module = try runtime.load(path: Guests.root.appendingPathComponent("guests/src/calc.wat").path)
         #expect(module.name == "calc")
         #expect(module.bytes.starts(with: [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00]))
@@ -32,7 +33,7 @@ struct ModuleLoadingTests {
 
     @Test("WAT bytes in memory load, and imports and memory exports are described")
     func loadsTextBytes() throws {
-        let module = try WasmRuntime().load(
+        let module = try WasmRuntime.forTests().load(
             bytes: Array(
                 """
                 ;; a comment before the module
@@ -56,7 +57,7 @@ struct ModuleLoadingTests {
 
     @Test("the cache returns the same module for the same bytes and does not grow")
     func cacheHit() throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         #expect(runtime.cachedModuleCount == 0)
         let first = try runtime.load(path: Guests.path("calc"))
         #expect(runtime.cachedModuleCount == 1)
@@ -69,7 +70,7 @@ struct ModuleLoadingTests {
 
     @Test("the same bytes under another name share the cache entry but keep their name")
     func cacheHitRenamed() throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         let first = try runtime.load(path: Guests.path("calc"))
         let renamed = try runtime.load(bytes: try Guests.bytes("calc"), name: "calculator")
         #expect(renamed.name == "calculator")
@@ -81,7 +82,7 @@ struct ModuleLoadingTests {
 
     @Test("different bytes make a new cache entry")
     func cacheMiss() throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         let calc = try runtime.load(path: Guests.path("calc"))
         let table = try runtime.load(path: Guests.path("table"))
         #expect(calc !== table)
@@ -97,7 +98,7 @@ struct ModuleLoadingTests {
 
     @Test("a module that fails to load is not cached")
     func failureNotCached() throws {
-        let runtime = WasmRuntime()
+        let runtime = WasmRuntime.forTests()
         #expect(throws: ModuleError.self) {
             try runtime.load(bytes: [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05], name: "bad")
         }
@@ -109,7 +110,7 @@ struct ModuleLoadingTests {
     @Test("a missing file is .fileNotFound naming the path")
     func missingFile() {
         let path = "/nonexistent/dir/nothing.wasm"
-        let error = moduleError { try WasmRuntime().load(path: path) }
+        let error = moduleError { try WasmRuntime.forTests().load(path: path) }
         #expect(error == .fileNotFound(path: path))
         #expect(error?.description.contains("nothing.wasm") == true)
         #expect(error?.description.contains("no such file") == true)
@@ -119,7 +120,7 @@ struct ModuleLoadingTests {
     func directory() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let error = moduleError { try WasmRuntime().load(path: directory.path) }
+        let error = moduleError { try WasmRuntime.forTests().load(path: directory.path) }
         #expect(error == .unreadable(path: directory.path, reason: "is a directory"))
     }
 
@@ -129,7 +130,7 @@ struct ModuleLoadingTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("elf.wasm")
         try Data([0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01]).write(to: file)
-        let error = moduleError { try WasmRuntime().load(path: file.path) }
+        let error = moduleError { try WasmRuntime.forTests().load(path: file.path) }
         guard case .notWasm(let path, let reason)? = error else {
             Issue.record("expected .notWasm, got \(String(describing: error))")
             return
@@ -145,7 +146,7 @@ struct ModuleLoadingTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("empty.wasm")
         try Data().write(to: file)
-        let error = moduleError { try WasmRuntime().load(path: file.path) }
+        let error = moduleError { try WasmRuntime.forTests().load(path: file.path) }
         #expect(error == .notWasm(path: file.path, reason: "the file is empty"))
     }
 
@@ -153,7 +154,7 @@ struct ModuleLoadingTests {
     func truncated() throws {
         // calc.wasm's Code section payload spans 0x38..<0x51 (wasm-objdump -h); cut it at 0x40.
         let bytes = Array(try Guests.bytes("calc").prefix(0x40))
-        let error = moduleError { try WasmRuntime().load(bytes: bytes, name: "cut") }
+        let error = moduleError { try WasmRuntime.forTests().load(bytes: bytes, name: "cut") }
         #expect(error == .truncated(path: "cut", section: "Code", offset: 0x40))
         #expect(error?.description.contains("truncated") == true)
         #expect(error?.description.contains("Code section") == true)
@@ -162,7 +163,7 @@ struct ModuleLoadingTests {
     @Test("a binary that ends after the magic and half a version is .truncated")
     func truncatedHeader() {
         let error = moduleError {
-            try WasmRuntime().load(bytes: [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00], name: "stub")
+            try WasmRuntime.forTests().load(bytes: [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00], name: "stub")
         }
         guard case .truncated(let path, _, _)? = error else {
             Issue.record("expected .truncated, got \(String(describing: error))")
@@ -174,7 +175,7 @@ struct ModuleLoadingTests {
     @Test("a wrong binary version is .invalid at offset 4")
     func badVersion() {
         let error = moduleError {
-            try WasmRuntime().load(bytes: [0x00, 0x61, 0x73, 0x6D, 0x02, 0x00, 0x00, 0x00], name: "v2")
+            try WasmRuntime.forTests().load(bytes: [0x00, 0x61, 0x73, 0x6D, 0x02, 0x00, 0x00, 0x00], name: "v2")
         }
         guard case .invalid(_, let reason, _, let offset)? = error else {
             Issue.record("expected .invalid, got \(String(describing: error))")
@@ -187,7 +188,7 @@ struct ModuleLoadingTests {
     @Test("a function body of the wrong type is .invalid in the Code section with an offset")
     func invalidBody() throws {
         let wat = #"(module (func (export "f") (result i32) (i64.const 1)))"#
-        let error = moduleError { try WasmRuntime().load(bytes: Array(wat.utf8), name: "bad.wat") }
+        let error = moduleError { try WasmRuntime.forTests().load(bytes: Array(wat.utf8), name: "bad.wat") }
         guard case .invalid(let path, let reason, let section, let offset)? = error else {
             Issue.record("expected .invalid, got \(String(describing: error))")
             return
@@ -211,7 +212,7 @@ struct ModuleLoadingTests {
             0x03, 0x02, 0x01, 0x00,  // Function: one, of type 0
             0x0A, 0x06, 0x01, 0x04, 0x00, 0x10, 0x07, 0x0B,  // Code: call 7; end
         ]
-        let error = moduleError { try WasmRuntime().load(bytes: bytes, name: "call7.wasm") }
+        let error = moduleError { try WasmRuntime.forTests().load(bytes: bytes, name: "call7.wasm") }
         guard case .invalid(let path, _, let section, let offset)? = error else {
             Issue.record("expected .invalid, got \(String(describing: error))")
             return
@@ -225,7 +226,7 @@ struct ModuleLoadingTests {
     func signaturesWhenSegmentsTrap() throws {
         // The data segment does not fit in one page, so instantiation traps; the module is still
         // valid, and its exports' signatures are known from the binary alone.
-        let module = try WasmRuntime().load(
+        let module = try WasmRuntime.forTests().load(
             bytes: Array(
                 #"(module (memory 1) (data (i32.const 70000) "x") (func (export "f") (param i32) (result i32) (local.get 0)))"#
                     .utf8), name: "segment")
@@ -237,7 +238,7 @@ struct ModuleLoadingTests {
     func badText() {
         // wabt's `wat2wasm` says 2:4 (the start of `funcx`) for this file.
         let wat = "(module\n  (funcx))\n"
-        let error = moduleError { try WasmRuntime().load(bytes: Array(wat.utf8), name: "oops.wat") }
+        let error = moduleError { try WasmRuntime.forTests().load(bytes: Array(wat.utf8), name: "oops.wat") }
         guard case .invalidText(let path, let reason, let line, let column)? = error else {
             Issue.record("expected .invalidText, got \(String(describing: error))")
             return
@@ -253,7 +254,7 @@ struct ModuleLoadingTests {
     @Test("bad WAT on the first line has the column wat2wasm reports")
     func badTextFirstLine() {
         // wabt's `wat2wasm` says 1:10 (the start of `funcx`).
-        let error = moduleError { try WasmRuntime().load(bytes: Array("(module (funcx))".utf8), name: "one.wat") }
+        let error = moduleError { try WasmRuntime.forTests().load(bytes: Array("(module (funcx))".utf8), name: "one.wat") }
         guard case .invalidText(_, _, let line, let column)? = error else {
             Issue.record("expected .invalidText, got \(String(describing: error))")
             return
@@ -265,7 +266,7 @@ struct ModuleLoadingTests {
     @Test("WAT with an unclosed parenthesis is .invalidText")
     func unclosedText() {
         let error = moduleError {
-            try WasmRuntime().load(bytes: Array("(module (func".utf8), name: "open.wat")
+            try WasmRuntime.forTests().load(bytes: Array("(module (func".utf8), name: "open.wat")
         }
         guard case .invalidText(let path, _, _, _)? = error else {
             Issue.record("expected .invalidText, got \(String(describing: error))")

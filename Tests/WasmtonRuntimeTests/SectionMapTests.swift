@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WasmtonTestSupport
 import WasmtonRuntime
 
 @Suite("SectionMap")
@@ -137,7 +138,7 @@ struct SectionMapTests {
         let survived = await #expect(processExitsWith: .success, "reading \(input.rawValue) crashed the process") {
             [input] in
             _ = try? SectionMap(bytes: input.bytes)
-            _ = try? WasmRuntime().load(bytes: input.bytes, name: "hostile")
+            _ = try? WasmRuntime.forTests().load(bytes: input.bytes, name: "hostile")
         }
         guard survived?.exitStatus == .exitCode(EXIT_SUCCESS) else { return }
         // It did not crash: now check what it reports, in this process.
@@ -158,7 +159,7 @@ struct SectionMapTests {
                 #expect(map.sections.first?.count == nil)
             }
         }
-        #expect(throws: ModuleError.self) { try WasmRuntime().load(bytes: bytes, name: "hostile") }
+        #expect(throws: ModuleError.self) { try WasmRuntime.forTests().load(bytes: bytes, name: "hostile") }
     }
 
     @Test("a section one byte longer than the file is .truncated")
@@ -219,7 +220,7 @@ struct SectionMapTests {
         let bytes = try Guests.bytes("big")
         let code = try #require(try SectionMap(bytes: bytes).sections.first { $0.name == "Code" })
         let cut = Array(bytes.prefix((code.start + code.end) / 2))
-        let error = moduleError { try WasmRuntime().load(bytes: cut, name: "big-cut") }
+        let error = moduleError { try WasmRuntime.forTests().load(bytes: cut, name: "big-cut") }
         #expect(error == .truncated(path: "big-cut", section: "Code", offset: cut.count))
     }
 }

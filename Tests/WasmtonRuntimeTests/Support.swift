@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import WasmtonTestSupport
 import WasmtonRuntime
 
 /// Finds the example guests and holds what most tests share.
@@ -20,7 +21,7 @@ enum Guests {
     }
 
     /// One runtime for tests that do not look at the module cache, so fuel calibration runs once.
-    static let runtime = WasmRuntime()
+    static let runtime = WasmRuntime.forTests()
 
     /// Loads `guests/build/NAME.wasm` into the shared runtime.
     static func module(_ name: String) throws -> WasmModule {

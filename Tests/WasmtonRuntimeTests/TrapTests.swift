@@ -1,4 +1,5 @@
 import Testing
+import WasmtonTestSupport
 import WasmtonRuntime
 
 @Suite("Traps")
@@ -101,11 +102,11 @@ struct TrapTests {
                   (then (i32.const 0))
                   (else (i32.add (call $depth (i32.sub (local.get 0) (i32.const 1))) (i32.const 1))))))
             """
-        let roomy = WasmRuntime()
+        let roomy = WasmRuntime.forTests()
         let roomyInstance = try roomy.instantiate(roomy.load(bytes: Array(wat.utf8), name: "depth"))
         #expect(try roomyInstance.call("depth", [.i32(2_000)]) == [.i32(2_000)])
 
-        let tight = WasmRuntime(configuration: .init(stackSize: 16 * 1024))
+        let tight = WasmRuntime.forTests(configuration: .init(stackSize: 16 * 1024))
         let tightInstance = try tight.instantiate(tight.load(bytes: Array(wat.utf8), name: "depth"))
         #expect(try tightInstance.call("depth", [.i32(10)]) == [.i32(10)])
         let error = guestError { try tightInstance.call("depth", [.i32(2_000)]) }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonRuntime
 
@@ -89,7 +90,7 @@ struct StreamEngineTests {
         .deletingLastPathComponent().appendingPathComponent("guests/build/task_probe.wasm").path
 
     private func engine(_ configure: (inout StreamSettings) -> Void = { _ in }) throws -> StreamEngine {
-        let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+        let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: true))
         let module = try runtime.load(path: Self.probePath)
         var settings = StreamSettings()
         settings.partitionConcurrency = 3

@@ -1,0 +1,280 @@
+import Foundation
+import WASI
+@_spi(Fuzzing) import WasmKit
+import WasmKitWASI
+
+/// A ``WasmInstance`` on WasmKit: its own engine and store, WASI and the socket extension linked
+/// as WasmKit functions, fuel as the brake for both fuel limits and deadlines.
+final class WasmKitInstance: EngineInstance {
+    private let engine: Engine
+    private let store: Store
+    private let instance: Instance
+    private let limiter: MemoryLimiter
+    private let context: CallContext
+    private let calibration: FuelCalibration
+    private let limits: Limits
+    /// The cached `memory` export and the context, for the host functions' closures.
+    private let state: WasmKitCallState
+
+    init(engine wasmKit: WasmKitEngine, setup: EngineInstanceSetup) throws(GuestError) {
+        let limiter = MemoryLimiter(maxBytes: setup.sandbox.limits.maxMemoryPages.map { $0 * 65_536 })
+        let engine = wasmKit.makeEngine()
+        let store = Store(engine: engine)
+        store.resourceLimiter = limiter
+        let context = CallContext()
+        let state = WasmKitCallState(context: context)
+
+        var imports = Imports()
+        if let wasi = setup.wasi {
+            wasi.link(to: &imports, store: store)
+            if let sockets = setup.sockets {
+                let wrappers = SocketImports<Memory>.definitions(
+                    wasi: wasi.hostFunctions(capabilities: WASICapability.all), table: sockets, context: context)
+                for wrapper in wrappers {
+                    imports.define(module: "wasi_snapshot_preview1", name: wrapper.name, state.function(wrapper, store: store))
+                }
+            }
+        }
+        for function in setup.hostFunctions {
+            imports.define(module: function.module, name: function.name, state.wrap(function, store: store))
+        }
+
+        let budget = context.begin(limits: setup.sandbox.limits, calibration: wasmKit.calibration)
+        Self.applyFuel(budget, to: store)
+        do {
+            let instance = try setup.module.module.instantiate(store: store, imports: imports)
+            state.memory = instance.exports[memory: "memory"]
+            self.instance = instance
+        } catch {
+            context.end()
+            throw Self.classify(
+                error, function: GuestError.instantiation, budget: budget, limiter: limiter, limits: setup.sandbox.limits)
+        }
+        context.end()
+        self.engine = engine
+        self.store = store
+        self.limiter = limiter
+        self.context = context
+        self.calibration = wasmKit.calibration
+        self.limits = setup.sandbox.limits
+        self.state = state
+    }
+
+    var exportedMemory: LinearMemory? {
+        instance.exports[memory: "memory"].map(LinearMemory.init)
+    }
+
+    func close() {
+        state.memory = nil
+    }
+
+    func call(_ name: String, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
+        guard let function = instance.exports[function: name] else {
+            throw .missingExport(name: name, available: [])
+        }
+        let values = arguments.map(\.engineValue)
+        let budget = context.begin(limits: limits, calibration: calibration, slice: slice)
+        Self.applyFuel(budget, to: store)
+        defer { context.end() }
+        _ = limiter.takeDenied()
+        let results: [Value]
+        do {
+            results = try ExecutionStackCache.withStack(engine: engine) { stack in
+                try function.invoke(values, on: &stack)
+            }
+        } catch {
+            if slice != nil, context.nestedFailure == nil,
+                context.leftSlice || (budget.sliceIsTighter && Self.reason(of: error) == "out of fuel")
+            {
+                return nil
+            }
+            throw Self.classify(
+                context.nestedFailure ?? error, function: name, budget: budget, limiter: limiter, limits: limits)
+        }
+        return try results.map { value throws(GuestError) in
+            guard let converted = WasmValue(value) else {
+                throw .hostFunctionFailed(name: name, message: "returns a \(value) value, which Wasmton cannot pass on")
+            }
+            return converted
+        }
+    }
+
+    private static func applyFuel(_ budget: CallContext.Budget, to store: Store) {
+        if budget.isLimited {
+            store.fuel = Fuel(remaining: budget.fuel)
+        } else if store.fuel != nil {
+            store.fuel = nil
+        }
+    }
+
+    /// A host function's call back into `instance` (``HostCall/callGuest(_:_:)``), sharing the
+    /// outer call's stack, fuel and deadline.
+    static func reenter(_ instance: Instance?, _ name: String, _ arguments: [WasmValue]) throws -> [WasmValue] {
+        guard let function = instance?.exports[function: name] else {
+            throw GuestError.missingExport(name: name, available: [])
+        }
+        return try function.invoke(arguments.map(\.engineValue)).compactMap(WasmValue.init)
+    }
+
+    // MARK: - Errors
+
+    static func classify(
+        _ error: any Error, function: String, budget: CallContext.Budget, limiter: MemoryLimiter, limits: Limits
+    ) -> GuestError {
+        let denied = limiter.takeDenied()
+        if let exit = error as? WASIExitCode {
+            return .exited(code: Int32(bitPattern: exit.code))
+        }
+        if let guestError = error as? GuestError {
+            switch guestError {
+            case .trap(let kind, let name):
+                if denied { return .memoryLimitExceeded(limitBytes: limiter.maxBytes ?? 0, function: function) }
+                return .trap(kind, function: name ?? function)
+            case .deadlineExceeded(let seconds, nil):
+                return .deadlineExceeded(seconds: seconds, function: function)
+            default:
+                return guestError
+            }
+        }
+        let text = Self.reason(of: error)
+        if text == "out of fuel" {
+            if budget.deadlineIsTighter, let timeout = limits.timeout {
+                return .deadlineExceeded(seconds: timeout.seconds, function: function)
+            }
+            return .outOfFuel(budget: limits.fuel ?? budget.fuel, function: function)
+        }
+        if text.hasPrefix("initial memory size exceeds the resource limit") {
+            return .memoryLimitExceeded(limitBytes: limiter.maxBytes ?? 0, function: function)
+        }
+        if text.hasPrefix("unknown import ") {
+            let (module, name) = splitQualified(text.dropFirst("unknown import ".count))
+            return .missingImport(module: module, name: name, kind: "an entity")
+        }
+        if text.hasPrefix("incompatible import type") {
+            // WasmKit: "incompatible import type: function type for MODULE.NAME, expected …, got …"
+            var qualified = ""
+            var reason = text
+            if let forRange = text.range(of: " for "), let comma = text[forRange.upperBound...].firstIndex(of: ",") {
+                qualified = String(text[forRange.upperBound..<comma])
+                reason = String(text[text.index(after: comma)...]).trimmingCharacters(in: .whitespaces)
+            }
+            let (module, name) = splitQualified(Substring(qualified))
+            return .incompatibleImport(module: module, name: name, reason: reason)
+        }
+        if denied { return .memoryLimitExceeded(limitBytes: limiter.maxBytes ?? 0, function: function) }
+        if error is Trap || error is WasmKitError || error is WasmKitException {
+            return .trap(TrapKind(engineText: text), function: function)
+        }
+        return .hostFunctionFailed(name: function, message: text)
+    }
+
+    /// `MODULE.NAME` as WasmKit prints an import.
+    private static func splitQualified(_ text: Substring) -> (module: String, name: String) {
+        let parts = text.split(separator: ".", maxSplits: 1).map(String.init)
+        return (parts.first ?? "", parts.count > 1 ? parts[1] : "")
+    }
+
+    static func reason(of error: any Error) -> String {
+        var text = "\(error)"
+        if text.hasPrefix("Trap: ") { text.removeFirst("Trap: ".count) }
+        if let newline = text.firstIndex(of: "\n") { text = String(text[..<newline]) }
+        return text
+    }
+}
+
+/// What WasmKit host-function closures share with their instance: the call context and the
+/// cached `memory` export.
+final class WasmKitCallState {
+    let context: CallContext
+    var memory: Memory?
+
+    init(context: CallContext) {
+        self.context = context
+    }
+
+    /// The calling instance's exported `memory`: the cached handle, else looked up on the caller.
+    func memory(of caller: borrowing Caller) -> Memory? {
+        if let memory { return memory }
+        if case .memory(let exported)? = caller.instance?.export("memory") { return exported }
+        return nil
+    }
+
+    /// Wraps a ``HostFunction`` as a WasmKit function (``CallContext/invoke(_:qualifiedName:memory:reentry:arguments:)``).
+    func wrap(_ function: HostFunction, store: Store) -> Function {
+        let parameters = function.signature.parameters.compactMap(\.valueType)
+        let results = function.signature.results.compactMap(\.valueType)
+        let qualifiedName = "\(function.module).\(function.name)"
+        // `weak`: WasmKit's store owns this closure, and the state holds a handle into that
+        // store (`memory`); a strong reference would keep every instance's memory alive forever.
+        return Function(store: store, parameters: parameters, results: results) { [weak self] caller, arguments in
+            guard let self else { throw GuestError.hostFunctionFailed(name: qualifiedName, message: "instance is closed") }
+            let produced = try context.invoke(
+                function, qualifiedName: qualifiedName, memory: memory(of: caller).map(LinearMemory.init),
+                reentry: .wasmKit(caller.instance), arguments: arguments.compactMap(WasmValue.init))
+            return produced.map(\.engineValue)
+        }
+    }
+
+    /// A socket-extension wrapper as a WasmKit function.
+    func function(_ wrapper: SocketImports<Memory>.Definition, store: Store) -> Function {
+        let i32 = ValueType.i32
+        let name = wrapper.name
+        let body = wrapper.body
+        return Function(store: store, parameters: Array(repeating: i32, count: wrapper.parameters), results: [i32]) {
+            [weak self] caller, arguments in
+            guard let self else { throw GuestError.hostFunctionFailed(name: name, message: "instance is closed") }
+            guard let memory = memory(of: caller) else { throw GuestError.missingMemory }
+            try context.checkDeadline()
+            return [.i32(UInt32(bitPattern: try body(memory, arguments)))]
+        }
+    }
+}
+
+extension TrapKind {
+    /// Names WasmKit's trap message.
+    init(engineText text: String) {
+        switch text {
+        case "unreachable": self = .unreachable
+        case "out of bounds memory access": self = .memoryOutOfBounds
+        case "integer divide by zero": self = .integerDivideByZero
+        case "integer overflow": self = .integerOverflow
+        case "invalid conversion to integer": self = .invalidConversionToInteger
+        case "call stack exhausted": self = .stackExhausted
+        case "null function reference", "null reference": self = .nullReference
+        case "unaligned atomic": self = .unalignedAtomic
+        default:
+            if text.hasPrefix("indirect call to null") {
+                self = .indirectCallToNull
+            } else if text.hasPrefix("indirect call type mismatch") {
+                self = .indirectCallTypeMismatch
+            } else if text.hasPrefix("out of bounds table access") {
+                self = .tableOutOfBounds
+            } else if text.hasPrefix("wasm exception") {
+                self = .uncaughtException
+            } else {
+                self = .other(text)
+            }
+        }
+    }
+}
+
+extension WasmValue {
+    var engineValue: Value {
+        switch self {
+        case .i32(let value): return .i32(UInt32(bitPattern: value))
+        case .i64(let value): return .i64(UInt64(bitPattern: value))
+        case .f32(let value): return .f32(value.bitPattern)
+        case .f64(let value): return .f64(value.bitPattern)
+        }
+    }
+
+    init?(_ value: Value) {
+        switch value {
+        case .i32(let bits): self = .i32(Int32(bitPattern: bits))
+        case .i64(let bits): self = .i64(Int64(bitPattern: bits))
+        case .f32(let bits): self = .f32(Float(bitPattern: bits))
+        case .f64(let bits): self = .f64(Double(bitPattern: bits))
+        case .v128, .ref: return nil
+        }
+    }
+}

@@ -1,0 +1,182 @@
+internal import CWasmtime
+import Foundation
+import Synchronization
+
+/// Wasmtime's side of a ``WasmRuntime``: one Wasmtime engine (Cranelift's compiled code, the
+/// settings every store shares) and the thread that advances its epoch, which is how a call's
+/// deadline interrupts a guest whatever it runs.
+final class WasmtimeEngine: @unchecked Sendable {
+    // Why @unchecked Sendable is sound: `wasm_engine_t` is thread-safe (Wasmtime's `Engine` is
+    // `Send + Sync`); the other stored properties are immutable.
+    let library: WasmtimeLibrary
+    let engine: OpaquePointer
+    /// Unique among the process's engines (an address may be reused once an engine is gone).
+    let serial: UInt64
+    private static let serials = Atomic<UInt64>(0)
+    /// Stores count fuel (only when the runtime meters fuel: it costs speed, and deadlines do
+    /// not need it here).
+    let consumesFuel: Bool
+    /// How often the epoch advances: the granularity of deadlines and time slices.
+    static let tick = Duration.milliseconds(1)
+
+    var api: cwasmtime_api { library.api.pointee }
+
+    init(library: WasmtimeLibrary, configuration: WasmRuntime.Configuration) {
+        self.library = library
+        serial = Self.serials.wrappingAdd(1, ordering: .relaxed).newValue
+        let api = library.api.pointee
+        let config = api.wasm_config_new()
+        api.wasmtime_config_consume_fuel_set(config, configuration.fuelMetering)
+        api.wasmtime_config_epoch_interruption_set(config, true)
+        api.wasmtime_config_max_wasm_stack_set(config, configuration.stackSize ?? Self.defaultStack)
+        cwasmtime_use_limited_memories(library.api, config)
+        // The engine takes ownership of the configuration.
+        engine = api.wasm_engine_new_with_config(config)!
+        consumesFuel = configuration.fuelMetering
+        EpochTicker.shared.add(engine, library: library)
+    }
+
+    deinit {
+        EpochTicker.shared.remove(engine)
+        // Modules and stores made from the engine hold their own reference to it.
+        api.wasm_engine_delete(engine)
+    }
+
+    /// Wasm stack per call. Guest code runs on Wasmton's own threads (8 MiB stacks) or on event
+    /// loop threads; 256 KiB leaves the host room below it on any of them.
+    static let defaultStack = 256 << 10
+
+    /// Epoch ticks that cover `duration` from now (at least one full tick more than it).
+    func ticks(for duration: Duration) -> UInt64 {
+        let ticks = (duration / Self.tick).rounded(.up)
+        return ticks >= Double(UInt64.max / 4) ? UInt64.max / 4 : UInt64(max(ticks, 0)) + 1
+    }
+
+    /// Compiles `binary` (already validated) to machine code.
+    func compile(_ binary: [UInt8]) throws(WasmtimeFailure) -> WasmtimeModule {
+        var module: OpaquePointer? = nil
+        let error = binary.withUnsafeBufferPointer { buffer in
+            api.wasmtime_module_new(engine, buffer.baseAddress, buffer.count, &module)
+        }
+        if let error { throw WasmtimeFailure(taking: error, api: api) }
+        return WasmtimeModule(library: library, engine: engine, module: module!)
+    }
+}
+
+/// A module's compiled code, per Wasmtime engine; engines that go away leave their entries to
+/// be dropped with the module.
+final class WasmtimeCompilations: Sendable {
+    private let modules = Mutex<[UInt64: WasmtimeModule]>([:])
+
+    init() {}
+
+    /// The module compiled by `engine`, compiling `binary` on first use.
+    func module(for engine: WasmtimeEngine, binary: [UInt8]) throws(WasmtimeFailure) -> WasmtimeModule {
+        let key = engine.serial
+        if let module = modules.withLock({ $0[key] }) { return module }
+        let module = try engine.compile(binary)
+        modules.withLock { $0[key] = module }
+        return module
+    }
+}
+
+/// A module compiled by Wasmtime, deleted with its last reference.
+final class WasmtimeModule: @unchecked Sendable {
+    // Why @unchecked Sendable is sound: Wasmtime's `Module` is `Send + Sync` and immutable.
+    let library: WasmtimeLibrary
+    /// The engine that compiled it (only that engine's stores may instantiate it).
+    let engine: OpaquePointer
+    let module: OpaquePointer
+
+    init(library: WasmtimeLibrary, engine: OpaquePointer, module: OpaquePointer) {
+        self.library = library
+        self.engine = engine
+        self.module = module
+    }
+
+    deinit {
+        library.api.pointee.wasmtime_module_delete(module)
+    }
+}
+
+/// The message of a `wasmtime_error_t` or `wasm_trap_t`, with its exit status and trap code.
+struct WasmtimeFailure: Error, CustomStringConvertible {
+    var message: String
+    /// A WASI exit (`proc_exit`) that Wasmtime reports as an error.
+    var exitStatus: Int32?
+    var trapCode: UInt8?
+
+    var description: String { message }
+
+    /// Reads and deletes `error`.
+    init(taking error: OpaquePointer, api: cwasmtime_api) {
+        var bytes = wasm_byte_vec_t()
+        api.wasmtime_error_message(error, &bytes)
+        message = Self.text(bytes)
+        api.wasm_byte_vec_delete(&bytes)
+        var status: Int32 = 0
+        exitStatus = api.wasmtime_error_exit_status(error, &status) ? status : nil
+        api.wasmtime_error_delete(error)
+    }
+
+    /// Reads and deletes `trap`.
+    init(takingTrap trap: OpaquePointer, api: cwasmtime_api) {
+        var bytes = wasm_byte_vec_t()
+        api.wasm_trap_message(trap, &bytes)
+        message = Self.text(bytes)
+        api.wasm_byte_vec_delete(&bytes)
+        var code: UInt8 = 0
+        trapCode = api.wasmtime_trap_code(trap, &code) ? code : nil
+        api.wasm_trap_delete(trap)
+    }
+
+    private static func text(_ bytes: wasm_byte_vec_t) -> String {
+        guard let data = bytes.data, bytes.size > 0 else { return "" }
+        var text = String(decoding: UnsafeRawBufferPointer(start: data, count: bytes.size), as: UTF8.self)
+        if text.last == "\0" { text.removeLast() }
+        if let newline = text.firstIndex(of: "\n") { text = String(text[..<newline]) }
+        return text
+    }
+}
+
+/// Advances the epoch of every live Wasmtime engine every ``WasmtimeEngine/tick``, on one thread
+/// for the process (started with the first engine).
+final class EpochTicker: Sendable {
+    static let shared = EpochTicker()
+
+    /// The engines and the library function that advances them. Engines leave this list (under
+    /// its lock) before they are deleted, so the thread never touches a deleted one.
+    private let engines = Mutex<[(engine: EngineHandle, increment: @convention(c) (OpaquePointer?) -> Void)]>([])
+    private let started = Atomic<Bool>(false)
+
+    /// An engine pointer; `wasm_engine_t` may be used from any thread.
+    struct EngineHandle: @unchecked Sendable, Equatable {
+        let pointer: OpaquePointer
+    }
+
+    func add(_ engine: OpaquePointer, library: WasmtimeLibrary) {
+        let increment = library.api.pointee.wasmtime_engine_increment_epoch
+        engines.withLock { $0.append((EngineHandle(pointer: engine), increment)) }
+        if started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged { start() }
+    }
+
+    func remove(_ engine: OpaquePointer) {
+        engines.withLock { engines in engines.removeAll { $0.engine.pointer == engine } }
+    }
+
+    private func start() {
+        let nanoseconds = Int(WasmtimeEngine.tick / .nanoseconds(1))
+        let thread = Thread { [self] in
+            var interval = timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
+            while true {
+                nanosleep(&interval, nil)
+                engines.withLock { engines in
+                    for entry in engines { entry.increment(entry.engine.pointer) }
+                }
+            }
+        }
+        thread.name = "wasmtime-epoch"
+        thread.stackSize = 256 << 10
+        thread.start()
+    }
+}

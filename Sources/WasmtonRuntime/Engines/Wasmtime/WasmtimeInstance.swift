@@ -1,0 +1,435 @@
+internal import CWasmtime
+import Foundation
+import WASI
+import WasmKit
+
+/// A ``WasmInstance`` on Wasmtime: a store of its own, host functions and WASI (WasmKit's
+/// implementation, over ``WasmtimeMemory``) as Wasmtime functions, fuel when the runtime meters
+/// it, and deadlines and time slices by epoch interruption.
+final class WasmtimeInstance: EngineInstance {
+    private let engine: WasmtimeEngine
+    private let module: WasmModule
+    private let api: UnsafePointer<cwasmtime_api>
+    private let store: OpaquePointer
+    let context: OpaquePointer
+    private var instance = wasmtime_instance_t()
+    private let callContext: CallContext
+    private let limits: Limits
+    private let maxMemoryBytes: Int?
+    /// The memory limit its memories obey, and whether it refused a growth since the last call.
+    private let memoryLimit: UnsafeMutablePointer<cwasmtime_memory_limit>
+    /// The `memory` export, once instantiated.
+    private(set) var memory: wasmtime_memory_t?
+    /// Exported functions looked up so far, by name.
+    private var functions: [String: wasmtime_func_t] = [:]
+    private var closed = false
+
+    init(engine: WasmtimeEngine, setup: EngineInstanceSetup) throws(GuestError) {
+        self.engine = engine
+        module = setup.module
+        api = engine.library.api
+        let api = engine.library.api.pointee
+        store = api.wasmtime_store_new(engine.engine, nil, nil)!
+        context = api.wasmtime_store_context(store)!
+        callContext = CallContext()
+        limits = setup.sandbox.limits
+        maxMemoryBytes = setup.sandbox.limits.maxMemoryPages.map { $0 * 65_536 }
+        memoryLimit = .allocate(capacity: 1)
+        memoryLimit.initialize(to: cwasmtime_memory_limit(max_bytes: maxMemoryBytes ?? Int.max, denied: false))
+        // Memory is limited by Wasmton's memory creator (which records refusals); tables here.
+        api.wasmtime_store_limiter(store, -1, 10_000_000, -1, -1, -1)
+
+        // From here on `self` is whole: a throw runs `deinit`, which deletes the store.
+        let imports = try makeImports(setup)
+        let compiled: WasmtimeModule
+        do {
+            compiled = try setup.module.compiled.module(for: engine, binary: setup.module.bytes)
+        } catch {
+            throw .sandboxSetup("Wasmtime cannot compile \(setup.module.name): \(error.message)")
+        }
+        let budget = begin(slice: nil)
+        var trap: OpaquePointer? = nil
+        cwasmtime_set_instantiating_limit(memoryLimit)
+        let error = imports.withUnsafeBufferPointer { buffer in
+            api.wasmtime_instance_new(context, compiled.module, buffer.baseAddress, buffer.count, &instance, &trap)
+        }
+        cwasmtime_set_instantiating_limit(nil)
+        callContext.end()
+        if error != nil || trap != nil {
+            let failure = error.map { WasmtimeFailure(taking: $0, api: api) } ?? WasmtimeFailure(takingTrap: trap!, api: api)
+            throw classify(failure, function: GuestError.instantiation, budget: budget)
+        }
+        var export = wasmtime_extern_t()
+        if api.wasmtime_instance_export_get(context, &instance, "memory", 6, &export), export.kind == 3 {
+            memory = export.of.memory
+        }
+    }
+
+    deinit {
+        // The store's memories point at the limit: delete them first.
+        api.pointee.wasmtime_store_delete(store)
+        memoryLimit.deallocate()
+    }
+
+    var exportedMemory: LinearMemory? {
+        memory.map { LinearMemory(WasmtimeMemory(api: api, context: context, memory: $0)) }
+    }
+
+    func close() {
+        closed = true
+    }
+
+    // MARK: - Calls
+
+    func call(_ name: String, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
+        var function = try exportedFunction(name)
+        let resultCount = setupResultCount(name)
+        let budget = begin(slice: slice)
+        defer { callContext.end() }
+        memoryLimit.pointee.denied = false
+        let outcome = invoke(&function, arguments, resultCount: resultCount)
+        switch outcome {
+        case .success(let results):
+            return results
+        case .failure(let failure):
+            if slice != nil, callContext.nestedFailure == nil,
+                callContext.leftSlice || (budget.sliceIsTighter && failure.trapCode == Self.interruptCode)
+            {
+                return nil
+            }
+            throw classify(failure, function: name, budget: budget)
+        }
+    }
+
+    /// A host function's call back into this instance (``HostCall/callGuest(_:_:)``): shares
+    /// the outer call's fuel and deadline; fails with the error classified as the outer call
+    /// would report it.
+    func reenter(_ name: String, _ arguments: [WasmValue]) throws(GuestError) -> [WasmValue] {
+        var function = try exportedFunction(name)
+        let count = setupResultCount(name)
+        switch invoke(&function, arguments, resultCount: count) {
+        case .success(let results): return results
+        case .failure(let failure):
+            throw classify(failure, function: name, budget: CallContext.Budget(fuel: 0, isLimited: false, deadlineIsTighter: true))
+        }
+    }
+
+    private func setupResultCount(_ name: String) -> Int {
+        module.signature(ofExport: name)?.results.count ?? 0
+    }
+
+    private func exportedFunction(_ name: String) throws(GuestError) -> wasmtime_func_t {
+        if let function = functions[name] { return function }
+        var export = wasmtime_extern_t()
+        guard api.pointee.wasmtime_instance_export_get(context, &instance, name, name.utf8.count, &export), export.kind == 0
+        else { throw .missingExport(name: name, available: []) }
+        functions[name] = export.of.func
+        return export.of.func
+    }
+
+    /// Sets the call's fuel and epoch deadline.
+    private func begin(slice: Duration?) -> CallContext.Budget {
+        var budget = callContext.begin(limits: limits, calibration: nil, slice: slice)
+        if engine.consumesFuel {
+            _ = api.pointee.wasmtime_context_set_fuel(context, budget.isLimited ? budget.fuel : UInt64.max)
+        }
+        var interruptAfter = limits.timeout
+        if let slice, interruptAfter.map({ slice < $0 }) ?? true {
+            interruptAfter = slice
+            budget.sliceIsTighter = true
+        } else if limits.timeout != nil {
+            budget.deadlineIsTighter = true
+        }
+        api.pointee.wasmtime_context_set_epoch_deadline(
+            context, interruptAfter.map { engine.ticks(for: $0) } ?? UInt64.max / 4)
+        return budget
+    }
+
+    private func invoke(
+        _ function: inout wasmtime_func_t, _ arguments: [WasmValue], resultCount: Int
+    ) -> Result<[WasmValue], WasmtimeFailure> {
+        var values = arguments.map(\.wasmtimeValue)
+        var results = [wasmtime_val_t](repeating: wasmtime_val_t(), count: max(resultCount, 1))
+        var trap: OpaquePointer? = nil
+        let error = values.withUnsafeMutableBufferPointer { arguments in
+            results.withUnsafeMutableBufferPointer { results in
+                api.pointee.wasmtime_func_call(
+                    context, &function, arguments.baseAddress, arguments.count, results.baseAddress, resultCount, &trap)
+            }
+        }
+        if let error { return .failure(WasmtimeFailure(taking: error, api: api.pointee)) }
+        if let trap { return .failure(WasmtimeFailure(takingTrap: trap, api: api.pointee)) }
+        return .success(results.prefix(resultCount).compactMap(WasmValue.init))
+    }
+
+    // MARK: - Errors
+
+    static let interruptCode: UInt8 = 10
+    static let outOfFuelCode: UInt8 = 11
+
+    private func classify(_ failure: WasmtimeFailure, function: String, budget: CallContext.Budget) -> GuestError {
+        if let nested = callContext.nestedFailure as? GuestError { return nested }
+        if let host = callContext.hostFailure {
+            if let exit = host as? WASIExitCode { return .exited(code: Int32(bitPattern: exit.code)) }
+            if let guestError = host as? GuestError {
+                if case .deadlineExceeded(let seconds, nil) = guestError {
+                    return .deadlineExceeded(seconds: seconds, function: function)
+                }
+                return guestError
+            }
+            return .hostFunctionFailed(name: function, message: "\(host)")
+        }
+        if let status = failure.exitStatus { return .exited(code: status) }
+        switch failure.trapCode {
+        case Self.interruptCode?:
+            return .deadlineExceeded(seconds: limits.timeout?.seconds ?? 0, function: function)
+        case Self.outOfFuelCode?:
+            return .outOfFuel(budget: limits.fuel ?? budget.fuel, function: function)
+        case let code?:
+            if memoryLimit.pointee.denied {
+                return .memoryLimitExceeded(limitBytes: maxMemoryBytes ?? 0, function: function)
+            }
+            return .trap(TrapKind(wasmtimeCode: code, message: failure.message), function: function)
+        case nil:
+            break
+        }
+        let text = failure.message
+        if memoryLimit.pointee.denied {
+            return .memoryLimitExceeded(limitBytes: maxMemoryBytes ?? 0, function: function)
+        }
+        if let range = text.range(of: "unknown import: `") {
+            let qualified = text[range.upperBound...].prefix { $0 != "`" }
+            let parts = qualified.split(separator: "::", maxSplits: 1).map(String.init)
+            return .missingImport(module: parts.first ?? "", name: parts.count > 1 ? parts[1] : "", kind: "an entity")
+        }
+        return .hostFunctionFailed(name: function, message: text)
+    }
+
+    // MARK: - Imports
+
+    private func makeImports(_ setup: EngineInstanceSetup) throws(GuestError) -> [wasmtime_extern_t] {
+        var wasiFunctions: [String: WASIHostFunction<WasmtimeMemory>] = [:]
+        var socketWrappers: [String: SocketImports<WasmtimeMemory>.Definition] = [:]
+        if let wasi = setup.wasi {
+            wasiFunctions = wasi.hostFunctions(capabilities: WASICapability.all)
+            if let sockets = setup.sockets {
+                for wrapper in SocketImports<WasmtimeMemory>.definitions(
+                    wasi: wasiFunctions, table: sockets, context: callContext)
+                {
+                    socketWrappers[wrapper.name] = wrapper
+                }
+            }
+        }
+        var externs: [wasmtime_extern_t] = []
+        for entry in setup.module.imports {
+            guard case .function(let signature) = entry.kind else {
+                throw .missingImport(module: entry.module, name: entry.name, kind: entry.kind.description)
+            }
+            let binding: WasmtimeHostBinding
+            if entry.module == "wasi_snapshot_preview1" {
+                if let function = wasiFunctions[entry.name], FunctionSignature(function.type) != signature {
+                    throw .incompatibleImport(
+                        module: entry.module, name: entry.name,
+                        reason: "the module expects \(signature), WASI defines \(FunctionSignature(function.type))")
+                }
+                if let wrapper = socketWrappers[entry.name] {
+                    binding = WasmtimeHostBinding(instance: self, name: entry.name, kind: .socket(wrapper))
+                } else if let function = wasiFunctions[entry.name] {
+                    binding = WasmtimeHostBinding(instance: self, name: entry.name, kind: .wasi(function))
+                } else {
+                    throw .missingImport(module: entry.module, name: entry.name, kind: "function \(signature)")
+                }
+            } else if let function = setup.hostFunctions.first(where: { $0.module == entry.module && $0.name == entry.name }) {
+                binding = WasmtimeHostBinding(
+                    instance: self, name: "\(function.module).\(function.name)", kind: .host(function))
+            } else {
+                throw .missingImport(module: entry.module, name: entry.name, kind: "function \(signature)")
+            }
+            externs.append(try define(binding, signature: signature))
+        }
+        return externs
+    }
+
+    private func define(_ binding: WasmtimeHostBinding, signature: FunctionSignature) throws(GuestError) -> wasmtime_extern_t {
+        let api = api.pointee
+        func vector(_ kinds: [ValueKind]) throws(GuestError) -> wasm_valtype_vec_t {
+            var types: [OpaquePointer?] = []
+            for kind in kinds {
+                guard let code = kind.wasmtimeKind else {
+                    throw .incompatibleImport(module: "", name: binding.name, reason: "\(kind) values are not supported")
+                }
+                types.append(api.wasm_valtype_new(code))
+            }
+            var vector = wasm_valtype_vec_t()
+            types.withUnsafeBufferPointer { api.wasm_valtype_vec_new(&vector, $0.count, $0.baseAddress) }
+            return vector
+        }
+        var parameters = try vector(signature.parameters)
+        var results = try vector(signature.results)
+        let type = api.wasm_functype_new(&parameters, &results)
+        defer { api.wasm_functype_delete(type) }
+        var function = wasmtime_func_t()
+        api.wasmtime_func_new(
+            context, type, wasmtimeHostTrampoline, Unmanaged.passRetained(binding).toOpaque(),
+            { env in if let env { Unmanaged<WasmtimeHostBinding>.fromOpaque(env).release() } }, &function)
+        var external = wasmtime_extern_t()
+        external.kind = 0
+        external.of.func = function
+        return external
+    }
+
+    /// Runs `binding` for the guest; returns a trap to hand back to Wasmtime, or `nil`.
+    fileprivate func run(
+        _ binding: WasmtimeHostBinding, caller: OpaquePointer?, arguments: UnsafeBufferPointer<wasmtime_val_t>,
+        results: UnsafeMutableBufferPointer<wasmtime_val_t>
+    ) -> OpaquePointer? {
+        do {
+            let memory = callerMemory(caller)
+            switch binding.kind {
+            case .host(let function):
+                let produced = try callContext.invoke(
+                    function, qualifiedName: binding.name, memory: memory.map(LinearMemory.init),
+                    reentry: .wasmtime(WasmtimeCaller(instance: self)), arguments: arguments.compactMap(WasmValue.init))
+                for (index, value) in produced.enumerated() where index < results.count {
+                    results[index] = value.wasmtimeValue
+                }
+            case .wasi(let function):
+                guard let memory else { throw GuestError.missingMemory }
+                let produced = try function.implementation(memory, arguments.map(\.wasmKitValue))
+                for (index, value) in produced.enumerated() where index < results.count {
+                    results[index] = WasmValue(value)?.wasmtimeValue ?? wasmtime_val_t()
+                }
+            case .socket(let wrapper):
+                guard let memory else { throw GuestError.missingMemory }
+                try callContext.checkDeadline()
+                let code = try wrapper.body(memory, arguments.map(\.wasmKitValue))
+                results[0] = WasmValue.i32(code).wasmtimeValue
+            }
+            return nil
+        } catch {
+            callContext.hostFailure = error
+            let message = "\(binding.name): \(error)"
+            return message.withCString { api.pointee.wasmtime_trap_new($0, strlen($0)) }
+        }
+    }
+
+    /// The calling instance's memory: the cached export, else looked up through the caller
+    /// (during instantiation, before the export is known).
+    private func callerMemory(_ caller: OpaquePointer?) -> WasmtimeMemory? {
+        if let memory { return WasmtimeMemory(api: api, context: context, memory: memory) }
+        guard let caller else { return nil }
+        var export = wasmtime_extern_t()
+        guard api.pointee.wasmtime_caller_export_get(caller, "memory", 6, &export), export.kind == 3 else { return nil }
+        return WasmtimeMemory(api: api, context: api.pointee.wasmtime_caller_context(caller)!, memory: export.of.memory)
+    }
+}
+
+/// The instance a Wasmtime host function was called from, for calls back into it.
+struct WasmtimeCaller {
+    unowned let instance: WasmtimeInstance
+
+    func call(_ name: String, _ arguments: [WasmValue]) throws(GuestError) -> [WasmValue] {
+        try instance.reenter(name, arguments)
+    }
+}
+
+/// One import of a Wasmtime instance: what it runs, and the instance it belongs to. Owned by
+/// the store (released by its finalizer when the store is deleted).
+final class WasmtimeHostBinding {
+    enum Kind {
+        case host(HostFunction)
+        case wasi(WASIHostFunction<WasmtimeMemory>)
+        case socket(SocketImports<WasmtimeMemory>.Definition)
+    }
+
+    /// Unowned: the instance owns the store, which owns this binding.
+    unowned let instance: WasmtimeInstance
+    let name: String
+    let kind: Kind
+
+    init(instance: WasmtimeInstance, name: String, kind: Kind) {
+        self.instance = instance
+        self.name = name
+        self.kind = kind
+    }
+}
+
+/// The C entry point of every Wasmton host function on Wasmtime.
+private let wasmtimeHostTrampoline: wasmtime_func_callback_t = { env, caller, arguments, argumentCount, results, resultCount in
+    let binding = Unmanaged<WasmtimeHostBinding>.fromOpaque(env!).takeUnretainedValue()
+    return binding.instance.run(
+        binding, caller: caller, arguments: UnsafeBufferPointer(start: arguments, count: argumentCount),
+        results: UnsafeMutableBufferPointer(start: results, count: resultCount))
+}
+
+extension TrapKind {
+    /// Names a Wasmtime trap code (`wasmtime_trap_code_t`).
+    init(wasmtimeCode code: UInt8, message: String) {
+        switch code {
+        case 0: self = .stackExhausted
+        case 1: self = .memoryOutOfBounds
+        case 2: self = .unalignedAtomic
+        case 3: self = .tableOutOfBounds
+        case 4: self = .indirectCallToNull
+        case 5: self = .indirectCallTypeMismatch
+        case 6: self = .integerOverflow
+        case 7: self = .integerDivideByZero
+        case 8: self = .invalidConversionToInteger
+        case 9: self = .unreachable
+        case 13: self = .nullReference
+        case 19: self = .uncaughtException
+        default: self = .other(message)
+        }
+    }
+}
+
+extension WasmValue {
+    var wasmtimeValue: wasmtime_val_t {
+        var value = wasmtime_val_t()
+        switch self {
+        case .i32(let bits):
+            value.kind = 0
+            value.of.i32 = bits
+        case .i64(let bits):
+            value.kind = 1
+            value.of.i64 = bits
+        case .f32(let float):
+            value.kind = 2
+            value.of.f32 = float
+        case .f64(let double):
+            value.kind = 3
+            value.of.f64 = double
+        }
+        return value
+    }
+
+    init?(_ value: wasmtime_val_t) {
+        switch value.kind {
+        case 0: self = .i32(value.of.i32)
+        case 1: self = .i64(value.of.i64)
+        case 2: self = .f32(value.of.f32)
+        case 3: self = .f64(value.of.f64)
+        default: return nil
+        }
+    }
+}
+
+extension wasmtime_val_t {
+    /// The value as WasmKit's WASI implementation takes it.
+    var wasmKitValue: Value {
+        WasmValue(self)?.engineValue ?? .i32(0)
+    }
+}
+
+extension ValueKind {
+    /// `wasm_valkind_t` of a number type.
+    var wasmtimeKind: UInt8? {
+        switch self {
+        case .i32: return 0
+        case .i64: return 1
+        case .f32: return 2
+        case .f64: return 3
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,27 @@
+internal import CWasmtime
+import WASI
+
+/// A Wasmtime linear memory as seen from its store: the base address and size are asked for on
+/// every access, since a call into the guest may grow (and move) it.
+struct WasmtimeMemory: GuestMemoryView {
+    let api: UnsafePointer<cwasmtime_api>
+    let context: OpaquePointer
+    let memory: wasmtime_memory_t
+
+    var byteCount: Int {
+        withUnsafePointer(to: memory) { api.pointee.wasmtime_memory_data_size(context, $0) }
+    }
+
+    var linear: LinearMemory { LinearMemory(self) }
+
+    func withUnsafeMutableBufferPointer<T>(
+        offset: UInt, count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T
+    ) rethrows -> T {
+        let (base, size) = withUnsafePointer(to: memory) {
+            (api.pointee.wasmtime_memory_data(context, $0), api.pointee.wasmtime_memory_data_size(context, $0))
+        }
+        // As WasmKit's memory does: callers check bounds first (``LinearMemory/check(_:_:)``).
+        precondition(Int(offset) + count <= size, "Memory access out of bounds")
+        return try body(UnsafeMutableRawBufferPointer(start: base.map { UnsafeMutableRawPointer($0) + Int(offset) }, count: count))
+    }
+}
