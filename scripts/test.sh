@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, reproducible guests, every Swift test (the CLI tests run the
 # real `wasmton` binary, so it is built first; the Kafka tests run against a real tansu broker
-# started here on 127.0.0.1), then the Kafka integration suite (guarantees, retries, back-pressure,
+# started here on 127.0.0.1), the engine-facing suites once more on Wasmtime, then the Kafka integration suite (guarantees, retries, back-pressure,
 # broker outage) against brokers of its own, and last the container recipe (scripts/check-deploy.sh).
 set -euo pipefail
 export SWIFT_DETERMINISTIC_HASHING=1
@@ -23,6 +23,14 @@ export WASMTON_KAFKA_BOOTSTRAP="127.0.0.1:$port"
 export WASMTON_MSGPACK_PYTHONPATH
 
 swift test
+
+# The engine-facing suites again on Wasmtime (its C library from PyPI's wheel, into .deps/):
+# every guest of the Runtime, Contracts, Streams and Gateway tests runs on both engines.
+WASMTON_WASMTIME_LIB="$(scripts/install-wasmtime.sh)"
+export WASMTON_WASMTIME_LIB
+WASMTON_TEST_ENGINE=wasmtime swift test --skip-build \
+    --filter 'WasmtonRuntimeTests|WasmtonContractsTests|WasmtonStreamsTests|WasmtonGatewayTests'
+
 Tests/KafkaIntegration/run.sh
 
 # The container recipe and the Kubernetes manifests: hadolint, kubernetes-validate, then every

@@ -15,6 +15,8 @@ enum CLIError: Error, CustomStringConvertible {
     case inspect(InspectError)
     case guest(GuestError)
     case usage(String)
+    /// `--engine wasmtime` without a usable Wasmtime library.
+    case engine(WasmtimeLibraryError)
     case io(String)
     case stream(StreamError)
     /// A waPC call that failed (the guest's own error, a trap, a start-up failure).
@@ -34,6 +36,7 @@ enum CLIError: Error, CustomStringConvertible {
         case .inspect(let error): return error.description
         case .guest(let error): return error.description
         case .usage(let message): return message
+        case .engine(let error): return error.description
         case .io(let message): return message
         case .stream(let error): return error.description
         case .wapc(let error): return error.description
@@ -47,7 +50,7 @@ enum CLIError: Error, CustomStringConvertible {
 
     var exitCode: Int32 {
         switch self {
-        case .module, .inspect, .io, .stream, .gateway: return 1
+        case .module, .inspect, .io, .stream, .gateway, .engine: return 1
         case .wapc(let error):
             switch error {
             case .guestError, .notAWapcModule: return 1

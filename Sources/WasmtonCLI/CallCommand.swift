@@ -42,7 +42,7 @@ struct CallCommand: ParsableCommand {
             let payload = try readPayload()
             StandardErrorLogging.bootstrap(level: .info)
             let guestSandbox = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
-            let runtime = sandbox.runtime()
+            let runtime = try sandbox.runtime()
             let loaded = try runtime.load(path: module)
             let logger = Logger(label: "wasmton.call")
             let hostCalls = WapcHostCalls.builtIn(logger: logger)

@@ -28,7 +28,7 @@ struct InvokeCommand: ParsableCommand {
             let guestSandbox = try sandbox.sandbox(arguments: [name], stdio: .inherit, modulePath: file)
             // Denied network access is logged; it goes to stderr, never into the guest's stdout.
             StandardErrorLogging.bootstrap(level: .warning)
-            let runtime = sandbox.runtime()
+            let runtime = try sandbox.runtime()
             let module = try runtime.load(path: file)
             let signature = try module.requireFunction(function)
             guard signature.parameters.count == arguments.count else {

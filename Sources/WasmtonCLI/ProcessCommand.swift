@@ -60,7 +60,7 @@ struct ProcessCommand: ParsableCommand {
             let input = try StreamInput(file: file, kafka: kafka)
             var limits = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
             if limits.limits.timeout == nil { limits.limits.timeout = ProcessingOptions.defaultTimeout }
-            let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+            let runtime = try sandbox.runtime(meteringOnWasmKit: true)
             let loaded = try runtime.load(path: module)
             let factory = ProcessorFactory(
                 runtime: runtime, module: loaded, sandbox: limits, isolateTasks: processing.isolateTasks)

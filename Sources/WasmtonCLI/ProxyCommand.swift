@@ -84,7 +84,7 @@ struct ProxyCommand: ParsableCommand {
             var guestSandbox = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
             // A filter callback that never returns must not hold a worker forever.
             if guestSandbox.limits.timeout == nil { guestSandbox.limits.timeout = .seconds(1) }
-            let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+            let runtime = try sandbox.runtime(meteringOnWasmKit: true)
             let filters = try filterOptions.filters(runtime: runtime)
             try service.bootstrap()
             let tracing = try service.tracing()

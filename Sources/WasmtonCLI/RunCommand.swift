@@ -27,7 +27,7 @@ struct RunCommand: ParsableCommand {
             let guestSandbox = try sandbox.sandbox(arguments: [name] + guestArguments, stdio: .inherit, modulePath: file)
             // Denied network access is logged; it goes to stderr, never into the guest's stdout.
             StandardErrorLogging.bootstrap(level: .warning)
-            let runtime = sandbox.runtime()
+            let runtime = try sandbox.runtime()
             let module = try runtime.load(path: file)
             let code: Int32
             do {

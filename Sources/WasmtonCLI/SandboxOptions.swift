@@ -16,6 +16,12 @@ struct SandboxOptions: ParsableArguments {
             "Set a guest environment variable (NAME=VALUE, or NAME to pass the host's).", valueName: "NAME[=VALUE]"))
     var environment: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "The engine that runs guests: wasmkit (an interpreter, nothing to install) or wasmtime (compiles with Cranelift; needs Wasmtime 50's C library: WASMTON_WASMTIME_LIB, .deps/ or the system path).",
+            valueName: "wasmkit|wasmtime"))
+    var engine: String = "wasmkit"
+
     @Option(help: ArgumentHelp("Fuel per call: about one unit per executed Wasm instruction.", valueName: "N"))
     var fuel: UInt64?
 
@@ -125,9 +131,24 @@ struct SandboxOptions: ParsableArguments {
             } ?? NetworkPolicy())
     }
 
-    /// A runtime with fuel metering only when a limit needs it (metering costs speed).
-    func runtime() -> WasmRuntime {
-        WasmRuntime(configuration: .init(fuelMetering: fuel != nil || timeout != nil))
+    /// A runtime on the chosen engine, with fuel metering only when something needs it (metering
+    /// costs speed): a `--fuel` limit; on WasmKit also a `--timeout`, or `always` for commands
+    /// that cut calls into time slices or set deadlines of their own (Wasmtime does both by its
+    /// epoch clock, without fuel).
+    func runtime(meteringOnWasmKit always: Bool = false) throws(CLIError) -> WasmRuntime {
+        switch engine {
+        case "wasmkit":
+            return WasmRuntime(configuration: .init(fuelMetering: always || fuel != nil || timeout != nil))
+        case "wasmtime":
+            do throws(WasmtimeLibraryError) {
+                let library = try WasmtimeLibrary.load()
+                return WasmRuntime(configuration: .init(fuelMetering: fuel != nil, engine: .wasmtime(library)))
+            } catch {
+                throw .engine(error)
+            }
+        default:
+            throw .usage("--engine '\(engine)' is not an engine: use wasmkit or wasmtime")
+        }
     }
 
     static func parseDuration(_ text: String) -> Duration? {

@@ -101,7 +101,7 @@ struct ServeCommand: ParsableCommand {
             let names = modules.map { ServedModule.nameAndPath($0).name }
             let guestSandbox = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
             // The request deadline needs fuel metering to stop a guest that never calls the host.
-            let runtime = WasmRuntime(configuration: .init(fuelMetering: true))
+            let runtime = try sandbox.runtime(meteringOnWasmKit: true)
             var served: [ServedModule] = []
             for argument in modules {
                 let (name, path) = ServedModule.nameAndPath(argument)

@@ -32,7 +32,7 @@ struct ConfigFile: Sendable {
     private let sections: [String: ConfigValue.Entry]
     private let environment: [String: String]
 
-    static let topLevelKeys = ["log-level", "log-format", "otlp-endpoint", "sandbox", "modules", "http", "proxy", "streams"]
+    static let topLevelKeys = ["log-level", "log-format", "otlp-endpoint", "engine", "sandbox", "modules", "http", "proxy", "streams"]
 
     /// Reads and checks the file's shape (the options themselves are checked by the commands).
     static func load(
@@ -243,9 +243,9 @@ struct ConfigFile: Sendable {
 
     private var location: ConfigLocation { ConfigLocation(file: path, line: 0, column: 0) }
 
-    /// The top-level `log-level`, `log-format`, `otlp-endpoint` and `sandbox`.
+    /// The top-level `log-level`, `log-format`, `otlp-endpoint`, `engine` and `sandbox`.
     private func common(_ arguments: inout ConfigArguments) throws(ConfigError) {
-        for key in ["log-level", "log-format", "otlp-endpoint"] {
+        for key in ["log-level", "log-format", "otlp-endpoint", "engine"] {
             if let entry = sections[key] { try flags(entry, prefix: "", into: &arguments) }
         }
         if let sandbox = sections["sandbox"] {

@@ -32,12 +32,14 @@ public final class WasmtimeLibrary: Sendable {
     /// Loads the library at `path`, or the first one found in the places listed above. Loading
     /// the same file again returns the same library.
     public static func load(path: String? = nil) throws(WasmtimeLibraryError) -> WasmtimeLibrary {
-        let candidates = path.map { [$0] } ?? searchPaths()
+        // A path the user named (argument or WASMTON_WASMTIME_LIB) is the only one tried.
+        let explicit = path ?? ProcessInfo.processInfo.environment["WASMTON_WASMTIME_LIB"].flatMap { $0.isEmpty ? nil : $0 }
+        let candidates = explicit.map { [$0] } ?? searchPaths()
         var reasons: [String] = []
         for candidate in candidates {
             if let library = loaded.withLock({ $0[candidate] }) { return library }
             if candidate.contains("/") && !FileManager.default.fileExists(atPath: candidate) {
-                if path != nil { throw .notFound(searched: [candidate]) }
+                if explicit != nil { throw .notFound(searched: [candidate]) }
                 continue
             }
             var message = [CChar](repeating: 0, count: 512)
@@ -54,16 +56,13 @@ public final class WasmtimeLibrary: Sendable {
                 return library
             }
         }
-        if path != nil, let reason = reasons.first { throw .unloadable(path: path!, reason: reason) }
+        if let explicit, let reason = reasons.first { throw .unloadable(path: explicit, reason: reason) }
         throw .notFound(searched: candidates)
     }
 
-    /// Where ``load(path:)`` looks, in order.
+    /// Where ``load(path:)`` looks, in order, when no path is named.
     static func searchPaths() -> [String] {
         var paths: [String] = []
-        if let explicit = ProcessInfo.processInfo.environment["WASMTON_WASMTIME_LIB"], !explicit.isEmpty {
-            paths.append(explicit)
-        }
         var roots = [FileManager.default.currentDirectoryPath]
         var directory = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
             .deletingLastPathComponent()
@@ -98,8 +97,9 @@ public enum WasmtimeLibraryError: Error, Equatable, Sendable, CustomStringConver
 
     public var description: String {
         switch self {
-        case .notFound:
-            return "--engine wasmtime: Wasmtime's C library (libwasmtime.so) was not found; \(WasmtimeLibrary.installHint)"
+        case .notFound(let searched):
+            let place = searched.count == 1 ? " at \(searched[0])" : ""
+            return "--engine wasmtime: Wasmtime's C library (libwasmtime.so) was not found\(place); \(WasmtimeLibrary.installHint)"
         case .unloadable(let path, let reason):
             return "--engine wasmtime: cannot load \(path): \(reason)"
         case .wrongVersion(let path, let reason):
