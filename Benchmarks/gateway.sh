@@ -18,6 +18,8 @@
 #                      rows above cost beyond it is the guest call and the payload conversions)
 #   check_word_exists  wasmton serve --pool-size 1 (one instance, as Node has), and
 #                      wasmton serve --fresh-instance (a new instance per request)
+#   wasmtime rows      check_word_exists, echo and --fresh-instance again with --engine wasmtime
+#                      (Wasmtime 50's C library from PyPI's wheel, scripts/install-wasmtime.sh)
 #
 # wasmton runs with its default pool size (one instance per core) and --log-level warning (no
 # access log). Every wrk run is bounded in time; a response with a status of 400 or more, a
@@ -35,7 +37,8 @@
 #   GATEWAY_BENCH_PORT         wasmton's port; the Node host uses the next one; 19140-19158 [19140]
 #   GATEWAY_BENCH_WASMTON      a wasmton binary to use instead of building .build-release's
 #   GATEWAY_BENCH_NODE         the node binary [node]
-#   GATEWAY_BENCH_HOSTS        which hosts to measure ["wasmton node"]; "node" alone skips the build
+#   GATEWAY_BENCH_HOSTS        which hosts to measure ["wasmton wasmtime node"] (wasmtime: wasmton on
+#                              --engine wasmtime); "node" alone skips the build
 #
 # Output: the table on stdout (also saved, with the raw wrk output, each server's log and the
 # JSON lines, in .build-release/gateway-bench/<date-time>/); progress on stderr.
@@ -61,7 +64,7 @@ repeat=${GATEWAY_BENCH_REPEAT:-1}
 wasmton_port=${GATEWAY_BENCH_PORT:-19140}
 node_port=$((wasmton_port + 1))
 node=${GATEWAY_BENCH_NODE:-node}
-hosts=${GATEWAY_BENCH_HOSTS:-wasmton node}
+hosts=${GATEWAY_BENCH_HOSTS:-wasmton wasmtime node}
 scratch="$repo/.build-release"
 wasmton=${GATEWAY_BENCH_WASMTON:-$scratch/release/wasmton}
 
@@ -73,7 +76,7 @@ for v in duration warmup threads connections repeat wasmton_port; do
 done
 [ "$wasmton_port" -ge 19140 ] && [ "$wasmton_port" -le 19158 ] || die "GATEWAY_BENCH_PORT must be in 19140-19158 (got $wasmton_port)"
 [ "$connections" -ge "$threads" ] || die "wrk needs at least as many connections as threads"
-for h in $hosts; do [[ $h =~ ^(wasmton|node)$ ]] || die "GATEWAY_BENCH_HOSTS: unknown host '$h' (wasmton, node)"; done
+for h in $hosts; do [[ $h =~ ^(wasmton|wasmtime|node)$ ]] || die "GATEWAY_BENCH_HOSTS: unknown host '$h' (wasmton, wasmtime, node)"; done
 measures() { [[ " $hosts " == *" $1 "* ]]; }
 
 # --- Tools: wrk and curl from apt when missing; node and python3 must be there --------------
@@ -93,12 +96,16 @@ node_version=$("$node" --version)
 [[ $node_version =~ ^v([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge 20 ] || die "node $node_version is too old: node:wasi preview1 needs Node.js 20"
 
 # --- wasmton (release) and guests -------------------------------------------------------------
-if measures wasmton && [ -z "${GATEWAY_BENCH_WASMTON:-}" ]; then
+if measures wasmtime; then
+    WASMTON_WASMTIME_LIB="$(scripts/install-wasmtime.sh)"
+    export WASMTON_WASMTIME_LIB
+fi
+if { measures wasmton || measures wasmtime; } && [ -z "${GATEWAY_BENCH_WASMTON:-}" ]; then
     say "building wasmton (release) into $scratch — 10+ minutes the first time, incremental after"
     swift build -c release --product wasmton --scratch-path "$scratch" 2>&1 | tail -n 3 >&2 ||
         die "swift build failed"
 fi
-if measures wasmton; then
+if measures wasmton || measures wasmtime; then
     [ -x "$wasmton" ] || die "no wasmton binary at $wasmton"
     "$wasmton" serve --help >/dev/null 2>&1 || die "$wasmton has no working 'serve' command"
 fi
@@ -218,6 +225,12 @@ for run in $(seq 1 "$repeat"); do
         "${serve[@]}" "$cuckoo" --default-operation check_word_exists --pool-size 1
     bench check_word_exists wasmton fresh "wasmton serve --fresh-instance" "$wasmton_port" \
         "${serve[@]}" "$cuckoo" --default-operation check_word_exists --fresh-instance
+    bench check_word_exists wasmtime wasmtime "wasmton serve --engine wasmtime (pool $cores)" "$wasmton_port" \
+        "${serve[@]}" --engine wasmtime "$cuckoo" --default-operation check_word_exists
+    bench echo wasmtime wasmtime "wasmton serve --engine wasmtime (pool $cores)" "$wasmton_port" \
+        "${serve[@]}" --engine wasmtime "$echo_wasm"
+    bench check_word_exists wasmtime wasmtime-fresh "wasmton serve --engine wasmtime --fresh-instance" "$wasmton_port" \
+        "${serve[@]}" --engine wasmtime "$cuckoo" --default-operation check_word_exists --fresh-instance
 done
 
 # --- Table -------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ OPS = [
 ]
 
 VARIANTS = [
+    ("wasmtime-fuel-limited", "Wasmtime engine + fuel limit"),
     ("software-bounds", "software bounds checks"),
     ("fuel-metered", "fuel metering on, no limit"),
     ("fuel-limited", "fuel metering on + fuel limit"),
@@ -107,6 +108,24 @@ def main(argv):
     add("  host→guest call incl. export lookup by name",
         get("wasmton", "baseline", "call_noop"), get("wasmtime", "cranelift", "call_noop_lookup"), None,
         "vs-wasmtime-cranelift")
+
+    if any(k[0] == "wasmton" and k[1] == "wasmtime" for k in by_key):
+        section("Wasmton on Wasmtime (--engine wasmtime) vs Wasmtime's own harness; ratio = Wasmton-on-Wasmtime / Wasmtime")
+        for op, label in OPS:
+            add(label, get("wasmton", "wasmtime", op), get("wasmtime", "cranelift", op), None, "wasmton-wasmtime-vs-wasmtime")
+        add("  host→guest call incl. export lookup by name",
+            get("wasmton", "wasmtime", "call_noop"), get("wasmtime", "cranelift", "call_noop_lookup"), None,
+            "wasmton-wasmtime-vs-wasmtime")
+        section("Wasmton on Wasmtime vs Wasmton on WasmKit; ratio = Wasmtime / WasmKit (below 1× = faster)")
+        for op, label in OPS:
+            add(label, get("wasmton", "wasmtime", op), None, get("wasmton", "baseline", op), "wasmtime-vs-wasmkit")
+
+    if any(k[2].startswith("deadline_300ms_") for k in by_key):
+        section("A 300 ms timeout: how long each loop shape ran before it was stopped (µs); ratio = Wasmtime / WasmKit")
+        for shape in ("calls", "tight", "arithmetic", "memory", "host_calls"):
+            op = "deadline_300ms_" + shape
+            add(f"{shape} loop, Wasmton on Wasmtime [WasmKit, fuel calibrated, in the ratio's base]",
+                get("wasmton", "wasmtime", op), None, get("wasmton", "fuel-metered", op), "deadline")
 
     if any(k[1] == "pulley64" for k in by_key):
         section("Wasmton vs Wasmtime's Pulley interpreter (--target pulley64); ratio = Wasmton / Wasmtime-Pulley")

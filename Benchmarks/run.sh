@@ -86,6 +86,8 @@ if [ -z "$libwasmtime" ]; then
     exit 1
 fi
 libdir="$(dirname "$libwasmtime")"
+# runtime-bench measures Wasmton on Wasmtime too (--engine wasmtime's variants), on this library.
+export WASMTON_WASMTIME_LIB="$libwasmtime"
 
 # --- Builds --------------------------------------------------------------------------------
 harness="$deps/harness"

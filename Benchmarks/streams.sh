@@ -37,6 +37,8 @@
 #   STREAMS_BENCH_PORT               broker port, 19120-19139 [19120]
 #   STREAMS_BENCH_METRICS_PORT       wasmton --metrics-port, 19120-19139 [19121]
 #   STREAMS_BENCH_WASMTON            the wasmton binary [.build-release/release/wasmton]
+#   STREAMS_BENCH_ENGINES            engines for the noop and file cases ["wasmkit wasmtime"]
+#                                    (wasmtime: Wasmtime 50's C library, scripts/install-wasmtime.sh)
 #
 # Output: the table on stdout (also saved, with the raw JSON lines and each run's stderr,
 # under .build-release/streams-bench/); progress on stderr.
@@ -50,6 +52,12 @@ cd "$repo"
 records=${STREAMS_BENCH_RECORDS:-1000000}
 file_lines=${STREAMS_BENCH_FILE_LINES:-1000000}
 noop_concurrency=${STREAMS_BENCH_NOOP_CONCURRENCY:-1 4 8}
+engines=${STREAMS_BENCH_ENGINES:-wasmkit wasmtime}
+for e in $engines; do [[ $e =~ ^(wasmkit|wasmtime)$ ]] || { echo "streams.sh: unknown engine '$e'" >&2; exit 2; }; done
+if [[ " $engines " == *" wasmtime "* ]]; then
+    WASMTON_WASMTIME_LIB="$(scripts/install-wasmtime.sh)"
+    export WASMTON_WASMTIME_LIB
+fi
 sleep_concurrency=${STREAMS_BENCH_SLEEP_CONCURRENCY:-1 8 64}
 sleep_seconds=${STREAMS_BENCH_SLEEP_SECONDS:-10}
 sleep_cap=${STREAMS_BENCH_SLEEP_CAP:-128000}
@@ -136,14 +144,14 @@ produce() { # TOPIC RECORDS KEYS
     timeout -k 5 180 "$out/produce" "$bootstrap" "$1" "$partitions" "$2" "$value_bytes" "$3" >&2
 }
 
-# wasmton_run TAGS_JSON TOPIC RECORDS MODULE CONCURRENCY TIMEOUT
+# wasmton_run TAGS_JSON TOPIC RECORDS MODULE CONCURRENCY TIMEOUT [ENGINE]
 wasmton_run() {
-    local tags=$1 topic=$2 n=$3 module=$4 concurrency=$5 limit=$6
-    local group="wasmton-$topic-c$concurrency"
-    say "wasmton process $(basename "$module") --partition-concurrency $concurrency ($n records, up to ${limit}s)"
+    local tags=$1 topic=$2 n=$3 module=$4 concurrency=$5 limit=$6 engine=${7:-wasmkit}
+    local group="wasmton-$topic-c$concurrency-$engine"
+    say "wasmton process --engine $engine $(basename "$module") --partition-concurrency $concurrency ($n records, up to ${limit}s)"
     while port_busy "$metrics_port"; do sleep 0.2; done # the previous run's endpoint is gone
     "$python" "$here/streams/measure.py" wasmton "$results" "$tags" "$tansu_pid" "$n" "$metrics_port" "$limit" -- \
-        "$wasmton" process "$module" --bootstrap-servers "$bootstrap" --topic "$topic" --group "$group" \
+        "$wasmton" process "$module" --engine "$engine" --bootstrap-servers "$bootstrap" --topic "$topic" --group "$group" \
         "${kafka_x[@]}" --partition-concurrency "$concurrency" --max-retries 0 --log-level warning \
         --metrics-port "$metrics_port" || say "run did not complete cleanly (see the table's note)"
 }
@@ -161,9 +169,13 @@ timeout -k 5 $((run_timeout + 30)) "$python" "$here/streams/measure.py" kcat "$r
     "{\"label\": \"kcat\", \"case\": \"trivial\", \"keys\": $keys, \"partitions\": $partitions}" "$tansu_pid" "$records" -- \
     kcat -C -b "$bootstrap" -t "$topic" -o beginning -e -q -c "$records" -f '.' -X fetch.queue.backoff.ms=10 \
     || say "kcat did not complete"
-for c in $noop_concurrency; do
-    wasmton_run "{\"label\": \"wasmton noop, concurrency $c\", \"case\": \"trivial\", \"concurrency\": $c, \"keys\": $keys, \"partitions\": $partitions}" \
-        "$topic" "$records" guests/build/noop_processor.wasm "$c" "$run_timeout"
+for engine in $engines; do
+    name="wasmton noop"
+    [ "$engine" = wasmkit ] || name="wasmton noop ($engine)"
+    for c in $noop_concurrency; do
+        wasmton_run "{\"label\": \"$name, concurrency $c\", \"case\": \"trivial\", \"concurrency\": $c, \"keys\": $keys, \"partitions\": $partitions}" \
+            "$topic" "$records" guests/build/noop_processor.wasm "$c" "$run_timeout" "$engine"
+    done
 done
 
 # --- 3. The embedded default: a local file -------------------------------------------------------
@@ -174,11 +186,15 @@ n = int(sys.argv[1])
 with open(sys.argv[2], 'w') as f:
     f.writelines(f'record {i:08d} of the embedded benchmark\n' for i in range(n))" "$file_lines" "$lines_file"
 fi
-say "wasmton process noop_processor.wasm --input ($file_lines lines)"
-"$python" "$here/streams/measure.py" file "$results" \
-    "{\"label\": \"wasmton noop, --input FILE\", \"case\": \"file\"}" "$file_lines" -- \
-    timeout -k 5 "$run_timeout" "$wasmton" process guests/build/noop_processor.wasm --input "$lines_file" --log-level warning \
-    || say "file run did not complete cleanly"
+for engine in $engines; do
+    name="wasmton noop, --input FILE"
+    [ "$engine" = wasmkit ] || name="wasmton noop ($engine), --input FILE"
+    say "wasmton process --engine $engine noop_processor.wasm --input ($file_lines lines)"
+    "$python" "$here/streams/measure.py" file "$results" \
+        "{\"label\": \"$name\", \"case\": \"file\"}" "$file_lines" -- \
+        timeout -k 5 "$run_timeout" "$wasmton" process guests/build/noop_processor.wasm --engine "$engine" \
+        --input "$lines_file" --log-level warning || say "file run did not complete cleanly"
+done
 
 # --- 2. 10 ms I/O processor ------------------------------------------------------------------
 for c in $sleep_concurrency; do

@@ -208,13 +208,15 @@ def table(argv):
 
     # wasmton / node for every case both hosts ran, with the default wasmton configuration.
     pairs = []
-    for case in dict.fromkeys(r["case"] for r in rows):
-        w = [groups[l] for l in order if groups[l][0]["case"] == case and groups[l][0].get("host") == "wasmton" and groups[l][0].get("variant") == "default"]
-        n = [groups[l] for l in order if groups[l][0]["case"] == case and groups[l][0].get("host") == "node"]
-        if w and n:
-            ratio = lambda key: (med(w[0], key) / med(n[0], key)) if med(w[0], key) and med(n[0], key) else None
-            pairs.append((case, fmt_ratio(ratio("requests_per_s")), fmt_ratio(ratio("p50_us")), fmt_ratio(ratio("p99_us")),
-                          fmt_ratio(ratio("server_cpu_us_per_request"))))
+    # One line per engine: host "wasmton" is WasmKit, host "wasmtime" is wasmton --engine wasmtime.
+    for case in dict.fromkeys(groups[l][0]["case"] for l in order):
+        for host, variant, engine in (("wasmton", "default", "wasmkit"), ("wasmtime", "wasmtime", "wasmtime")):
+            w = [groups[l] for l in order if groups[l][0]["case"] == case and groups[l][0].get("host") == host and groups[l][0].get("variant") == variant]
+            n = [groups[l] for l in order if groups[l][0]["case"] == case and groups[l][0].get("host") == "node"]
+            if w and n:
+                ratio = lambda key: (med(w[0], key) / med(n[0], key)) if med(w[0], key) and med(n[0], key) else None
+                pairs.append((f"{case} ({engine})", fmt_ratio(ratio("requests_per_s")), fmt_ratio(ratio("p50_us")), fmt_ratio(ratio("p99_us")),
+                              fmt_ratio(ratio("server_cpu_us_per_request"))))
     if pairs:
         print()
         print("wasmton / node, measured in the same run (req/s above 1× = wasmton serves more; "

@@ -22,6 +22,13 @@ struct SandboxOptions: ParsableArguments {
             valueName: "wasmkit|wasmtime"))
     var engine: String = "wasmkit"
 
+    @Option(
+        name: .customLong("module-cache"),
+        help: ArgumentHelp(
+            "Where --engine wasmtime keeps compiled modules between runs ($XDG_CACHE_HOME/wasmton/modules, or ~/.cache/wasmton/modules); 'off' compiles every time.",
+            valueName: "DIR|off"))
+    var moduleCache: String?
+
     @Option(help: ArgumentHelp("Fuel per call: about one unit per executed Wasm instruction.", valueName: "N"))
     var fuel: UInt64?
 
@@ -142,13 +149,24 @@ struct SandboxOptions: ParsableArguments {
         case "wasmtime":
             do throws(WasmtimeLibraryError) {
                 let library = try WasmtimeLibrary.load()
-                return WasmRuntime(configuration: .init(fuelMetering: fuel != nil, engine: .wasmtime(library)))
+                return WasmRuntime(
+                    configuration: .init(
+                        fuelMetering: fuel != nil, engine: .wasmtime(library), moduleCacheDirectory: moduleCacheDirectory))
             } catch {
                 throw .engine(error)
             }
         default:
             throw .usage("--engine '\(engine)' is not an engine: use wasmkit or wasmtime")
         }
+    }
+
+    /// `--module-cache`, or the user's cache directory; `nil` for `off`.
+    private var moduleCacheDirectory: String? {
+        if let moduleCache { return moduleCache == "off" ? nil : moduleCache }
+        let environment = ProcessInfo.processInfo.environment
+        if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty { return cache + "/wasmton/modules" }
+        guard let home = environment["HOME"], !home.isEmpty else { return nil }
+        return home + "/.cache/wasmton/modules"
     }
 
     static func parseDuration(_ text: String) -> Duration? {

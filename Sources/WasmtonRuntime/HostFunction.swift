@@ -39,7 +39,8 @@ public struct HostCall {
     /// rather than in a closure, so a host call allocates nothing for it.
     let caller: (context: CallContext, reentry: GuestReentry)?
 
-    init(memory: LinearMemory?, deadline: ContinuousClock.Instant?, caller: (context: CallContext, reentry: GuestReentry)? = nil) {
+    init(memory: LinearMemory?, deadline: ContinuousClock.Instant?, caller: (context: CallContext, reentry: GuestReentry)? = nil)
+    {
         self.memory = memory
         self.deadline = deadline
         self.caller = caller

@@ -27,15 +27,19 @@ public final class WasmRuntime: Sendable {
         public var stackSize: Int?
         /// The engine that runs the guests.
         public var engine: WasmEngine
+        /// Where Wasmtime keeps compiled modules between runs (`nil`: compile every time). Not
+        /// used by WasmKit, which interprets.
+        public var moduleCacheDirectory: String?
 
         public init(
             fuelMetering: Bool = true, boundsChecking: BoundsChecking = .software, stackSize: Int? = nil,
-            engine: WasmEngine = .wasmKit
+            engine: WasmEngine = .wasmKit, moduleCacheDirectory: String? = nil
         ) {
             self.fuelMetering = fuelMetering
             self.boundsChecking = boundsChecking
             self.stackSize = stackSize
             self.engine = engine
+            self.moduleCacheDirectory = moduleCacheDirectory
         }
     }
 

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
-import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonRuntime
+import WasmtonTestSupport
 
 /// The guests these tests run, built by `make -C guests` and committed.
 enum Guests {

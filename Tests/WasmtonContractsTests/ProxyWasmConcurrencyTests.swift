@@ -1,9 +1,9 @@
 import Dispatch
 import Synchronization
 import Testing
-import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonRuntime
+import WasmtonTestSupport
 
 /// Streams share a filter VM, as in Envoy: each stream's callbacks must see its own headers only,
 /// however many run at once.

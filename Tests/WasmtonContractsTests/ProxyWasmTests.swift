@@ -1,9 +1,9 @@
 import Foundation
 import Logging
 import Testing
-import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonRuntime
+import WasmtonTestSupport
 
 /// Starting proxy-wasm filters and driving their callbacks the way the gateway does.
 enum ProxyFilters {

@@ -1,10 +1,10 @@
 import Foundation
 import Synchronization
 import Testing
-import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonMessagePack
 import WasmtonRuntime
+import WasmtonTestSupport
 
 /// The host against modules shaped like each official waPC guest SDK's output, and against
 /// `wapc_conformance`, which exercises every import and error path (see guests/WAPC_NOTES.md).

@@ -1,9 +1,9 @@
 import Foundation
 import Synchronization
 import Testing
-import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonRuntime
+import WasmtonTestSupport
 
 @Suite("waPC calls in a time slice")
 struct WapcSliceTests {

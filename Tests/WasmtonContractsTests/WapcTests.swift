@@ -2,10 +2,10 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
-import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonMessagePack
 import WasmtonRuntime
+import WasmtonTestSupport
 
 /// Log lines captured from guests (`__console_log`, `wasmton:log`), to check what they wrote.
 final class CapturedLog: Sendable {

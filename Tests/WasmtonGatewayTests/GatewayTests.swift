@@ -3,11 +3,11 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
-import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonGateway
 import WasmtonMessagePack
 import WasmtonRuntime
+import WasmtonTestSupport
 
 /// The guests these tests serve, built by `make -C guests` and committed.
 enum Guests {

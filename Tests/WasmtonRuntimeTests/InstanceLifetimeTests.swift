@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-import WasmtonTestSupport
 import WasmtonRuntime
+import WasmtonTestSupport
 
 /// A server instantiates a module per request and drops the instance: its linear memory must be
 /// given back. Measured through the process's resident size, so each test touches 10 MiB per

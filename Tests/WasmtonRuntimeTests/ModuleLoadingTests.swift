@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-import WasmtonTestSupport
 import WasmtonRuntime
+import WasmtonTestSupport
 
 @Suite("Module loading, validation and the module cache")
 struct ModuleLoadingTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-import WasmtonTestSupport
 import WasmtonRuntime
+import WasmtonTestSupport
 
 @Suite("SectionMap")
 struct SectionMapTests {

@@ -1,8 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
-import WasmtonTestSupport
 import WasmtonRuntime
+import WasmtonTestSupport
 
 /// Finds the example guests and holds what most tests share.
 enum Guests {

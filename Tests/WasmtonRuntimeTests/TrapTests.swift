@@ -1,6 +1,6 @@
 import Testing
-import WasmtonTestSupport
 import WasmtonRuntime
+import WasmtonTestSupport
 
 @Suite("Traps")
 struct TrapTests {

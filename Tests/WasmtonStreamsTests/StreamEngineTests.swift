@@ -2,9 +2,9 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
-import WasmtonTestSupport
 import WasmtonContracts
 import WasmtonRuntime
+import WasmtonTestSupport
 
 @testable import WasmtonStreams
 

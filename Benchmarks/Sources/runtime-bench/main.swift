@@ -140,20 +140,34 @@ struct Variant {
     var sandbox: Sandbox
 }
 
-let variants = [
-    Variant(
-        name: "baseline", configuration: .init(fuelMetering: false, boundsChecking: .automatic), sandbox: Sandbox()),
-    Variant(
-        name: "software-bounds", configuration: .init(fuelMetering: false, boundsChecking: .software),
-        sandbox: Sandbox()),
-    // Fuel metering compiled in, no limit set: what `Configuration()`'s default (fuel on) costs
-    // a guest that runs without limits.
-    Variant(name: "fuel-metered", configuration: .init(fuelMetering: true), sandbox: Sandbox()),
-    // Fuel metering with a per-call fuel limit, the way a sandboxed trigger runs.
-    Variant(
-        name: "fuel-limited", configuration: .init(fuelMetering: true),
-        sandbox: Sandbox(limits: WasmtonRuntime.Limits(fuel: 1 << 40))),
-]
+/// Wasmton on Wasmtime too, when its library is at hand (run.sh sets WASMTON_WASMTIME_LIB).
+let wasmtimeVariants: [Variant] = {
+    guard ProcessInfo.processInfo.environment["WASMTON_WASMTIME_LIB"] != nil,
+        let library = try? WasmtimeLibrary.load()
+    else { return [] }
+    return [
+        Variant(name: "wasmtime", configuration: .init(fuelMetering: false, engine: .wasmtime(library)), sandbox: Sandbox()),
+        Variant(
+            name: "wasmtime-fuel-limited", configuration: .init(fuelMetering: true, engine: .wasmtime(library)),
+            sandbox: Sandbox(limits: WasmtonRuntime.Limits(fuel: 1 << 40))),
+    ]
+}()
+
+let variants =
+    wasmtimeVariants + [
+        Variant(
+            name: "baseline", configuration: .init(fuelMetering: false, boundsChecking: .automatic), sandbox: Sandbox()),
+        Variant(
+            name: "software-bounds", configuration: .init(fuelMetering: false, boundsChecking: .software),
+            sandbox: Sandbox()),
+        // Fuel metering compiled in, no limit set: what `Configuration()`'s default (fuel on) costs
+        // a guest that runs without limits.
+        Variant(name: "fuel-metered", configuration: .init(fuelMetering: true), sandbox: Sandbox()),
+        // Fuel metering with a per-call fuel limit, the way a sandboxed trigger runs.
+        Variant(
+            name: "fuel-limited", configuration: .init(fuelMetering: true),
+            sandbox: Sandbox(limits: WasmtonRuntime.Limits(fuel: 1 << 40))),
+    ]
 
 @MainActor
 func benchWasmton(_ variant: Variant) throws {
@@ -336,11 +350,64 @@ final class PthreadKeySlot {
     }
 }
 
+// MARK: - Deadlines
+
+/// Endless loops of each shape a deadline must stop: calls, a bare branch, arithmetic, memory
+/// traffic, and calls to a host function.
+let deadlineLoops = """
+    (module
+      (import "bench" "host_echo" (func $echo (param i32) (result i32)))
+      (memory 1)
+      (func $next (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+      (func (export "calls") (local $i i32) (loop $again (local.set $i (call $next (local.get $i))) (br $again)))
+      (func (export "tight") (loop $again (br $again)))
+      (func (export "arithmetic") (local $a i32) (local $b i32)
+        (loop $again
+          (local.set $a (i32.add (local.get $a) (local.get $b)))
+          (local.set $b (i32.mul (i32.xor (local.get $a) (i32.const 7)) (local.get $a)))
+          (br $again)))
+      (func (export "memory") (local $i i32)
+        (loop $again
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (i32.store (i32.and (local.get $i) (i32.const 1020)) (local.get $i))
+          (br $again)))
+      (func (export "host_calls") (local $i i32) (loop $again (local.set $i (call $echo (local.get $i))) (br $again))))
+    """
+
+/// How long each loop shape runs under a 300 ms timeout before it is stopped (in µs, the JSON's
+/// unit: 300 ms is 300000).
+@MainActor
+func benchDeadlines(_ variant: Variant) throws {
+    let runtime = WasmRuntime(configuration: variant.configuration)
+    let module = try runtime.load(bytes: Array(deadlineLoops.utf8), name: "deadline-loops")
+    let sandbox = Sandbox(limits: WasmtonRuntime.Limits(timeout: .milliseconds(300)))
+    for shape in ["calls", "tight", "arithmetic", "memory", "host_calls"] {
+        let instance = try runtime.instantiate(module, sandbox: sandbox, hostFunctions: [echo])
+        try measure(
+            engine: "wasmton", variant: variant.name, op: "deadline_300ms_\(shape)",
+            plan: Plan(batch: 1, warmup: 0, minSamples: 3, maxSamples: 3, budget: .seconds(5))
+        ) { _ in
+            let start = clock.now
+            do {
+                try instance.call(shape)
+            } catch GuestError.deadlineExceeded {
+            } catch {
+                expect(false, "\(shape) under a 300 ms timeout ended with \(error)")
+            }
+            return (clock.now - start).nanoseconds
+        }
+        instance.close()
+    }
+}
+
 // MARK: - Main
 
 do {
     for variant in variants {
         try benchWasmton(variant)
+    }
+    for variant in variants where ["wasmtime", "fuel-metered"].contains(variant.name) {
+        try benchDeadlines(variant)
     }
     try benchRawWasmKit()
 } catch {

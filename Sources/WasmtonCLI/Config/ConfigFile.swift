@@ -32,7 +32,9 @@ struct ConfigFile: Sendable {
     private let sections: [String: ConfigValue.Entry]
     private let environment: [String: String]
 
-    static let topLevelKeys = ["log-level", "log-format", "otlp-endpoint", "engine", "sandbox", "modules", "http", "proxy", "streams"]
+    static let topLevelKeys = [
+        "log-level", "log-format", "otlp-endpoint", "engine", "sandbox", "modules", "http", "proxy", "streams",
+    ]
 
     /// Reads and checks the file's shape (the options themselves are checked by the commands).
     static func load(

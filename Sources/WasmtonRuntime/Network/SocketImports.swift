@@ -26,9 +26,10 @@ struct SocketImports<M: GuestMemoryView> {
         let wrappers = SocketImports(table: table, context: context, wasi: wasi)
         var definitions: [Definition] = []
         func define(_ name: String, _ parameters: Int, _ body: @escaping (SocketImports, M, [Value]) throws -> Int32) {
-            definitions.append(Definition(name: name, parameters: parameters) { memory, arguments in
-                try body(wrappers, memory, arguments)
-            })
+            definitions.append(
+                Definition(name: name, parameters: parameters) { memory, arguments in
+                    try body(wrappers, memory, arguments)
+                })
         }
         define("sock_connect", 3) { try $0.connect($1, $2) }
         // Calls on a descriptor: sockets go to the table, every other descriptor to WASI.

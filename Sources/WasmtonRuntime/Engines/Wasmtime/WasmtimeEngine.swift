@@ -16,6 +16,8 @@ final class WasmtimeEngine: @unchecked Sendable {
     /// Stores count fuel (only when the runtime meters fuel: it costs speed, and deadlines do
     /// not need it here).
     let consumesFuel: Bool
+    /// Compiled modules on disk, when the runtime names a directory.
+    let cache: WasmtimeModuleCache?
     /// How often the epoch advances: the granularity of deadlines and time slices.
     static let tick = Duration.milliseconds(1)
 
@@ -33,6 +35,11 @@ final class WasmtimeEngine: @unchecked Sendable {
         // The engine takes ownership of the configuration.
         engine = api.wasm_engine_new_with_config(config)!
         consumesFuel = configuration.fuelMetering
+        cache = configuration.moduleCacheDirectory.map {
+            WasmtimeModuleCache(
+                directory: $0, library: library,
+                settings: "fuel=\(configuration.fuelMetering) stack=\(configuration.stackSize ?? Self.defaultStack)")
+        }
         EpochTicker.shared.add(engine, library: library)
     }
 
@@ -52,8 +59,34 @@ final class WasmtimeEngine: @unchecked Sendable {
         return ticks >= Double(UInt64.max / 4) ? UInt64.max / 4 : UInt64(max(ticks, 0)) + 1
     }
 
-    /// Compiles `binary` (already validated) to machine code.
+    /// Compiles `binary` (already validated) to machine code, or reads it from the cache.
     func compile(_ binary: [UInt8]) throws(WasmtimeFailure) -> WasmtimeModule {
+        if let cache, let serialized = cache.load(binary) {
+            var module: OpaquePointer? = nil
+            let error = serialized.withUnsafeBufferPointer { buffer in
+                api.wasmtime_module_deserialize(engine, buffer.baseAddress, buffer.count, &module)
+            }
+            if let error {
+                // Another Wasmtime's entry, say: compile afresh and replace it.
+                _ = WasmtimeFailure(taking: error, api: api)
+            } else if let module {
+                return WasmtimeModule(library: library, engine: engine, module: module)
+            }
+        }
+        let module = try compileFresh(binary)
+        if let cache {
+            var bytes = wasm_byte_vec_t()
+            if let error = api.wasmtime_module_serialize(module.module, &bytes) {
+                _ = WasmtimeFailure(taking: error, api: api)
+            } else if let data = bytes.data {
+                cache.store(Array(UnsafeRawBufferPointer(start: data, count: bytes.size)), for: binary)
+                api.wasm_byte_vec_delete(&bytes)
+            }
+        }
+        return module
+    }
+
+    private func compileFresh(_ binary: [UInt8]) throws(WasmtimeFailure) -> WasmtimeModule {
         var module: OpaquePointer? = nil
         let error = binary.withUnsafeBufferPointer { buffer in
             api.wasmtime_module_new(engine, buffer.baseAddress, buffer.count, &module)

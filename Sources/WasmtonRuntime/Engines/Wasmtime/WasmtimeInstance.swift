@@ -110,7 +110,8 @@ final class WasmtimeInstance: EngineInstance {
         switch invoke(&function, arguments, resultCount: count) {
         case .success(let results): return results
         case .failure(let failure):
-            throw classify(failure, function: name, budget: CallContext.Budget(fuel: 0, isLimited: false, deadlineIsTighter: true))
+            throw classify(
+                failure, function: name, budget: CallContext.Budget(fuel: 0, isLimited: false, deadlineIsTighter: true))
         }
     }
 

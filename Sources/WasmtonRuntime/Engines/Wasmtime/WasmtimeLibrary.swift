@@ -99,7 +99,8 @@ public enum WasmtimeLibraryError: Error, Equatable, Sendable, CustomStringConver
         switch self {
         case .notFound(let searched):
             let place = searched.count == 1 ? " at \(searched[0])" : ""
-            return "--engine wasmtime: Wasmtime's C library (libwasmtime.so) was not found\(place); \(WasmtimeLibrary.installHint)"
+            return
+                "--engine wasmtime: Wasmtime's C library (libwasmtime.so) was not found\(place); \(WasmtimeLibrary.installHint)"
         case .unloadable(let path, let reason):
             return "--engine wasmtime: cannot load \(path): \(reason)"
         case .wrongVersion(let path, let reason):

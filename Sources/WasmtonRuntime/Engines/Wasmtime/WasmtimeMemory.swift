@@ -22,6 +22,7 @@ struct WasmtimeMemory: GuestMemoryView {
         }
         // As WasmKit's memory does: callers check bounds first (``LinearMemory/check(_:_:)``).
         precondition(Int(offset) + count <= size, "Memory access out of bounds")
-        return try body(UnsafeMutableRawBufferPointer(start: base.map { UnsafeMutableRawPointer($0) + Int(offset) }, count: count))
+        return try body(
+            UnsafeMutableRawBufferPointer(start: base.map { UnsafeMutableRawPointer($0) + Int(offset) }, count: count))
     }
 }
