@@ -4,6 +4,7 @@
 #include "CWasmtime.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,10 +151,63 @@ static wasmtime_error_t *limited_grow(void *env, size_t new_size) {
     return NULL;
 }
 
+// Memories given back by dropped instances, kept mapped for the next instance: a fresh mapping
+// of Wasmtime's reservation (gigabytes of address space) costs an mmap, page faults and, when it
+// is unmapped, a TLB shootdown on every core, which was most of what a fresh instance per
+// request cost. A kept memory had its used bytes zeroed (small ones only) and stays readable
+// and writable up to `accessible`; the rest of its reservation is still inaccessible.
+enum { kept_capacity = 64 };
+static const size_t keep_resident_bytes = (size_t)1 << 20;
+typedef struct kept_region {
+    uint8_t *base;
+    size_t mapped;
+    size_t reserved;
+    size_t accessible;
+} kept_region;
+static kept_region kept[kept_capacity];
+static size_t kept_count = 0;
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void limited_free(void *env) {
     limited_memory *memory = env;
-    munmap(memory->base, memory->mapped);
+    bool kept_it = false;
+    if (memory->size <= keep_resident_bytes) {
+        memset(memory->base, 0, memory->size);
+        pthread_mutex_lock(&kept_lock);
+        if (kept_count < kept_capacity) {
+            kept[kept_count++] = (kept_region){memory->base, memory->mapped, memory->reserved, memory->size};
+            kept_it = true;
+        }
+        pthread_mutex_unlock(&kept_lock);
+    }
+    if (!kept_it) munmap(memory->base, memory->mapped);
     free(memory);
+}
+
+/// A kept region of exactly this shape, made accessible up to `minimum` (and no further).
+static uint8_t *take_kept(size_t mapped, size_t reserved, size_t minimum) {
+    kept_region region = {0};
+    pthread_mutex_lock(&kept_lock);
+    for (size_t index = kept_count; index > 0; index--) {
+        if (kept[index - 1].mapped == mapped && kept[index - 1].reserved == reserved) {
+            region = kept[index - 1];
+            kept[index - 1] = kept[--kept_count];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&kept_lock);
+    if (region.base == NULL) return NULL;
+    int status = 0;
+    if (region.accessible > minimum) {
+        status = mprotect(region.base + minimum, region.accessible - minimum, PROT_NONE);
+    } else if (region.accessible < minimum) {
+        status = mprotect(region.base, minimum, PROT_READ | PROT_WRITE);
+    }
+    if (status != 0) {
+        munmap(region.base, region.mapped);
+        return NULL;
+    }
+    return region.base;
 }
 
 static wasmtime_error_t *limited_new(
@@ -172,11 +226,14 @@ static wasmtime_error_t *limited_new(
     if (reserved == 0) reserved = maximum != 0 && maximum < ((size_t)4 << 30) ? maximum : ((size_t)4 << 30);
     if (reserved < minimum) reserved = minimum;
     size_t mapped = reserved + guard_size_in_bytes;
-    uint8_t *base = mmap(NULL, mapped, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base == MAP_FAILED) return api->wasmtime_error_new("mmap failed for a linear memory");
-    if (minimum > 0 && mprotect(base, minimum, PROT_READ | PROT_WRITE) != 0) {
-        munmap(base, mapped);
-        return api->wasmtime_error_new("mprotect failed for a linear memory");
+    uint8_t *base = take_kept(mapped, reserved, minimum);
+    if (base == NULL) {
+        base = mmap(NULL, mapped, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (base == MAP_FAILED) return api->wasmtime_error_new("mmap failed for a linear memory");
+        if (minimum > 0 && mprotect(base, minimum, PROT_READ | PROT_WRITE) != 0) {
+            munmap(base, mapped);
+            return api->wasmtime_error_new("mprotect failed for a linear memory");
+        }
     }
     limited_memory *memory = calloc(1, sizeof(limited_memory));
     if (memory == NULL) {

@@ -10,8 +10,8 @@ final class FunctionPool: Sendable {
     private let metrics: GatewayMetrics.PoolHandles
     private let traced = !(InstrumentationSystem.tracer is NoOpTracer)
     /// Which operations have been quick enough lately to try in a time slice; nil when calls of
-    /// this module never run in one (no slice configured, fresh instances, tracing on, or a
-    /// module that imports blocking functions).
+    /// this module never run in one (no slice configured, fresh instances on WasmKit, tracing
+    /// on, or a module that imports blocking functions).
     private let slices: QuickOperations?
 
     init(
@@ -21,8 +21,10 @@ final class FunctionPool: Sendable {
         name = served.name
         metrics = GatewayMetrics.PoolHandles(module: served.name)
         let module = served.module
-        if let slice = configuration.callSlice, !configuration.freshInstance, InstrumentationSystem.tracer is NoOpTracer,
-            runtime.runsInSlices(module)
+        // A fresh instance per call runs in a slice only where making one is cheap (Wasmtime's
+        // compiled code: microseconds; WasmKit's instantiation would hold the event loop longer).
+        if let slice = configuration.callSlice, !configuration.freshInstance || runtime.interruptsByEpoch,
+            InstrumentationSystem.tracer is NoOpTracer, runtime.runsInSlices(module)
         {
             slices = QuickOperations(slice: slice)
         } else {

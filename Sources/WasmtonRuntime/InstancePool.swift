@@ -145,8 +145,11 @@ public final class InstancePool<Instance: Sendable>: Sendable {
     /// without a thread hop, for calls short enough to run where the request arrived. `body`
     /// returns `nil` to give up (its instance is then closed and replaced, as after a failure).
     /// Errors are handled as in ``run(until:_:)``.
+    /// With `reuse` off, the instance is made here for this call and closed after it (a fresh
+    /// instance per call, as ``run(until:_:)`` gives, without the hop; if it cannot be made, the
+    /// call is left to ``run(until:_:)``, which reports why).
     public func runHere<R: Sendable>(_ body: (Instance) throws -> R?) throws -> HereOutcome<R> {
-        guard configuration.reuse else { return .notRun }
+        guard configuration.reuse else { return try runFreshHere(body) }
         let taken = state.withLock { state -> Instance? in
             guard !state.isClosed, state.waiters.isEmpty, state.busy < configuration.size, let instance = state.idle.popLast()
             else { return nil }
@@ -166,6 +169,24 @@ public final class InstancePool<Instance: Sendable>: Sendable {
             close(taken)
             release(returning: nil, discarded: true)
         }
+        guard let value = try result.get() else { return .notRun }
+        return .finished(value)
+    }
+
+    private func runFreshHere<R: Sendable>(_ body: (Instance) throws -> R?) throws -> HereOutcome<R> {
+        let admitted = state.withLock { state -> Bool in
+            guard !state.isClosed, state.waiters.isEmpty, state.busy < configuration.size else { return false }
+            state.busy += 1
+            return true
+        }
+        guard admitted else { return .notRun }
+        guard let instance = try? make() else {
+            release(returning: nil, discarded: false)
+            return .notRun
+        }
+        let result = Result { try body(instance) }
+        close(instance)
+        release(returning: nil, discarded: false)
         guard let value = try result.get() else { return .notRun }
         return .finished(value)
     }

@@ -62,8 +62,9 @@ public final class WasmRuntime: Sendable {
     }
 
     /// Whether a deadline interrupts a guest by the clock (Wasmtime's epochs) rather than by fuel
-    /// calibrated to time (WasmKit).
-    var interruptsByEpoch: Bool {
+    /// calibrated to time (WasmKit); such a runtime also compiles modules, so instantiating one is
+    /// cheap.
+    public var interruptsByEpoch: Bool {
         if case .wasmtime = backend { return true }
         return false
     }
