@@ -53,10 +53,12 @@ final class WasmtimeEngine: @unchecked Sendable {
     /// loop threads; 256 KiB leaves the host room below it on any of them.
     static let defaultStack = 256 << 10
 
-    /// Epoch ticks that cover `duration` from now (at least one full tick more than it).
+    /// Epoch ticks that cover `duration` from now: two more than it spans, since the epoch may
+    /// lag the clock by up to a tick (the ticker catches up when it wakes), so the guest is never
+    /// stopped before `duration` has passed and rarely more than 2 ms after.
     func ticks(for duration: Duration) -> UInt64 {
         let ticks = (duration / Self.tick).rounded(.up)
-        return ticks >= Double(UInt64.max / 4) ? UInt64.max / 4 : UInt64(max(ticks, 0)) + 1
+        return ticks >= Double(UInt64.max / 4) ? UInt64.max / 4 : UInt64(max(ticks, 0)) + 2
     }
 
     /// Compiles `binary` (already validated) to machine code, or reads it from the cache.
@@ -197,14 +199,27 @@ final class EpochTicker: Sendable {
         engines.withLock { engines in engines.removeAll { $0.engine.pointer == engine } }
     }
 
+    /// Advances the epochs by the ticks that passed on the clock, not by one per wake-up: a sleep
+    /// of one tick lasts longer than that (timer slack, scheduling), and counting wake-ups made a
+    /// 300 ms deadline fire after 333 ms.
     private func start() {
-        let nanoseconds = Int(WasmtimeEngine.tick / .nanoseconds(1))
+        let tick = WasmtimeEngine.tick
+        let nanoseconds = Int(tick / .nanoseconds(1))
         let thread = Thread { [self] in
             var interval = timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
+            let clock = ContinuousClock()
+            let start = clock.now
+            var ticked: Int64 = 0
             while true {
                 nanosleep(&interval, nil)
+                let due = Int64(((clock.now - start) / tick).rounded(.down))
+                let steps = min(due - ticked, 1_000)
+                guard steps > 0 else { continue }
+                ticked = due
                 engines.withLock { engines in
-                    for entry in engines { entry.increment(entry.engine.pointer) }
+                    for entry in engines {
+                        for _ in 0..<steps { entry.increment(entry.engine.pointer) }
+                    }
                 }
             }
         }

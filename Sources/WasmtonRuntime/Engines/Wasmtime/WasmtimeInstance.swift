@@ -22,7 +22,6 @@ final class WasmtimeInstance: EngineInstance {
     private(set) var memory: wasmtime_memory_t?
     /// Exported functions looked up so far, by name.
     private var functions: [String: wasmtime_func_t] = [:]
-    private var closed = false
 
     init(engine: WasmtimeEngine, setup: EngineInstanceSetup) throws(GuestError) {
         self.engine = engine
@@ -75,9 +74,8 @@ final class WasmtimeInstance: EngineInstance {
         memory.map { LinearMemory(WasmtimeMemory(api: api, context: context, memory: $0)) }
     }
 
-    func close() {
-        closed = true
-    }
+    /// Nothing to let go of early: the store (memories, host functions) goes with the instance.
+    func close() {}
 
     // MARK: - Calls
 
