@@ -17,6 +17,8 @@ public final class WasmModule: Sendable {
 
     let module: Module
     let contentHash: ContentHash
+    /// The exported functions' signatures by name: every call looks its function up here.
+    private let functionSignatures: [String: FunctionSignature]
     /// The module compiled by each Wasmtime engine that instantiated it (a module loaded by one
     /// runtime may be instantiated by another, as with WasmKit; Wasmtime code is per engine).
     let compiled: WasmtimeCompilations
@@ -32,13 +34,16 @@ public final class WasmModule: Sendable {
         self.contentHash = contentHash
         self.imports = module.imports.map { ImportDescription($0, in: module) }
         self.exports = exports
+        var functions: [String: FunctionSignature] = [:]
+        for export in exports {
+            if case .function(let signature) = export.kind, functions[export.name] == nil { functions[export.name] = signature }
+        }
+        self.functionSignatures = functions
     }
 
     /// The signature of the exported function `name`, or `nil` if there is no such function.
     public func signature(ofExport name: String) -> FunctionSignature? {
-        guard let export = exports.first(where: { $0.name == name }), case .function(let signature) = export.kind
-        else { return nil }
-        return signature
+        functionSignatures[name]
     }
 
     /// The signature of the exported function `name`, or the error a user should see:

@@ -53,12 +53,19 @@ final class WasmtimeEngine: @unchecked Sendable {
     /// loop threads; 256 KiB leaves the host room below it on any of them.
     static let defaultStack = 256 << 10
 
-    /// Epoch ticks that cover `duration` from now: two more than it spans, since the epoch may
-    /// lag the clock by up to a tick (the ticker catches up when it wakes), so the guest is never
-    /// stopped before `duration` has passed and rarely more than 2 ms after.
+    /// Epoch ticks that cover `duration` from now, whole ticks and one more (the tick in
+    /// progress), before the epoch's lag behind the clock is added (``deadlineTicks(_:)``).
     func ticks(for duration: Duration) -> UInt64 {
         let ticks = (duration / Self.tick).rounded(.up)
-        return ticks >= Double(UInt64.max / 4) ? UInt64.max / 4 : UInt64(max(ticks, 0)) + 2
+        return ticks >= Double(UInt64.max / 4) ? UInt64.max / 4 : UInt64(max(ticks, 0)) + 1
+    }
+
+    /// The epoch deadline, relative to the engine's current epoch, for `ticks` from now: the
+    /// epoch may lag the clock (the ticker thread was not scheduled for a while and will catch
+    /// up in one go), and that lag is added so that a catch-up never ends a call early. Without
+    /// it a 2 ms time slice on a saturated machine was often over as soon as it began.
+    func deadlineTicks(_ ticks: UInt64) -> UInt64 {
+        ticks >= UInt64.max / 4 ? ticks : ticks + EpochTicker.shared.lag()
     }
 
     /// Compiles `binary` (already validated) to machine code, or reads it from the cache.
@@ -183,6 +190,23 @@ final class EpochTicker: Sendable {
     /// its lock) before they are deleted, so the thread never touches a deleted one.
     private let engines = Mutex<[(engine: EngineHandle, increment: @convention(c) (OpaquePointer?) -> Void)]>([])
     private let started = Atomic<Bool>(false)
+    /// Ticks applied to the engines so far, counted from `startNanos` on the monotonic clock.
+    private let ticked = Atomic<UInt64>(0)
+    private let startNanos = EpochTicker.monotonicNanos()
+    private static let tickNanos = UInt64(WasmtimeEngine.tick / .nanoseconds(1))
+
+    private static func monotonicNanos() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
+    /// How many ticks the engines' epochs are behind the clock right now.
+    func lag() -> UInt64 {
+        let due = (Self.monotonicNanos() - startNanos) / Self.tickNanos
+        let done = ticked.load(ordering: .acquiring)
+        return due > done ? due - done : 0
+    }
 
     /// An engine pointer; `wasm_engine_t` may be used from any thread.
     struct EngineHandle: @unchecked Sendable, Equatable {
@@ -203,24 +227,22 @@ final class EpochTicker: Sendable {
     /// of one tick lasts longer than that (timer slack, scheduling), and counting wake-ups made a
     /// 300 ms deadline fire after 333 ms.
     private func start() {
-        let tick = WasmtimeEngine.tick
-        let nanoseconds = Int(tick / .nanoseconds(1))
+        let nanoseconds = Int(Self.tickNanos)
         let thread = Thread { [self] in
             var interval = timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
-            let clock = ContinuousClock()
-            let start = clock.now
-            var ticked: Int64 = 0
             while true {
                 nanosleep(&interval, nil)
-                let due = Int64(((clock.now - start) / tick).rounded(.down))
-                let steps = min(due - ticked, 1_000)
-                guard steps > 0 else { continue }
-                ticked = due
+                let due = (Self.monotonicNanos() - startNanos) / Self.tickNanos
+                let done = ticked.load(ordering: .relaxed)
+                guard due > done else { continue }
+                let steps = min(due - done, 1_000)
                 engines.withLock { engines in
                     for entry in engines {
                         for _ in 0..<steps { entry.increment(entry.engine.pointer) }
                     }
                 }
+                // Published after the increments: a reader that sees it sees epochs at least this far.
+                ticked.store(done + steps, ordering: .releasing)
             }
         }
         thread.name = "wasmtime-epoch"

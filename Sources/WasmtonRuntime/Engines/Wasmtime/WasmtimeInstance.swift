@@ -20,8 +20,10 @@ final class WasmtimeInstance: EngineInstance {
     private let memoryLimit: UnsafeMutablePointer<cwasmtime_memory_limit>
     /// The `memory` export, once instantiated.
     private(set) var memory: wasmtime_memory_t?
-    /// Exported functions looked up so far, by name.
-    private var functions: [String: wasmtime_func_t] = [:]
+    /// Exported functions looked up so far, by name, with their result counts.
+    private var functions: [String: (function: wasmtime_func_t, results: Int)] = [:]
+    /// Epoch ticks of the sandbox's timeout, worked out once (Duration arithmetic is not free).
+    private let timeoutTicks: UInt64?
 
     init(engine: WasmtimeEngine, setup: EngineInstanceSetup) throws(GuestError) {
         self.engine = engine
@@ -33,6 +35,7 @@ final class WasmtimeInstance: EngineInstance {
         callContext = CallContext()
         limits = setup.sandbox.limits
         maxMemoryBytes = setup.sandbox.limits.maxMemoryPages.map { $0 * 65_536 }
+        timeoutTicks = setup.sandbox.limits.timeout.map { engine.ticks(for: $0) }
         memoryLimit = .allocate(capacity: 1)
         memoryLimit.initialize(to: cwasmtime_memory_limit(max_bytes: maxMemoryBytes ?? Int.max, denied: false))
         // Memory is limited by Wasmton's memory creator (which records refusals); tables here.
@@ -80,8 +83,7 @@ final class WasmtimeInstance: EngineInstance {
     // MARK: - Calls
 
     func call(_ name: String, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
-        var function = try exportedFunction(name)
-        let resultCount = setupResultCount(name)
+        var (function, resultCount) = try exportedFunction(name)
         let budget = begin(slice: slice)
         defer { callContext.end() }
         memoryLimit.pointee.denied = false
@@ -103,8 +105,7 @@ final class WasmtimeInstance: EngineInstance {
     /// the outer call's fuel and deadline; fails with the error classified as the outer call
     /// would report it.
     func reenter(_ name: String, _ arguments: [WasmValue]) throws(GuestError) -> [WasmValue] {
-        var function = try exportedFunction(name)
-        let count = setupResultCount(name)
+        var (function, count) = try exportedFunction(name)
         switch invoke(&function, arguments, resultCount: count) {
         case .success(let results): return results
         case .failure(let failure):
@@ -113,17 +114,14 @@ final class WasmtimeInstance: EngineInstance {
         }
     }
 
-    private func setupResultCount(_ name: String) -> Int {
-        module.signature(ofExport: name)?.results.count ?? 0
-    }
-
-    private func exportedFunction(_ name: String) throws(GuestError) -> wasmtime_func_t {
+    private func exportedFunction(_ name: String) throws(GuestError) -> (function: wasmtime_func_t, results: Int) {
         if let function = functions[name] { return function }
         var export = wasmtime_extern_t()
         guard api.pointee.wasmtime_instance_export_get(context, &instance, name, name.utf8.count, &export), export.kind == 0
         else { throw .missingExport(name: name, available: []) }
-        functions[name] = export.of.func
-        return export.of.func
+        let entry = (function: export.of.func, results: module.signature(ofExport: name)?.results.count ?? 0)
+        functions[name] = entry
+        return entry
     }
 
     /// Sets the call's fuel and epoch deadline.
@@ -132,15 +130,14 @@ final class WasmtimeInstance: EngineInstance {
         if engine.consumesFuel {
             _ = api.pointee.wasmtime_context_set_fuel(context, budget.isLimited ? budget.fuel : UInt64.max)
         }
-        var interruptAfter = limits.timeout
-        if let slice, interruptAfter.map({ slice < $0 }) ?? true {
-            interruptAfter = slice
+        var ticks = timeoutTicks
+        if let slice, limits.timeout.map({ slice < $0 }) ?? true {
+            ticks = engine.ticks(for: slice)
             budget.sliceIsTighter = true
         } else if limits.timeout != nil {
             budget.deadlineIsTighter = true
         }
-        api.pointee.wasmtime_context_set_epoch_deadline(
-            context, interruptAfter.map { engine.ticks(for: $0) } ?? UInt64.max / 4)
+        api.pointee.wasmtime_context_set_epoch_deadline(context, engine.deadlineTicks(ticks ?? UInt64.max / 4))
         return budget
     }
 
