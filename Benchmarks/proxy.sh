@@ -8,8 +8,11 @@
 # file. Rows, each measured with wrk -t2 -c16 -d10s --latency after a warm-up:
 #
 #   upstream     wrk → nginx
+#   nginx-proxy  wrk → nginx as a reverse proxy (its own instance, keep-alive upstream) → nginx:
+#                the anchor the wasmton rows are compared with
 #   proxy        wrk → wasmton proxy → nginx (no filter)
 #   filter       wrk → wasmton proxy --filter guests/build/proxy_header_filter.wasm → nginx
+#   filter-wasmtime  the same with --engine wasmtime (scripts/install-wasmtime.sh installs it)
 #   filter-info  the same at --log-level info: the filter logs every request header at info level
 #                (a line per header and one more: 6 lines per wrk request, to the proxy's stderr,
 #                here a file), so this row is what that logging costs; every other wasmton row runs
@@ -30,10 +33,10 @@
 #   PROXY_BENCH_THREADS        wrk threads [2]
 #   PROXY_BENCH_CONNECTIONS    wrk connections [16]
 #   PROXY_BENCH_REPEAT         runs of every row, interleaved; the table shows medians [1]
-#   PROXY_BENCH_PORT           nginx's port; the proxy listens on the next one; 19180-19198 [19180]
+#   PROXY_BENCH_PORT           nginx's port; the proxy listens on the next one, nginx as a proxy on the one after; 19180-19197 [19180]
 #   PROXY_BENCH_WORKERS        wasmton proxy --workers (filter VMs) [the proxy's default: cores]
 #   PROXY_BENCH_NGINX_WORKERS  nginx worker_processes [1]
-#   PROXY_BENCH_ROWS           which rows to measure ["upstream proxy filter filter-info"]
+#   PROXY_BENCH_ROWS           which rows to measure ["upstream nginx-proxy proxy filter filter-wasmtime filter-info"]
 #   PROXY_BENCH_INFO           0: leave out the filter-info row whatever PROXY_BENCH_ROWS says [1]
 #   PROXY_BENCH_WASMTON        a wasmton binary to use instead of building .build-release's
 #   PROXY_BENCH_BUILD_TIMEOUT  seconds the release build may take [5400]
@@ -62,10 +65,12 @@ connections=${PROXY_BENCH_CONNECTIONS:-16}
 repeat=${PROXY_BENCH_REPEAT:-1}
 nginx_port=${PROXY_BENCH_PORT:-19180}
 proxy_port=$((nginx_port + 1))
+# nginx as a reverse proxy (the anchor the wasmton rows are compared with): its own instance.
+nginx_proxy_port=$((nginx_port + 2))
 workers=${PROXY_BENCH_WORKERS:-}
 nginx_workers=${PROXY_BENCH_NGINX_WORKERS:-1}
 info_row=${PROXY_BENCH_INFO:-1}
-rows=${PROXY_BENCH_ROWS:-upstream proxy filter filter-info}
+rows=${PROXY_BENCH_ROWS:-upstream nginx-proxy proxy filter filter-wasmtime filter-info}
 build_timeout=${PROXY_BENCH_BUILD_TIMEOUT:-5400}
 filter_wasm=guests/build/proxy_header_filter.wasm
 scratch="$repo/.build-release"
@@ -79,9 +84,9 @@ for v in duration warmup threads connections repeat nginx_port nginx_workers bui
 done
 [ -z "$workers" ] || [[ $workers =~ ^[1-9][0-9]*$ ]] || die "PROXY_BENCH_WORKERS must be a positive integer (got '$workers')"
 [[ $info_row =~ ^[01]$ ]] || die "PROXY_BENCH_INFO must be 0 or 1 (got '$info_row')"
-[ "$nginx_port" -ge 19180 ] && [ "$nginx_port" -le 19198 ] || die "PROXY_BENCH_PORT must be in 19180-19198 (got $nginx_port)"
+[ "$nginx_port" -ge 19180 ] && [ "$nginx_port" -le 19197 ] || die "PROXY_BENCH_PORT must be in 19180-19197 (got $nginx_port)"
 [ "$connections" -ge "$threads" ] || die "wrk needs at least as many connections as threads"
-for r in $rows; do [[ $r =~ ^(upstream|proxy|filter|filter-info)$ ]] || die "PROXY_BENCH_ROWS: unknown row '$r' (upstream, proxy, filter, filter-info)"; done
+for r in $rows; do [[ $r =~ ^(upstream|nginx-proxy|proxy|filter|filter-wasmtime|filter-info)$ ]] || die "PROXY_BENCH_ROWS: unknown row '$r' (upstream, nginx-proxy, proxy, filter, filter-wasmtime, filter-info)"; done
 if [ "$info_row" = 0 ]; then rows=" $rows "; rows=${rows// filter-info / }; fi
 measures() { [[ " $rows " == *" $1 "* ]]; }
 
@@ -111,6 +116,10 @@ if [ -z "${PROXY_BENCH_WASMTON:-}" ]; then
         die "swift build failed or took more than ${build_timeout}s"
 fi
 [ -x "$wasmton" ] || die "no wasmton binary at $wasmton"
+if measures filter-wasmtime; then
+    WASMTON_WASMTIME_LIB="$("$repo/scripts/install-wasmtime.sh")" || die "cannot install Wasmtime's library"
+    export WASMTON_WASMTIME_LIB
+fi
 timeout 30 "$wasmton" proxy --help >/dev/null 2>&1 || die "$wasmton has no working 'proxy' command"
 [ -f "$filter_wasm" ] || die "$filter_wasm is missing (make -C guests)"
 
@@ -145,6 +154,8 @@ cleanup() {
     proxy_pid=""
     stop_pid "$nginx_pid" QUIT
     nginx_pid=""
+    stop_pid "${nginx_proxy_pid:-}" QUIT
+    nginx_proxy_pid=""
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -207,6 +218,56 @@ curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$nginx_port/index.html" ||
 nginx_pids=$nginx_pid
 for p in $(pgrep -P "$nginx_pid"); do nginx_pids="$nginx_pids,$p"; done
 
+# --- nginx: the reverse proxy the wasmton rows are measured against ----------------------------
+# Same worker count as the upstream, keep-alive to the upstream (as wasmton's client pool), the
+# same forwarded headers wasmton adds, no buffering to disk.
+ngp="$out/nginx-proxy"
+mkdir -p "$ngp/temp"
+cat >"$ngp/nginx.conf" <<NGINX
+# Written by Benchmarks/proxy.sh: nginx as a reverse proxy to the benchmark's upstream.
+daemon off;
+master_process on;
+worker_processes $nginx_workers;
+$user_line
+pid $ngp/nginx.pid;
+error_log $ngp/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $ngp/temp/body;
+    proxy_temp_path $ngp/temp/proxy;
+    fastcgi_temp_path $ngp/temp/fastcgi;
+    uwsgi_temp_path $ngp/temp/uwsgi;
+    scgi_temp_path $ngp/temp/scgi;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    upstream bench_upstream { server 127.0.0.1:$nginx_port; keepalive 64; }
+    server {
+        listen 127.0.0.1:$nginx_proxy_port;
+        location / {
+            proxy_pass http://bench_upstream;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto http;
+        }
+    }
+}
+NGINX
+nginx_proxy_pid=""
+if measures nginx-proxy; then
+    wait_port_free "$nginx_proxy_port"
+    timeout 30 "$nginx" -p "$ngp" -e "$ngp/error.log" -c "$ngp/nginx.conf" -t >"$ngp/config-test.log" 2>&1 ||
+        { cat "$ngp/config-test.log" >&2; die "nginx (reverse proxy) rejected its configuration"; }
+    "$nginx" -p "$ngp" -e "$ngp/error.log" -c "$ngp/nginx.conf" >"$ngp/stdout.log" 2>&1 &
+    nginx_proxy_pid=$!
+    for _ in $(seq 100); do
+        curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$nginx_proxy_port/index.html" 2>/dev/null && break
+        sleep 0.1
+    done
+fi
+
 # --- Rows --------------------------------------------------------------------------------------
 wrk_base=(wrk "-t$threads" "-c$connections" --timeout 5s --latency -s "$here/gateway/wrk.lua")
 failed=0
@@ -232,6 +293,10 @@ bench() {
     say "$label (run $run of $repeat)"
     if [ "$row" = upstream ]; then
         url="http://127.0.0.1:$nginx_port"
+    elif [ "$row" = nginx-proxy ]; then
+        url="http://127.0.0.1:$nginx_proxy_port"
+        pid=$nginx_proxy_pid
+        for p in $(pgrep -P "$nginx_proxy_pid"); do pid="$pid,$p"; done
     else
         url="http://127.0.0.1:$proxy_port"
         local cmd=("$wasmton" proxy --listen "127.0.0.1:$proxy_port" --upstream "http://127.0.0.1:$nginx_port"
@@ -265,10 +330,10 @@ bench() {
     timeout -k 5 $((warmup + 30)) "${wrk_base[@]}" "-d${warmup}s" "${wrk_args[@]}" >"$out/warmup-$slug.txt" 2>&1 ||
         say "warm-up wrk failed (see $out/warmup-$slug.txt)"
     local bytes_before=0 lines_before=0
-    [ "$pid" = "-" ] || { bytes_before=$(wc -c <"$out/proxy-$slug.log"); lines_before=$(wc -l <"$out/proxy-$slug.log"); }
+    [ "$pid" = "-" ] || [ "$row" = nginx-proxy ] || { bytes_before=$(wc -c <"$out/proxy-$slug.log"); lines_before=$(wc -l <"$out/proxy-$slug.log"); }
     "$python" "$here/proxy/measure.py" run "$results" "$tags" "$pid" "$nginx_pids" $((duration + 30)) "$out/wrk-$slug.txt" -- \
         "${wrk_base[@]}" "-d${duration}s" "${wrk_args[@]}" || failed=1
-    if [ "$pid" != "-" ]; then
+    if [ "$pid" != "-" ] && [ "$row" != nginx-proxy ]; then
         kill -0 "$proxy_pid" 2>/dev/null || { failed=1; say "the proxy died during the run (see $out/proxy-$slug.log)"; }
         stop_pid "$proxy_pid"
         proxy_pid=""
@@ -289,8 +354,10 @@ bench() {
 
 for run in $(seq 1 "$repeat"); do
     bench upstream "nginx alone (upstream)" -
+    bench nginx-proxy "nginx as a reverse proxy" -
     bench proxy "wasmton proxy, no filter" warning
     bench filter "wasmton proxy + header filter" warning --filter "$filter_wasm"
+    bench filter-wasmtime "wasmton proxy --engine wasmtime + header filter" warning --engine wasmtime --filter "$filter_wasm"
     bench filter-info "wasmton proxy + header filter, log info" info --filter "$filter_wasm"
 done
 cleanup

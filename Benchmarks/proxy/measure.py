@@ -17,7 +17,8 @@ of status 400 or more, a non-2xx/3xx response, a socket error, or no report is m
 `failed` appends a failed row that could not be measured (e.g. the proxy did not start).
 
 `table` prints the rows (medians over repeated runs of a label) and the ratios of every row to
-the upstream alone (row "upstream") and to the proxy without a filter (row "proxy").
+the upstream alone (row "upstream"), to nginx as a reverse proxy (row "nginx-proxy", the anchor)
+and to wasmton's proxy without a filter (row "proxy").
 KEY=VALUE pairs go into the header; notes=A|B adds lines under the tables. Exits 1 if any run
 failed.
 """
@@ -171,7 +172,7 @@ def table(argv):
         if g[0].get("row") == "upstream":
             continue
         line = [label]
-        for base in ("upstream", "proxy"):
+        for base in ("upstream", "nginx-proxy", "proxy"):
             b = by_row.get(base)
             for key in ("requests_per_s", "p50_us", "p99_us"):
                 line.append(fmt_ratio(med(g, key) / med(b, key)) if b and b is not g and med(g, key) and med(b, key) else "-")
@@ -179,7 +180,8 @@ def table(argv):
     if any(x != "-" for line in ratios for x in line[1:]):
         print()
         print("ratios of medians (req/s below 1× = fewer requests per second; latency above 1× = slower):")
-        print_table(("row", "req/s vs upstream", "p50", "p99", "req/s vs proxy", "p50", "p99"), ratios)
+        print_table(("row", "req/s vs upstream", "p50", "p99", "req/s vs nginx proxy", "p50", "p99",
+                     "req/s vs wasmton proxy", "p50", "p99"), ratios)
     notes = [n for n in meta.get("notes", "").split("|") if n]
     if notes:
         print()

@@ -67,6 +67,16 @@ final class CallContext {
         inSlice = false
     }
 
+    /// Ends the call (the caller throws) when it runs in a time slice and `runsInSlice` is false:
+    /// the call is then cut off before the function acts, as ``invoke(_:qualifiedName:memory:reentry:arguments:)``
+    /// does for host functions; for WASI and socket functions on engines that route them through
+    /// Wasmton.
+    func refuseInSlice(_ name: String, runsInSlice: Bool) throws(GuestError) {
+        guard inSlice && !runsInSlice else { return }
+        leftSlice = true
+        throw .hostFunctionFailed(name: name, message: "does not run in a time slice")
+    }
+
     /// Fails a host call made after the call's deadline passed (fuel alone cannot see time spent
     /// in the host).
     func checkDeadline() throws(GuestError) {
@@ -82,10 +92,7 @@ final class CallContext {
         _ function: HostFunction, qualifiedName: String, memory: LinearMemory?, reentry: GuestReentry,
         arguments: [WasmValue]
     ) throws(GuestError) -> [WasmValue] {
-        if inSlice && !function.runsInSlice {
-            leftSlice = true
-            throw .hostFunctionFailed(name: qualifiedName, message: "does not run in a time slice")
-        }
+        try refuseInSlice(qualifiedName, runsInSlice: function.runsInSlice)
         try checkDeadline()
         var call = HostCall(memory: memory, deadline: deadline, caller: (self, reentry))
         do {

@@ -77,7 +77,8 @@ public final class WasmModule: Sendable {
         imports.allSatisfy { $0.module != "wasi_snapshot_preview1" || Self.sliceSafeWASI.contains($0.name) }
     }
 
-    private static let sliceSafeWASI: Set<String> = [
+    /// WASI functions that neither block nor act outside the guest.
+    static let sliceSafeWASI: Set<String> = [
         "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get", "clock_time_get", "random_get",
         "proc_exit", "sched_yield", "fd_fdstat_get", "fd_prestat_get", "fd_prestat_dir_name",
     ]

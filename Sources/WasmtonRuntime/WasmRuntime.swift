@@ -74,8 +74,14 @@ public final class WasmRuntime: Sendable {
     /// Wasmtime always, by its epoch), and the module's imports are host functions (which refuse
     /// in a slice unless marked) or WASI functions that neither block nor act outside the guest
     /// (``WasmModule/runsInSlices``).
+    ///
+    /// On Wasmtime every WASI call goes through Wasmton's own trampoline, which refuses the
+    /// blocking or effectful ones in a slice (ending the call there, as host functions do), so
+    /// any module whose imports are all functions qualifies: a call moves only if it really
+    /// reaches such a function.
     public func runsInSlices(_ module: WasmModule) -> Bool {
-        (configuration.fuelMetering || interruptsByEpoch) && module.runsInSlices
+        if interruptsByEpoch { return module.imports.allSatisfy { if case .function = $0.kind { true } else { false } } }
+        return configuration.fuelMetering && module.runsInSlices
     }
 
     /// Loads, validates and caches the module in the file at `path` (`.wasm` or `.wat`).

@@ -22,10 +22,8 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// The HTTP/1.1 server with these limits, for Hummingbird's `Application`.
     func server(logger: Logger) -> HTTPServerBuilder {
         let counter = ConnectionCounter(limit: maxConnections, logger: logger)
-        let configuration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionGuard(counter: counter)], idleTimeout: TimeAmount(idleTimeout))
-        return HTTPServerBuilder { responder in
-            EventLoopBoundChannel(base: HTTP1Channel(responder: responder, configuration: configuration))
-        }
+        return .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ConnectionGuard(counter: counter)], idleTimeout: TimeAmount(idleTimeout)))
     }
 }

@@ -290,12 +290,14 @@ final class WasmtimeInstance: EngineInstance {
                     results[index] = value.wasmtimeValue
                 }
             case .wasi(let function):
+                try callContext.refuseInSlice(binding.name, runsInSlice: binding.runsInSlice)
                 guard let memory else { throw GuestError.missingMemory }
                 let produced = try function.implementation(memory, arguments.map(\.wasmKitValue))
                 for (index, value) in produced.enumerated() where index < results.count {
                     results[index] = WasmValue(value)?.wasmtimeValue ?? wasmtime_val_t()
                 }
             case .socket(let wrapper):
+                try callContext.refuseInSlice(binding.name, runsInSlice: false)
                 guard let memory else { throw GuestError.missingMemory }
                 try callContext.checkDeadline()
                 let code = try wrapper.body(memory, arguments.map(\.wasmKitValue))
@@ -342,11 +344,14 @@ final class WasmtimeHostBinding {
     unowned let instance: WasmtimeInstance
     let name: String
     let kind: Kind
+    /// A WASI function that neither blocks nor acts outside the guest (``WasmModule/sliceSafeWASI``).
+    let runsInSlice: Bool
 
     init(instance: WasmtimeInstance, name: String, kind: Kind) {
         self.instance = instance
         self.name = name
         self.kind = kind
+        if case .wasi = kind { runsInSlice = WasmModule.sliceSafeWASI.contains(name) } else { runsInSlice = false }
     }
 }
 
