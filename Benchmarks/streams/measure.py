@@ -275,7 +275,7 @@ def table(results, params):
     w(f"Wasmton stream benchmark — {p.get('when', '')}")
     w(f"  machine: {cpus} CPUs ({p.get('cpu', '?')}); broker: tansu (memory storage) on 127.0.0.1:{p.get('port', '?')}; "
       f"client: librdkafka {librdkafka}")
-    w(f"  wasmton: {p.get('wasmton', '?')} (WasmKit 0.4.2 interpreter); every consumer in a fresh group, from the earliest offset")
+    w(f"  wasmton: {p.get('wasmton', '?')} (WasmKit 0.4.2 interpreter, or Wasmtime 50 on the rows marked so); every consumer in a fresh group, from the earliest offset")
     w("  cores = average CPU cores used during the measured window (first to last record);"
       " 'others' = machine busy minus the measured process, tansu and the helper (unrelated load).")
 
