@@ -167,25 +167,30 @@ printf '%0127d\n' 0 | tr 0 x >"$ngx/www/index.html" # 128 bytes
 file_bytes=$(wc -c <"$ngx/www/index.html")
 user_line=""
 [[ $(id -u) -ne 0 ]] || user_line="user $(id -un) $(id -gn);" # else the workers would run as nobody
-cat >"$ngx/nginx.conf" <<NGINX
-# Written by Benchmarks/proxy.sh: the benchmark's upstream.
+# nginx_head DIR PURPOSE: the start of an nginx.conf whose files live in DIR, up to inside `http {`.
+nginx_head() {
+    cat <<NGINX
+# Written by Benchmarks/proxy.sh: $2.
 daemon off;
 master_process on;
 worker_processes $nginx_workers;
 $user_line
-pid $ngx/nginx.pid;
-error_log $ngx/error.log warn;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
 events { worker_connections 4096; }
 http {
     access_log off;
-    client_body_temp_path $ngx/temp/body;
-    proxy_temp_path $ngx/temp/proxy;
-    fastcgi_temp_path $ngx/temp/fastcgi;
-    uwsgi_temp_path $ngx/temp/uwsgi;
-    scgi_temp_path $ngx/temp/scgi;
-    default_type application/octet-stream;
+    client_body_temp_path $1/temp/body;
+    proxy_temp_path $1/temp/proxy;
+    fastcgi_temp_path $1/temp/fastcgi;
+    uwsgi_temp_path $1/temp/uwsgi;
+    scgi_temp_path $1/temp/scgi;
     keepalive_requests 100000000;
     keepalive_timeout 300s;
+NGINX
+}
+{ nginx_head "$ngx" "the benchmark's upstream"; cat <<NGINX
+    default_type application/octet-stream;
     # 1 (412 below) unless x-hello is what the request says to expect: the filter's value with
     # x-bench-expect-hello: 1, nothing with 0; requests without x-bench-expect-hello pass.
     map "\$http_x_bench_expect_hello:\$http_x_hello" \$bad_hello {
@@ -202,6 +207,7 @@ http {
     }
 }
 NGINX
+} >"$ngx/nginx.conf"
 wait_port_free "$nginx_port"
 wait_port_free "$proxy_port"
 timeout 30 "$nginx" -p "$ngx" -e "$ngx/error.log" -c "$ngx/nginx.conf" -t >"$ngx/config-test.log" 2>&1 ||
@@ -223,24 +229,7 @@ for p in $(pgrep -P "$nginx_pid"); do nginx_pids="$nginx_pids,$p"; done
 # same forwarded headers wasmton adds, no buffering to disk.
 ngp="$out/nginx-proxy"
 mkdir -p "$ngp/temp"
-cat >"$ngp/nginx.conf" <<NGINX
-# Written by Benchmarks/proxy.sh: nginx as a reverse proxy to the benchmark's upstream.
-daemon off;
-master_process on;
-worker_processes $nginx_workers;
-$user_line
-pid $ngp/nginx.pid;
-error_log $ngp/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $ngp/temp/body;
-    proxy_temp_path $ngp/temp/proxy;
-    fastcgi_temp_path $ngp/temp/fastcgi;
-    uwsgi_temp_path $ngp/temp/uwsgi;
-    scgi_temp_path $ngp/temp/scgi;
-    keepalive_requests 100000000;
-    keepalive_timeout 300s;
+{ nginx_head "$ngp" "nginx as a reverse proxy to the benchmark's upstream"; cat <<NGINX
     upstream bench_upstream { server 127.0.0.1:$nginx_port; keepalive 64; }
     server {
         listen 127.0.0.1:$nginx_proxy_port;
@@ -255,6 +244,7 @@ http {
     }
 }
 NGINX
+} >"$ngp/nginx.conf"
 nginx_proxy_pid=""
 if measures nginx-proxy; then
     wait_port_free "$nginx_proxy_port"

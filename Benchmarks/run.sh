@@ -68,30 +68,16 @@ if [ -z "$cc" ]; then
     cc="$(command -v gcc)"
 fi
 
-# --- Wasmtime's C library, from the PyPI wheel ------------------------------------------------
-wheel_dir="$deps/wasmtime-py"
-installed_version=""
-for info in "$wheel_dir"/wasmtime-*.dist-info; do
-    [ -d "$info" ] && installed_version="$(basename "$info" .dist-info)" && installed_version="${installed_version#wasmtime-}"
-done
-if [ "$installed_version" != "$wasmtime_version" ]; then
-    say "installing wasmtime==$wasmtime_version from PyPI into $wheel_dir"
-    rm -rf "$wheel_dir"
-    "$python" -m pip install --quiet --disable-pip-version-check --no-deps --target "$wheel_dir" \
-        "wasmtime==$wasmtime_version"
-fi
-libwasmtime="$(find "$wheel_dir/wasmtime" -name _libwasmtime.so | head -1)"
-if [ -z "$libwasmtime" ]; then
-    echo "run.sh: the wasmtime $wasmtime_version wheel has no _libwasmtime.so for this platform" >&2
-    exit 1
-fi
+# --- Wasmtime's C library, from the PyPI wheel (the same installer as --engine wasmtime's) ------
+libwasmtime="$(DEPS="$deps" WASMTIME_VERSION="$wasmtime_version" "$root/scripts/install-wasmtime.sh")" ||
+    { echo "run.sh: could not install Wasmtime's C library" >&2; exit 1; }
 libdir="$(dirname "$libwasmtime")"
 # runtime-bench measures Wasmton on Wasmtime too (--engine wasmtime's variants), on this library.
 export WASMTON_WASMTIME_LIB="$libwasmtime"
 
 # --- Builds --------------------------------------------------------------------------------
 harness="$deps/harness"
-if [ ! -x "$harness" ] || [ "$here/wasmtime/harness.c" -nt "$harness" ] || [ "$libwasmtime" -nt "$harness" ]; then
+if [ ! -x "$harness" ] || [ "$here/wasmtime/harness.c" -nt "$harness" ] || [ "$root/Sources/CWasmtime/include/CWasmtime.h" -nt "$harness" ] || [ "$libwasmtime" -nt "$harness" ]; then
     say "building the Wasmtime harness"
     "$cc" -O2 -std=c11 -Wall -Wextra -o "$harness" "$here/wasmtime/harness.c" \
         -L"$libdir" -l:_libwasmtime.so -Wl,-rpath,"$libdir"

@@ -9,7 +9,7 @@
 appends one JSON object to RESULTS: TAGS (a JSON object: label, row, run), the figures of wrk's
 report and of the WRK_RESULT line of Benchmarks/gateway/wrk.lua (parsed by
 Benchmarks/gateway/measure.py), and CPU use over the run from /proc, in percent of one core: the
-proxy (PROXY_PID, all threads; "-" when there is none), the upstream (UPSTREAM_PIDS, comma
+proxy (PROXY_PID: comma separated, all their threads; "-" when there is none), the upstream (UPSTREAM_PIDS, comma
 separated: nginx's master and workers), wrk, and the rest of the machine. A run with a response
 of status 400 or more, a non-2xx/3xx response, a socket error, or no report is marked failed
 (exit status 3).
@@ -53,7 +53,7 @@ def run(argv):
     assert argv[6] == "--"
     command = argv[7:]
     record = json.loads(tags)
-    proxy = [] if proxy_pid == "-" else [proxy_pid]
+    proxy = [] if proxy_pid == "-" else [p for p in proxy_pid.split(",") if p]
     upstream = [p for p in upstream_pids.split(",") if p]
     proxy_before, upstream_before = ticks_of(proxy), ticks_of(upstream)
     machine_before, wall_before = machine_ticks(), time.monotonic()

@@ -21,91 +21,15 @@
 #include <time.h>
 
 // ---- Wasmtime C API declarations (subset of wasm.h and wasmtime.h) ----
+// The types (and the static asserts on their layouts) are Wasmton's own, from Sources/CWasmtime;
+// the functions, which Wasmton resolves at run time, are linked directly here.
+#include "../../Sources/CWasmtime/include/CWasmtime.h"
 
-typedef struct wasm_engine_t wasm_engine_t;
-typedef struct wasm_config_t wasm_config_t;
-typedef struct wasm_trap_t wasm_trap_t;
-typedef struct wasm_valtype_t wasm_valtype_t;
-typedef struct wasm_functype_t wasm_functype_t;
-typedef struct wasmtime_store wasmtime_store_t;
-typedef struct wasmtime_context wasmtime_context_t;
-typedef struct wasmtime_module wasmtime_module_t;
-typedef struct wasmtime_error wasmtime_error_t;
-typedef struct wasmtime_caller wasmtime_caller_t;
-
-typedef uint8_t wasm_valkind_t;
 enum { WASM_I32 = 0 };
-typedef uint8_t wasmtime_valkind_t;
 enum { WASMTIME_I32 = 0 };
-typedef uint8_t wasmtime_extern_kind_t;
 enum { WASMTIME_EXTERN_FUNC = 0 };
-
-typedef struct wasm_byte_vec_t {
-    size_t size;
-    char *data;
-} wasm_byte_vec_t;
 typedef wasm_byte_vec_t wasm_name_t;
 typedef wasm_byte_vec_t wasm_message_t;
-
-typedef struct wasm_valtype_vec_t {
-    size_t size;
-    wasm_valtype_t **data;
-} wasm_valtype_vec_t;
-
-typedef struct wasmtime_func {
-    uint64_t store_id;
-    void *__private;
-} wasmtime_func_t;
-
-typedef struct wasmtime_instance {
-    uint64_t store_id;
-    size_t __private;
-} wasmtime_instance_t;
-
-// The GC reference members of the unions only matter here for their size and alignment.
-typedef struct wasmtime_gc_ref_layout {
-    uint64_t store_id;
-    uint32_t __private1;
-    uint32_t __private2;
-    void *__private3;
-} wasmtime_gc_ref_layout;
-
-typedef union wasmtime_valunion {
-    int32_t i32;
-    int64_t i64;
-    float f32;
-    double f64;
-    wasmtime_gc_ref_layout anyref, externref, exnref;
-    wasmtime_func_t funcref;
-    uint8_t v128[16];
-} wasmtime_valunion_t;
-
-typedef struct wasmtime_val {
-    wasmtime_valkind_t kind;
-    wasmtime_valunion_t of;
-} wasmtime_val_t;
-
-typedef union wasmtime_extern_union {
-    wasmtime_func_t func;
-    struct { uint64_t store_id; uint32_t a, b, c; } global;
-    struct { struct { uint64_t store_id; uint32_t a; } inner; uint32_t b; } table, memory;
-    void *sharedmemory;
-} wasmtime_extern_union_t;
-
-typedef struct wasmtime_extern {
-    wasmtime_extern_kind_t kind;
-    wasmtime_extern_union_t of;
-} wasmtime_extern_t;
-
-_Static_assert(sizeof(wasmtime_val_t) == 32, "wasmtime_val_t layout");
-_Static_assert(offsetof(wasmtime_val_t, of) == 8, "wasmtime_val_t layout");
-_Static_assert(sizeof(wasmtime_extern_t) == 32, "wasmtime_extern_t layout");
-_Static_assert(sizeof(wasmtime_func_t) == 16, "wasmtime_func_t layout");
-_Static_assert(sizeof(wasmtime_instance_t) == 16, "wasmtime_instance_t layout");
-
-typedef wasm_trap_t *(*wasmtime_func_callback_t)(
-    void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, size_t nargs, wasmtime_val_t *results,
-    size_t nresults);
 
 extern wasm_config_t *wasm_config_new(void);
 extern wasm_engine_t *wasm_engine_new_with_config(wasm_config_t *config);

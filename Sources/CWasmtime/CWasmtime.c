@@ -10,16 +10,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-// The layouts Swift reads and writes, as Wasmtime 50's headers define them (x86-64, aarch64).
-_Static_assert(sizeof(wasmtime_val_t) == 32, "wasmtime_val_t layout");
-_Static_assert(offsetof(wasmtime_val_t, of) == 8, "wasmtime_val_t layout");
-_Static_assert(sizeof(wasmtime_extern_t) == 32, "wasmtime_extern_t layout");
-_Static_assert(offsetof(wasmtime_extern_t, of) == 8, "wasmtime_extern_t layout");
-_Static_assert(sizeof(wasmtime_func_t) == 16, "wasmtime_func_t layout");
-_Static_assert(sizeof(wasmtime_memory_t) == 24, "wasmtime_memory_t layout");
-_Static_assert(sizeof(wasmtime_instance_t) == 16, "wasmtime_instance_t layout");
-_Static_assert(sizeof(wasm_byte_vec_t) == 16, "wasm_byte_vec_t layout");
-
 const cwasmtime_api *cwasmtime_load(const char *path, char *error, size_t error_size) {
     void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (library == NULL) {

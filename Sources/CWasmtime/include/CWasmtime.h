@@ -14,12 +14,13 @@
 #include <stdint.h>
 
 // Only the function table's members are marked (non-null), so that Swift calls them directly.
-#ifndef __clang__
+#ifdef __clang__
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wnullability-completeness"
+#else
 #define _Nonnull
 #define _Nullable
 #endif
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wnullability-completeness"
 
 typedef struct wasm_engine_t wasm_engine_t;
 typedef struct wasm_config_t wasm_config_t;
@@ -110,6 +111,17 @@ typedef struct wasmtime_extern {
     wasmtime_extern_kind_t kind;
     wasmtime_extern_union_t of;
 } wasmtime_extern_t;
+
+// The layouts Swift (and Benchmarks/wasmtime/harness.c) read and write, as Wasmtime 50's headers
+// define them (x86-64, aarch64).
+_Static_assert(sizeof(wasmtime_val_t) == 32, "wasmtime_val_t layout");
+_Static_assert(offsetof(wasmtime_val_t, of) == 8, "wasmtime_val_t layout");
+_Static_assert(sizeof(wasmtime_extern_t) == 32, "wasmtime_extern_t layout");
+_Static_assert(offsetof(wasmtime_extern_t, of) == 8, "wasmtime_extern_t layout");
+_Static_assert(sizeof(wasmtime_func_t) == 16, "wasmtime_func_t layout");
+_Static_assert(sizeof(wasmtime_memory_t) == 24, "wasmtime_memory_t layout");
+_Static_assert(sizeof(wasmtime_instance_t) == 16, "wasmtime_instance_t layout");
+_Static_assert(sizeof(wasm_byte_vec_t) == 16, "wasm_byte_vec_t layout");
 
 typedef wasm_trap_t *(*wasmtime_func_callback_t)(
     void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, size_t nargs, wasmtime_val_t *results,
@@ -208,6 +220,8 @@ void cwasmtime_use_limited_memories(const cwasmtime_api *api, wasm_config_t *con
 /// The limit that memories created on this thread from now on obey (NULL: none).
 void cwasmtime_set_instantiating_limit(cwasmtime_memory_limit *limit);
 
+#ifdef __clang__
 #pragma clang diagnostic pop
+#endif
 
 #endif

@@ -79,7 +79,7 @@ final class WasmtimeEngine: @unchecked Sendable {
                 // Another Wasmtime's entry, say: compile afresh and replace it.
                 _ = WasmtimeFailure(taking: error, api: api)
             } else if let module {
-                return WasmtimeModule(library: library, engine: engine, module: module)
+                return WasmtimeModule(library: library, module: module)
             }
         }
         let module = try compileFresh(binary)
@@ -101,7 +101,7 @@ final class WasmtimeEngine: @unchecked Sendable {
             api.wasmtime_module_new(engine, buffer.baseAddress, buffer.count, &module)
         }
         if let error { throw WasmtimeFailure(taking: error, api: api) }
-        return WasmtimeModule(library: library, engine: engine, module: module!)
+        return WasmtimeModule(library: library, module: module!)
     }
 }
 
@@ -126,13 +126,11 @@ final class WasmtimeCompilations: Sendable {
 final class WasmtimeModule: @unchecked Sendable {
     // Why @unchecked Sendable is sound: Wasmtime's `Module` is `Send + Sync` and immutable.
     let library: WasmtimeLibrary
-    /// The engine that compiled it (only that engine's stores may instantiate it).
-    let engine: OpaquePointer
+    /// Only the engine that compiled it may instantiate it (``WasmtimeCompilations`` keeps them apart).
     let module: OpaquePointer
 
-    init(library: WasmtimeLibrary, engine: OpaquePointer, module: OpaquePointer) {
+    init(library: WasmtimeLibrary, module: OpaquePointer) {
         self.library = library
-        self.engine = engine
         self.module = module
     }
 
