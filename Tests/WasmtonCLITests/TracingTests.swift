@@ -27,6 +27,9 @@ struct TracingTests {
             port: port, method: "POST", path: "/v1/cuckoo_filter/check_word_exists",
             headers: [RawHeader("Content-Type", "application/json")], body: Array(#"{"name":"foo"}"#.utf8))
         #expect(answer.status == 200)
+        // The request's own span ends just after its response is written, which the client may
+        // have read already; a SIGTERM in that instant would race the span's end with the flush.
+        Thread.sleep(forTimeInterval: 0.3)
         #expect(server.stop() == 0)
         let posts = collector.received.filter { $0.target == "/v1/traces" }
         #expect(!posts.isEmpty, "the exporter posted to /v1/traces: \(collector.received.map(\.target))")

@@ -262,6 +262,9 @@ struct GatewayTests {
                 configure: {
                     $0.poolSize = 1
                     $0.freshInstance = fresh
+                    // A pooled instance keeps its state only while no call on it is cut off at a
+                    // time slice (a cut instance is replaced); with fresh instances slices stay on.
+                    if !fresh { $0.callSlice = nil }
                 }
             ) { _, client in
                 // Several rounds: after a few quick calls, a fresh instance per call runs in a
