@@ -23,7 +23,7 @@ final class FunctionPool: Sendable {
         let module = served.module
         // A fresh instance per call runs in a slice only where making one is cheap (Wasmtime's
         // compiled code: microseconds; WasmKit's instantiation would hold the event loop longer).
-        if let slice = configuration.callSlice, !configuration.freshInstance || runtime.interruptsByEpoch,
+        if let slice = configuration.callSlice, !configuration.freshInstance || runtime.instantiatesCheaply,
             InstrumentationSystem.tracer is NoOpTracer, runtime.runsInSlices(module)
         {
             slices = QuickOperations(slice: slice)

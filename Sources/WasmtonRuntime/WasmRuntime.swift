@@ -62,12 +62,16 @@ public final class WasmRuntime: Sendable {
     }
 
     /// Whether a deadline interrupts a guest by the clock (Wasmtime's epochs) rather than by fuel
-    /// calibrated to time (WasmKit); such a runtime also compiles modules, so instantiating one is
-    /// cheap.
-    public var interruptsByEpoch: Bool {
+    /// calibrated to time (WasmKit).
+    var interruptsByEpoch: Bool {
         if case .wasmtime = backend { return true }
         return false
     }
+
+    /// Whether making an instance costs microseconds (compiled code, as on Wasmtime) rather than
+    /// milliseconds (WasmKit builds its interpreter state per instance): a caller may then make
+    /// one where a request arrives instead of on a guest thread.
+    public var instantiatesCheaply: Bool { interruptsByEpoch }
 
     /// Whether instances of `module` can run calls in time slices (``WasmInstance/call(_:_:slice:)``):
     /// this runtime can cut a call off (WasmKit with fuel metering, a slice being a fuel budget;

@@ -21,14 +21,18 @@ struct SocketImports<M: GuestMemoryView> {
     let context: CallContext
     let wasi: [String: WASIHostFunction<M>]
 
-    /// The wrappers, over `wasi` (the bridge's own functions, which they delegate to).
+    /// The wrappers, over `wasi` (the bridge's own functions, which they delegate to). Each one
+    /// first refuses to run in a time slice (it may block or reach the network) and fails once
+    /// the call's deadline has passed, whichever engine links it.
     static func definitions(wasi: [String: WASIHostFunction<M>], table: SocketTable, context: CallContext) -> [Definition] {
         let wrappers = SocketImports(table: table, context: context, wasi: wasi)
         var definitions: [Definition] = []
         func define(_ name: String, _ parameters: Int, _ body: @escaping (SocketImports, M, [Value]) throws -> Int32) {
             definitions.append(
                 Definition(name: name, parameters: parameters) { memory, arguments in
-                    try body(wrappers, memory, arguments)
+                    try context.refuseInSlice(name, runsInSlice: false)
+                    try context.checkDeadline()
+                    return try body(wrappers, memory, arguments)
                 })
         }
         define("sock_connect", 3) { try $0.connect($1, $2) }

@@ -60,8 +60,9 @@ final class WasmKitInstance: EngineInstance {
         self.state = state
     }
 
+    /// The `memory` export looked up at instantiation (contracts ask for it on every call).
     var exportedMemory: LinearMemory? {
-        instance.exports[memory: "memory"].map(LinearMemory.init)
+        state.memory.map(LinearMemory.init)
     }
 
     func close() {
@@ -224,7 +225,6 @@ final class WasmKitCallState {
             [weak self] caller, arguments in
             guard let self else { throw GuestError.hostFunctionFailed(name: name, message: "instance is closed") }
             guard let memory = memory(of: caller) else { throw GuestError.missingMemory }
-            try context.checkDeadline()
             return [.i32(UInt32(bitPattern: try body(memory, arguments)))]
         }
     }

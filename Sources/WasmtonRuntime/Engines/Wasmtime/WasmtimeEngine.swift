@@ -150,10 +150,7 @@ struct WasmtimeFailure: Error, CustomStringConvertible {
 
     /// Reads and deletes `error`.
     init(taking error: OpaquePointer, api: cwasmtime_api) {
-        var bytes = wasm_byte_vec_t()
-        api.wasmtime_error_message(error, &bytes)
-        message = Self.text(bytes)
-        api.wasm_byte_vec_delete(&bytes)
+        message = Self.firstLine(api) { api.wasmtime_error_message(error, &$0) }
         var status: Int32 = 0
         exitStatus = api.wasmtime_error_exit_status(error, &status) ? status : nil
         api.wasmtime_error_delete(error)
@@ -161,16 +158,17 @@ struct WasmtimeFailure: Error, CustomStringConvertible {
 
     /// Reads and deletes `trap`.
     init(takingTrap trap: OpaquePointer, api: cwasmtime_api) {
-        var bytes = wasm_byte_vec_t()
-        api.wasm_trap_message(trap, &bytes)
-        message = Self.text(bytes)
-        api.wasm_byte_vec_delete(&bytes)
+        message = Self.firstLine(api) { api.wasm_trap_message(trap, &$0) }
         var code: UInt8 = 0
         trapCode = api.wasmtime_trap_code(trap, &code) ? code : nil
         api.wasm_trap_delete(trap)
     }
 
-    private static func text(_ bytes: wasm_byte_vec_t) -> String {
+    /// The first line of the message `fill` writes into a byte vector (which it then frees).
+    private static func firstLine(_ api: cwasmtime_api, _ fill: (inout wasm_byte_vec_t) -> Void) -> String {
+        var bytes = wasm_byte_vec_t()
+        fill(&bytes)
+        defer { api.wasm_byte_vec_delete(&bytes) }
         guard let data = bytes.data, bytes.size > 0 else { return "" }
         var text = String(decoding: UnsafeRawBufferPointer(start: data, count: bytes.size), as: UTF8.self)
         if text.last == "\0" { text.removeLast() }

@@ -176,23 +176,20 @@ final class WasmtimeInstance: EngineInstance {
             return .hostFunctionFailed(name: function, message: "\(host)")
         }
         if let status = failure.exitStatus { return .exited(code: status) }
-        switch failure.trapCode {
-        case Self.interruptCode?:
+        if failure.trapCode == Self.interruptCode {
             return .deadlineExceeded(seconds: limits.timeout?.seconds ?? 0, function: function)
-        case Self.outOfFuelCode?:
-            return .outOfFuel(budget: limits.fuel ?? budget.fuel, function: function)
-        case let code?:
-            if memoryLimit.pointee.denied {
-                return .memoryLimitExceeded(limitBytes: maxMemoryBytes ?? 0, function: function)
-            }
-            return .trap(TrapKind(wasmtimeCode: code, message: failure.message), function: function)
-        case nil:
-            break
         }
-        let text = failure.message
+        if failure.trapCode == Self.outOfFuelCode {
+            return .outOfFuel(budget: limits.fuel ?? budget.fuel, function: function)
+        }
+        // A trap (or a failed instantiation) after a refused growth is the memory limit.
         if memoryLimit.pointee.denied {
             return .memoryLimitExceeded(limitBytes: maxMemoryBytes ?? 0, function: function)
         }
+        if let code = failure.trapCode {
+            return .trap(TrapKind(wasmtimeCode: code, message: failure.message), function: function)
+        }
+        let text = failure.message
         if let range = text.range(of: "unknown import: `") {
             let qualified = text[range.upperBound...].prefix { $0 != "`" }
             let parts = qualified.split(separator: "::", maxSplits: 1).map(String.init)
@@ -297,9 +294,7 @@ final class WasmtimeInstance: EngineInstance {
                     results[index] = WasmValue(value)?.wasmtimeValue ?? wasmtime_val_t()
                 }
             case .socket(let wrapper):
-                try callContext.refuseInSlice(binding.name, runsInSlice: false)
                 guard let memory else { throw GuestError.missingMemory }
-                try callContext.checkDeadline()
                 let code = try wrapper.body(memory, arguments.map(\.wasmKitValue))
                 results[0] = WasmValue.i32(code).wasmtimeValue
             }
