@@ -279,34 +279,41 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     /// completes the offset; counters move once per report.
     private func finished(_ report: LaneReport) {
         guard let partition = partitions[report.partition], partition.generation == report.generation else { return }
-        partition.laneFinished(report.completions.count, on: report.lane, busy: report.busy)
+        partition.laneFinished(report.completions.count, on: report.lane, busyNanoseconds: report.busyNanoseconds)
         var processed = 0
         var discarded = 0
+        let duration = partition.metrics.processDuration
         for completion in report.completions {
-            partition.metrics.processDuration.record(duration: completion.duration)
-            let task = completion.task
+            duration.recordNanoseconds(completion.nanoseconds)
+            let offset = completion.offset
             defer { completion.span?.end() }
             switch completion.outcome {
             case .processed(let result) where result.status == .ok:
                 processed += 1
+                guard !result.outputs.isEmpty else {
+                    complete(offset, of: partition)
+                    continue
+                }
                 summary.emitted += result.outputs.count
-                guard let topic = settings.outputTopic, !result.outputs.isEmpty else {
-                    complete(task.offset, of: partition)
+                guard let topic = settings.outputTopic else {
+                    complete(offset, of: partition)
                     continue
                 }
                 let outputs = result.outputs.map { OutgoingRecord(topic: topic, key: $0.key, value: $0.value) }
                 if let span = completion.span {
-                    RecordTracing.child("produce \(topic)", of: span) { send(outputs, for: task.offset, of: partition) }
+                    RecordTracing.child("produce \(topic)", of: span) { send(outputs, for: offset, of: partition) }
                 } else {
-                    send(outputs, for: task.offset, of: partition)
+                    send(outputs, for: offset, of: partition)
                 }
             case .processed(let result) where result.status == .discard:
                 discarded += 1
-                complete(task.offset, of: partition)
+                complete(offset, of: partition)
             case .processed:
+                guard let task = completion.task else { continue }
                 failed(task, reason: "the processor asked to retry", partition: partition)
             case .failed(let reason):
                 completion.span?.setStatus(SpanStatus(code: .error, message: reason))
+                guard let task = completion.task else { continue }
                 failed(task, reason: reason, partition: partition)
             }
         }

@@ -200,18 +200,19 @@ final class WasmKitCallState {
         return nil
     }
 
-    /// Wraps a ``HostFunction`` as a WasmKit function (``CallContext/invoke(_:qualifiedName:memory:reentry:arguments:)``).
+    /// Wraps a ``HostFunction`` as a WasmKit function (``CallContext/invoke(_:memory:reentry:arguments:)``).
     func wrap(_ function: HostFunction, store: Store) -> Function {
         let parameters = function.signature.parameters.compactMap(\.valueType)
         let results = function.signature.results.compactMap(\.valueType)
-        let qualifiedName = "\(function.module).\(function.name)"
+        let prepared = PreparedHostFunction(function)
+        let qualifiedName = prepared.qualifiedName
         // `weak`: WasmKit's store owns this closure, and the state holds a handle into that
         // store (`memory`); a strong reference would keep every instance's memory alive forever.
         return Function(store: store, parameters: parameters, results: results) { [weak self] caller, arguments in
             guard let self else { throw GuestError.hostFunctionFailed(name: qualifiedName, message: "instance is closed") }
             let produced = try context.invoke(
-                function, qualifiedName: qualifiedName, memory: memory(of: caller).map(LinearMemory.init),
-                reentry: .wasmKit(caller.instance), arguments: arguments.compactMap(WasmValue.init))
+                prepared, memory: memory(of: caller).map(LinearMemory.init), reentry: .wasmKit(caller.instance),
+                arguments: arguments.compactMap(WasmValue.init))
             return produced.map(\.engineValue)
         }
     }
