@@ -111,7 +111,7 @@ final class PartitionProcessor {
 
     /// Registers a fetched record and holds it for dispatch. Returns false for a record at or
     /// below one already registered (a redelivery), which is dropped.
-    func accept(_ task: StreamTask) -> Bool {
+    func accept(_ task: consuming StreamTask) -> Bool {
         do {
             try watermark.register(task.offset)
         } catch {

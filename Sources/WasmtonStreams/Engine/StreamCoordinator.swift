@@ -60,16 +60,22 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
             if let changes = engine.takeChanges() { apply(changes) }
             let busy = partitions.values.contains { $0.pendingCount > 0 } || !resends.isEmpty
             let hold = applyBackPressure(mayHold: clock.now - lastPoll < Self.pollHold)
-            var batch = SourceBatch(records: [])
+            var polled = 0
+            var exhausted = false
             if !hold {
                 // A partition overshoots its max pending records by at most one poll (as Decaton's
                 // does by max.poll.records); polls no smaller than 100 keep a small limit from
                 // thrashing pause/resume.
-                batch = try source.poll(
+                var batch = try source.poll(
                     maxRecords: min(settings.pollBatchSize, max(settings.maxPendingRecords, 100)),
                     timeout: busy ? .zero : .milliseconds(100))
                 lastPoll = clock.now
-                accept(batch.records)
+                polled = batch.records.count
+                exhausted = batch.exhausted
+                // Handed over as the only reference, so that accepting moves records rather than copies them.
+                let records = batch.records
+                batch.records = []
+                accept(records)
             }
             handleInbox()
             wake = dispatchAll()
@@ -79,8 +85,8 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
                 nextCommit = clock.now + settings.commitInterval
             }
             let idle = partitions.values.allSatisfy { $0.pendingCount == 0 } && resends.isEmpty
-            if batch.exhausted && idle && batch.records.isEmpty { break }
-            if batch.records.isEmpty && !idle {
+            if exhausted && idle && polled == 0 { break }
+            if polled == 0 && !idle {
                 var timeout = Duration.milliseconds(5)
                 if let wake {
                     let untilWake = Duration.milliseconds(max(0, Int64(wake.timeIntervalSinceNow * 1000)))
@@ -169,9 +175,12 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
 
     /// Registers a poll's records with their partitions (records of one partition come in runs,
     /// so the partition is looked up once a run).
-    private func accept(_ records: [StreamTask]) {
+    private func accept(_ records: consuming [StreamTask]) {
         var current: PartitionProcessor?
-        for task in records {
+        // Taken from the back of the reversed array, each record moves on to its partition
+        // without a copy of its fields.
+        records.reverse()
+        while let task = records.popLast() {
             if current?.id.partition != task.partition || current?.id.topic != task.topic {
                 current = partitions[TopicPartition(topic: task.topic, partition: task.partition)]
             }
@@ -183,7 +192,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         }
     }
 
-    private func accept(_ task: StreamTask, into partition: PartitionProcessor) {
+    private func accept(_ task: consuming StreamTask, into partition: PartitionProcessor) {
         if !settings.ignoredKeys.isEmpty, let key = task.key, settings.ignoredKeys.contains(key) {
             do {
                 try partition.skip(task)
@@ -194,8 +203,9 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
             }
             return
         }
+        let offset = task.offset
         if !partition.accept(task) {
-            logger.debug("duplicate record \(partition.id)@\(task.offset) ignored")
+            logger.debug("duplicate record \(partition.id)@\(offset) ignored")
         }
     }
 

@@ -188,6 +188,9 @@ final class WasmKitInstance: EngineInstance {
 final class WasmKitCallState {
     let context: CallContext
     var memory: Memory?
+    /// Argument values of host calls, reused between calls (taken out while a call runs, so a
+    /// nested host call makes its own).
+    private var hostArguments: [WasmValue] = []
 
     init(context: CallContext) {
         self.context = context
@@ -210,9 +213,16 @@ final class WasmKitCallState {
         // store (`memory`); a strong reference would keep every instance's memory alive forever.
         return Function(store: store, parameters: parameters, results: results) { [weak self] caller, arguments in
             guard let self else { throw GuestError.hostFunctionFailed(name: qualifiedName, message: "instance is closed") }
+            var values = hostArguments
+            hostArguments = []
+            values.removeAll(keepingCapacity: true)
+            for argument in arguments {
+                if let value = WasmValue(argument) { values.append(value) }
+            }
+            defer { hostArguments = values }
             let produced = try context.invoke(
                 prepared, memory: memory(of: caller).map(LinearMemory.init), reentry: .wasmKit(caller.instance),
-                arguments: arguments.compactMap(WasmValue.init))
+                arguments: values)
             return produced.map(\.engineValue)
         }
     }
