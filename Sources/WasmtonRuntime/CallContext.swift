@@ -29,6 +29,8 @@ final class CallContext {
     /// A host function refused because the call runs in a slice: the call ends without a result.
     private(set) var leftSlice = false
     private(set) var timeout: Duration?
+    /// The fuel of the last timeout turned into fuel, with that timeout.
+    private var timeoutFuel: (timeout: Duration, fuel: UInt64)?
 
     /// Starts a call (or instantiation): records its deadline and computes the call's fuel.
     /// `calibration`: turns the timeout and `slice` into fuel (WasmKit, which cannot interrupt);
@@ -40,7 +42,17 @@ final class CallContext {
         hostFailure = nil
         timeout = limits.timeout
         deadline = limits.timeout.map { ContinuousClock.now + $0 }
-        let timeFuel = calibration.flatMap { calibration in limits.timeout.map { calibration.fuel(for: $0) } }
+        var timeFuel: UInt64?
+        if let calibration, let timeout = limits.timeout {
+            // An instance's timeout is the same on every call: work its fuel out once.
+            if let cached = timeoutFuel, cached.timeout == timeout {
+                timeFuel = cached.fuel
+            } else {
+                let fuel = calibration.fuel(for: timeout)
+                timeoutFuel = (timeout, fuel)
+                timeFuel = fuel
+            }
+        }
         var budget: Budget
         switch (limits.fuel, timeFuel) {
         case (nil, nil):

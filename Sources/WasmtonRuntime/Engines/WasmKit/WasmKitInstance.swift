@@ -15,6 +15,9 @@ final class WasmKitInstance: EngineInstance {
     private let limits: Limits
     /// The cached `memory` export and the context, for the host functions' closures.
     private let state: WasmKitCallState
+    /// The export called last: a processor calls the same one per record, and comparing a short
+    /// name costs less than WasmKit's lookup.
+    private var lastFunction: (name: String, function: Function)?
 
     init(engine wasmKit: WasmKitEngine, setup: EngineInstanceSetup) throws(GuestError) {
         let limiter = MemoryLimiter(maxBytes: setup.sandbox.limits.maxMemoryPages.map { $0 * 65_536 })
@@ -70,8 +73,15 @@ final class WasmKitInstance: EngineInstance {
     }
 
     func call(_ name: String, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
-        guard let function = instance.exports[function: name] else {
-            throw .missingExport(name: name, available: [])
+        let function: Function
+        if let last = lastFunction, last.name == name {
+            function = last.function
+        } else {
+            guard let found = instance.exports[function: name] else {
+                throw .missingExport(name: name, available: [])
+            }
+            function = found
+            lastFunction = (name, found)
         }
         let values = arguments.map(\.engineValue)
         let budget = context.begin(limits: limits, calibration: calibration, slice: slice)
