@@ -20,8 +20,8 @@ struct CallDataTests {
     func fileAndStdin() throws {
         let scratch = try TemporaryDirectory()
         defer { scratch.remove() }
-        // Not MessagePack (0xc1 is never used), not JSON: only --data can send these.
-        let bytes: [UInt8] = [0xc1, 0x00, 0x41, 0x0a, 0x7f]
+        // Not MessagePack (true, then trailing bytes), not JSON: only --data can send these.
+        let bytes: [UInt8] = [0xc3, 0xa9, 0x00, 0x41, 0x0a, 0x7f]
         let file = try scratch.write("payload.bin", bytes: bytes)
         let fromFile = try CLI.run(["call", CLI.guest("wapc_echo.wasm"), "echo", "--data", "@\(file)", "--raw"])
         #expect(fromFile.status == 0, "\(fromFile)")
