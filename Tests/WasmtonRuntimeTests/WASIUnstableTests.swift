@@ -107,6 +107,23 @@ struct WASIUnstableTests {
         #expect(!writer.runsInSlices)
     }
 
+    @Test("in a time slice the clock runs, and fd_write is refused before it writes")
+    func sliceCalls() throws {
+        let clock = try Guests.runtime.instantiate(
+            Guests.wat(
+                """
+                (module
+                  (import "wasi_unstable" "clock_time_get" (func $now (param i32 i64 i32) (result i32)))
+                  (memory (export "memory") 1)
+                  (func (export "now") (result i32) (call $now (i32.const 0) (i64.const 1) (i32.const 0))))
+                """, name: "unstable-now"))
+        #expect(try clock.call("now", slice: .seconds(5)) == [.i32(0)])
+        let writer = try Guests.runtime.instantiate(
+            Guests.wat(Self.sayer, name: "unstable-sayer"), sandbox: Sandbox(stdio: .capture))
+        #expect(try writer.call("say", [.i32(1)], slice: .seconds(5)) == nil)
+        #expect(writer.takeOutput().stdout.isEmpty)
+    }
+
     @Test("a module importing both WASI modules shares one descriptor table")
     func bothModules() throws {
         let text = """
