@@ -36,6 +36,8 @@ let package = Package(
         // OTLP/HTTP only: the gRPC exporter would pull in grpc-swift for nothing.
         .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        // Already in the graph through swift-nio; the stream engine's record queues use its Deque.
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // Wasmtime's C API, declared by hand and loaded with dlopen at run time: building never needs the library.
@@ -77,6 +79,7 @@ let package = Package(
             dependencies: [
                 "WasmtonContracts",
                 "WasmtonKafka",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

@@ -68,7 +68,7 @@ final class CallContext {
     }
 
     /// Ends the call (the caller throws) when it runs in a time slice and `runsInSlice` is false:
-    /// the call is then cut off before the function acts, as ``invoke(_:qualifiedName:memory:reentry:arguments:)``
+    /// the call is then cut off before the function acts, as ``invoke(_:memory:reentry:arguments:)``
     /// does for host functions; for WASI and socket functions on engines that route them through
     /// Wasmton.
     func refuseInSlice(_ name: String, runsInSlice: Bool) throws(GuestError) {
@@ -80,7 +80,8 @@ final class CallContext {
     /// Fails a host call made after the call's deadline passed (fuel alone cannot see time spent
     /// in the host).
     func checkDeadline() throws(GuestError) {
-        if let deadline, ContinuousClock.now >= deadline, let timeout {
+        guard let deadline else { return }
+        if ContinuousClock.now >= deadline, let timeout {
             throw .deadlineExceeded(seconds: timeout.seconds, function: nil)
         }
     }
@@ -89,26 +90,25 @@ final class CallContext {
     /// checks the deadline, checks what the body returns against the signature, and turns
     /// foreign errors into ``GuestError/hostFunctionFailed(name:message:)``.
     func invoke(
-        _ function: HostFunction, qualifiedName: String, memory: LinearMemory?, reentry: GuestReentry,
-        arguments: [WasmValue]
+        _ prepared: PreparedHostFunction, memory: LinearMemory?, reentry: GuestReentry, arguments: [WasmValue]
     ) throws(GuestError) -> [WasmValue] {
-        try refuseInSlice(qualifiedName, runsInSlice: function.runsInSlice)
+        try refuseInSlice(prepared.qualifiedName, runsInSlice: prepared.function.runsInSlice)
         try checkDeadline()
-        var call = HostCall(memory: memory, deadline: deadline, caller: (self, reentry))
+        var call = HostCall(memory: memory, deadline: deadline, context: self, reentry: reentry)
         do {
-            let produced = try function.body(&call, arguments)
-            guard Self.kinds(of: produced, match: function.signature.results) else {
+            let produced = try prepared.function.body(&call, arguments)
+            guard Self.kinds(of: produced, match: prepared.function.signature.results) else {
                 throw GuestError.hostFunctionFailed(
-                    name: qualifiedName,
+                    name: prepared.qualifiedName,
                     message:
-                        "returned (\(produced.map(\.kind.description).joined(separator: ", "))), its signature says \(function.signature)"
+                        "returned (\(produced.map(\.kind.description).joined(separator: ", "))), its signature says \(prepared.function.signature)"
                 )
             }
             return produced
         } catch let error as GuestError {
             throw error
         } catch {
-            throw .hostFunctionFailed(name: qualifiedName, message: "\(error)")
+            throw .hostFunctionFailed(name: prepared.qualifiedName, message: "\(error)")
         }
     }
 

@@ -44,6 +44,25 @@ public final class HandoffQueue<Item: Sendable>: @unchecked Sendable {
         return true
     }
 
+    /// Queues `batch` like ``post(contentsOf:)`` and leaves `batch` empty: into an empty queue
+    /// the array itself moves (its storage is swapped in, nothing is copied), and `batch` gets
+    /// the queue's old storage to fill next time. False (and `batch` untouched) once closed.
+    @discardableResult
+    public func post(taking batch: inout [Item]) -> Bool {
+        guard !batch.isEmpty else { return true }
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed else { return false }
+        if items.isEmpty {
+            swap(&items, &batch)
+        } else {
+            items.append(contentsOf: batch)
+            batch.removeAll(keepingCapacity: true)
+        }
+        if waiting > 0 { condition.signal() }
+        return true
+    }
+
     /// Moves what is queued, up to `limit` items from the front, into `batch` (which should be
     /// empty; its capacity is reused), waiting up to `timeout` for something to arrive (`nil`: as
     /// long as it takes). Returns false once the queue is closed and nothing is left to take.

@@ -35,15 +35,17 @@ public struct HostCall {
     /// The wall-clock deadline of the guest call in progress, if one was set. Host functions that
     /// block should not wait past it.
     public let deadline: ContinuousClock.Instant?
-    /// The call in progress and the calling instance, for ``callGuest(_:_:)``; held directly
-    /// rather than in a closure, so a host call allocates nothing for it.
-    let caller: (context: CallContext, reentry: GuestReentry)?
+    /// The call in progress, for ``callGuest(_:_:)``; `unowned(unsafe)`: a host call never
+    /// outlives the guest call that made it, and the call context outlives every call.
+    unowned(unsafe) let context: CallContext?
+    /// How to reach the calling instance, for ``callGuest(_:_:)``.
+    let reentry: GuestReentry?
 
-    init(memory: LinearMemory?, deadline: ContinuousClock.Instant?, caller: (context: CallContext, reentry: GuestReentry)? = nil)
-    {
+    init(memory: LinearMemory?, deadline: ContinuousClock.Instant?, context: CallContext? = nil, reentry: GuestReentry? = nil) {
         self.memory = memory
         self.deadline = deadline
-        self.caller = caller
+        self.context = context
+        self.reentry = reentry
     }
 
     /// Calls the calling instance's exported function `name` from inside this host function, for
@@ -52,13 +54,28 @@ public struct HostCall {
     /// The nested call shares the outer call's fuel and deadline. If it fails, the outer call
     /// fails with the nested call's error, as if the guest had failed there itself.
     public func callGuest(_ name: String, _ arguments: [WasmValue] = []) throws(GuestError) -> [WasmValue] {
-        guard let caller else { throw .hostFunctionFailed(name: name, message: "no calling instance to call into") }
-        return try caller.context.reenter(caller.reentry, name, arguments)
+        guard let context, let reentry else {
+            throw .hostFunctionFailed(name: name, message: "no calling instance to call into")
+        }
+        return try context.reenter(reentry, name, arguments)
     }
 
     /// The calling instance's memory, or ``GuestError/missingMemory`` when it exports none.
     public func requireMemory() throws(GuestError) -> LinearMemory {
         guard let memory else { throw .missingMemory }
         return memory
+    }
+}
+
+/// A ``HostFunction`` as an engine binds it: the function and its qualified name, shared by
+/// reference so that a host call copies neither.
+final class PreparedHostFunction {
+    let function: HostFunction
+    /// `module.name`, as errors name the function.
+    let qualifiedName: String
+
+    init(_ function: HostFunction) {
+        self.function = function
+        qualifiedName = "\(function.module).\(function.name)"
     }
 }

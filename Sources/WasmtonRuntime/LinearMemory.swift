@@ -45,6 +45,19 @@ public struct LinearMemory {
         String(decoding: try read(at: address, count: count), as: UTF8.self)
     }
 
+    /// Writes `bytes` starting at `address`: one bounds check and one `memcpy` (the generic
+    /// overload below copies element by element when called from another module).
+    public func write(_ bytes: [UInt8], at address: UInt64) throws(GuestError) {
+        let count = bytes.count
+        try check(address, count)
+        if count == 0 { return }
+        bytes.withUnsafeBytes { source in
+            withBytes(at: address, count: count) { buffer in
+                buffer.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: count)
+            }
+        }
+    }
+
     /// Writes `bytes` starting at `address`.
     public func write(_ bytes: some Collection<UInt8>, at address: UInt64) throws(GuestError) {
         let count = bytes.count

@@ -15,9 +15,9 @@ import WASI
 /// set up here once for both.
 public final class WasmInstance: @unchecked Sendable {
     // Why @unchecked Sendable is sound: the engine's instance, the WASI bridge and the socket
-    // table are not thread-safe, so every access to them, and to `context` and `isClosed`,
-    // happens inside `lock.withLock`; the lets read outside it (`module`, `sandbox`, `runtime`)
-    // are immutable and Sendable.
+    // table are not thread-safe, so every access to them, and to `context`, `isClosed` and
+    // `lastCalled`, happens inside `lock.withLock`; the lets read outside it (`module`,
+    // `sandbox`, `runtime`) are immutable and Sendable.
     public let module: WasmModule
     public let sandbox: Sandbox
     private let runtime: WasmRuntime
@@ -27,6 +27,9 @@ public final class WasmInstance: @unchecked Sendable {
     private let stdio: StdioFiles
     private let sockets: SocketTable?
     private nonisolated(unsafe) var isClosed = false
+    /// The export called last and its signature: a processor calls the same one per record, and
+    /// comparing a short name costs less than hashing it.
+    private nonisolated(unsafe) var lastCalled: (name: String, signature: FunctionSignature)?
 
     init(runtime: WasmRuntime, module: WasmModule, sandbox: Sandbox, hostFunctions: [HostFunction]) throws(GuestError) {
         self.runtime = runtime
@@ -108,11 +111,18 @@ public final class WasmInstance: @unchecked Sendable {
     private func call(_ name: String, _ arguments: [WasmValue], within slice: Duration?) throws(GuestError) -> [WasmValue]? {
         try lock.withLock { _ throws(GuestError) -> [WasmValue]? in
             guard !isClosed else { throw .sandboxSetup("instance of \(module.name) is closed") }
-            let signature = try module.requireFunction(name)
+            let signature: FunctionSignature
+            if let last = lastCalled, last.name == name {
+                signature = last.signature
+            } else {
+                signature = try module.requireFunction(name)
+                lastCalled = (name, signature)
+            }
             guard signature.parameters.count == arguments.count else {
                 throw .argumentCount(function: name, expected: signature, given: arguments.count)
             }
-            for (index, argument) in arguments.enumerated() where signature.parameters[index] != argument.kind {
+            for index in arguments.indices where signature.parameters[index] != arguments[index].kind {
+                let argument = arguments[index]
                 throw .argumentType(
                     function: name, index: index, expected: signature.parameters[index],
                     given: "\(argument) (\(argument.kind))")

@@ -74,6 +74,14 @@ public final class WorkerLane<Item: Sendable>: Sendable {
         return queue.post(contentsOf: items)
     }
 
+    /// Queues `items` like ``enqueue(contentsOf:)`` and leaves `items` empty (its storage moves
+    /// to the queue when the queue is empty, so nothing is copied); false once the lane is stopping.
+    @discardableResult
+    public func enqueue(taking items: inout [Item]) -> Bool {
+        startIfNeeded()
+        return queue.post(taking: &items)
+    }
+
     /// Asks the thread to stop: the item in progress finishes, the others are dropped. Returns
     /// at once; ``waitUntilStopped()`` waits.
     public func stop() {

@@ -35,9 +35,13 @@ public final class PollTaskProcessor: Sendable {
     /// Runs the guest's `run` once for `task` and returns what it asked for.
     public func process(_ task: StreamTask) throws(GuestError) -> TaskResult {
         state.begin(task)
-        defer { state.end() }
-        try instance.call("run")
-        return state.result()
+        do {
+            try instance.call("run")
+        } catch {
+            _ = state.end()
+            throw error
+        }
+        return state.end()
     }
 
     /// Releases the instance.

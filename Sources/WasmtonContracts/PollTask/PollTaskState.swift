@@ -16,12 +16,13 @@ final class PollTaskState: Sendable {
         current.withLock { $0 = Current(task: task) }
     }
 
-    func end() {
-        current.withLock { $0 = Current() }
-    }
-
-    func result() -> TaskResult {
-        current.withLock { TaskResult(status: $0.status, outputs: $0.outputs) }
+    /// Ends the task and returns what the guest asked for.
+    func end() -> TaskResult {
+        current.withLock { state in
+            let result = TaskResult(status: state.status, outputs: state.outputs)
+            state = Current()
+            return result
+        }
     }
 
     var task: StreamTask? {

@@ -11,9 +11,14 @@ struct TaskCompletion: Sendable {
         case failed(reason: String)
     }
 
-    var task: StreamTask
+    /// The task's offset in its partition.
+    var offset: Int64
     var outcome: Outcome
-    var duration: Duration
+    /// The task itself, kept only when the coordinator needs more than its offset (a failure or
+    /// a retry, which route the record on): the common case moves no record bytes back.
+    var task: StreamTask?
+    /// How long the task ran, in nanoseconds.
+    var nanoseconds: Int64
     /// The task's trace span when tracing is on, ended by the coordinator once the outcome is handled.
     var span: (any Span)?
 }
@@ -24,8 +29,8 @@ struct LaneReport: Sendable {
     var generation: Int
     var lane: Int
     var completions: [TaskCompletion]
-    /// The completions' durations added up.
-    var busy: Duration
+    /// The completions' durations added up, in nanoseconds.
+    var busyNanoseconds: Int64
 }
 
 /// A message to the coordinator from a worker thread or a sink's delivery callback.

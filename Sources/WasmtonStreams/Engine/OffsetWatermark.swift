@@ -55,8 +55,16 @@ public struct OffsetWatermark: Sendable {
         }
     }
 
-    /// Binary search among the live entries (offsets are increasing).
+    /// Where `offset` sits among the live entries: found at once when the offsets since the
+    /// head have no gaps (the common case), else by binary search (offsets are increasing).
     private func position(of offset: Int64) -> Int? {
+        if head < window.count, offset >= window[head].offset {
+            let distance = offset - window[head].offset
+            if distance < Int64(window.count - head) {
+                let guess = head + Int(distance)
+                if window[guess].offset == offset { return guess }
+            }
+        }
         var low = head
         var high = window.count - 1
         while low <= high {

@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import WasmtonContracts
 
@@ -25,8 +26,9 @@ final class PartitionProcessor {
     private var taskSeconds: Double?
     /// New lanes to build once ``inLanes`` reaches zero (a concurrency change or new code).
     private var rebuild: (concurrency: Int, factory: ProcessorFactory)?
-    private var held: [StreamTask] = []
-    private var heldHead = 0
+    /// Records registered and not yet handed to a lane, in offset order (a deque: taking the
+    /// first moves it out, with no copy and nothing left behind to release).
+    private var held = Deque<StreamTask>()
     /// Tasks bound for each lane in the current ``dispatch(now:)``, handed over together.
     private var outgoing: [[StreamTask]]
     /// The offset last shown in the consumed-offset gauge (set once per dispatch, not per record).
@@ -68,12 +70,13 @@ final class PartitionProcessor {
         }
     }
 
-    /// Sub-partition `lane` finished `count` more of the tasks it was handed, in `busy` in all.
-    func laneFinished(_ count: Int, on lane: Int, busy: Duration) {
+    /// Sub-partition `lane` finished `count` more of the tasks it was handed, in
+    /// `busyNanoseconds` in all.
+    func laneFinished(_ count: Int, on lane: Int, busyNanoseconds: Int64) {
         inLanes = max(0, inLanes - count)
         if lane < router.lanes { router.finished(count, on: lane) }
         guard count > 0 else { return }
-        let mean = busy.seconds / Double(count)
+        let mean = Double(busyNanoseconds) / 1e9 / Double(count)
         taskSeconds = taskSeconds.map { 0.8 * $0 + 0.2 * mean } ?? mean
     }
 
@@ -108,7 +111,7 @@ final class PartitionProcessor {
 
     /// Registers a fetched record and holds it for dispatch. Returns false for a record at or
     /// below one already registered (a redelivery), which is dropped.
-    func accept(_ task: StreamTask) -> Bool {
+    func accept(_ task: consuming StreamTask) -> Bool {
         do {
             try watermark.register(task.offset)
         } catch {
@@ -135,9 +138,21 @@ final class PartitionProcessor {
         if rebuildIfIdle() { return nil }
         let capacity = laneCapacity
         var wake: Date?
-        while heldHead < held.count {
-            let task = held[heldHead]
-            if !task.headers.isEmpty, let due = RetryPolicy.notBefore(task), due > now {
+        // Worked on in locals and put back: a class's stored property costs a dynamic
+        // exclusivity check on every mutation, which shows per record.
+        var held = Deque<StreamTask>()
+        var router = KeyRouter(lanes: 1)
+        var outgoing: [[StreamTask]] = []
+        swap(&held, &self.held)
+        swap(&router, &self.router)
+        swap(&outgoing, &self.outgoing)
+        defer {
+            swap(&held, &self.held)
+            swap(&router, &self.router)
+            swap(&outgoing, &self.outgoing)
+        }
+        while !held.isEmpty {
+            if !held[0].headers.isEmpty, let due = RetryPolicy.notBefore(held[0]), due > now {
                 wake = due
                 break
             }
@@ -145,21 +160,12 @@ final class PartitionProcessor {
                 wake = now.addingTimeInterval(1 / perSecond)
                 break
             }
-            guard let lane = router.lane(for: task.key, maxLoad: capacity) else { break }
-            heldHead += 1
-            outgoing[lane].append(task)
+            guard let lane = router.lane(for: held[0].key, maxLoad: capacity) else { break }
+            outgoing[lane].append(held.removeFirst())
         }
         for lane in outgoing.indices where !outgoing[lane].isEmpty {
             inLanes += outgoing[lane].count
-            lanes[lane].enqueue(outgoing[lane])
-            outgoing[lane].removeAll(keepingCapacity: true)
-        }
-        if heldHead == held.count {
-            held.removeAll(keepingCapacity: true)
-            heldHead = 0
-        } else if heldHead > 256, heldHead * 2 > held.count {
-            held.removeFirst(heldHead)
-            heldHead = 0
+            lanes[lane].enqueue(taking: &outgoing[lane])
         }
         return wake
     }
@@ -191,7 +197,6 @@ final class PartitionProcessor {
     /// rest (uncommitted, so they are fetched again by whoever owns the partition next).
     func requestStop() {
         held.removeAll()
-        heldHead = 0
         for lane in lanes { lane.requestStop() }
     }
 

@@ -60,16 +60,22 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
             if let changes = engine.takeChanges() { apply(changes) }
             let busy = partitions.values.contains { $0.pendingCount > 0 } || !resends.isEmpty
             let hold = applyBackPressure(mayHold: clock.now - lastPoll < Self.pollHold)
-            var batch = SourceBatch(records: [])
+            var polled = 0
+            var exhausted = false
             if !hold {
                 // A partition overshoots its max pending records by at most one poll (as Decaton's
                 // does by max.poll.records); polls no smaller than 100 keep a small limit from
                 // thrashing pause/resume.
-                batch = try source.poll(
+                var batch = try source.poll(
                     maxRecords: min(settings.pollBatchSize, max(settings.maxPendingRecords, 100)),
                     timeout: busy ? .zero : .milliseconds(100))
                 lastPoll = clock.now
-                accept(batch.records)
+                polled = batch.records.count
+                exhausted = batch.exhausted
+                // Handed over as the only reference, so that accepting moves records rather than copies them.
+                let records = batch.records
+                batch.records = []
+                accept(records)
             }
             handleInbox()
             wake = dispatchAll()
@@ -79,8 +85,8 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
                 nextCommit = clock.now + settings.commitInterval
             }
             let idle = partitions.values.allSatisfy { $0.pendingCount == 0 } && resends.isEmpty
-            if batch.exhausted && idle && batch.records.isEmpty { break }
-            if batch.records.isEmpty && !idle {
+            if exhausted && idle && polled == 0 { break }
+            if polled == 0 && !idle {
                 var timeout = Duration.milliseconds(5)
                 if let wake {
                     let untilWake = Duration.milliseconds(max(0, Int64(wake.timeIntervalSinceNow * 1000)))
@@ -169,9 +175,12 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
 
     /// Registers a poll's records with their partitions (records of one partition come in runs,
     /// so the partition is looked up once a run).
-    private func accept(_ records: [StreamTask]) {
+    private func accept(_ records: consuming [StreamTask]) {
         var current: PartitionProcessor?
-        for task in records {
+        // Taken from the back of the reversed array, each record moves on to its partition
+        // without a copy of its fields.
+        records.reverse()
+        while let task = records.popLast() {
             if current?.id.partition != task.partition || current?.id.topic != task.topic {
                 current = partitions[TopicPartition(topic: task.topic, partition: task.partition)]
             }
@@ -183,7 +192,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         }
     }
 
-    private func accept(_ task: StreamTask, into partition: PartitionProcessor) {
+    private func accept(_ task: consuming StreamTask, into partition: PartitionProcessor) {
         if !settings.ignoredKeys.isEmpty, let key = task.key, settings.ignoredKeys.contains(key) {
             do {
                 try partition.skip(task)
@@ -194,8 +203,9 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
             }
             return
         }
+        let offset = task.offset
         if !partition.accept(task) {
-            logger.debug("duplicate record \(partition.id)@\(task.offset) ignored")
+            logger.debug("duplicate record \(partition.id)@\(offset) ignored")
         }
     }
 
@@ -279,34 +289,41 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     /// completes the offset; counters move once per report.
     private func finished(_ report: LaneReport) {
         guard let partition = partitions[report.partition], partition.generation == report.generation else { return }
-        partition.laneFinished(report.completions.count, on: report.lane, busy: report.busy)
+        partition.laneFinished(report.completions.count, on: report.lane, busyNanoseconds: report.busyNanoseconds)
         var processed = 0
         var discarded = 0
+        let duration = partition.metrics.processDuration
         for completion in report.completions {
-            partition.metrics.processDuration.record(duration: completion.duration)
-            let task = completion.task
+            duration.recordNanoseconds(completion.nanoseconds)
+            let offset = completion.offset
             defer { completion.span?.end() }
             switch completion.outcome {
             case .processed(let result) where result.status == .ok:
                 processed += 1
+                guard !result.outputs.isEmpty else {
+                    complete(offset, of: partition)
+                    continue
+                }
                 summary.emitted += result.outputs.count
-                guard let topic = settings.outputTopic, !result.outputs.isEmpty else {
-                    complete(task.offset, of: partition)
+                guard let topic = settings.outputTopic else {
+                    complete(offset, of: partition)
                     continue
                 }
                 let outputs = result.outputs.map { OutgoingRecord(topic: topic, key: $0.key, value: $0.value) }
                 if let span = completion.span {
-                    RecordTracing.child("produce \(topic)", of: span) { send(outputs, for: task.offset, of: partition) }
+                    RecordTracing.child("produce \(topic)", of: span) { send(outputs, for: offset, of: partition) }
                 } else {
-                    send(outputs, for: task.offset, of: partition)
+                    send(outputs, for: offset, of: partition)
                 }
             case .processed(let result) where result.status == .discard:
                 discarded += 1
-                complete(task.offset, of: partition)
+                complete(offset, of: partition)
             case .processed:
+                guard let task = completion.task else { continue }
                 failed(task, reason: "the processor asked to retry", partition: partition)
             case .failed(let reason):
                 completion.span?.setStatus(SpanStatus(code: .error, message: reason))
+                guard let task = completion.task else { continue }
                 failed(task, reason: reason, partition: partition)
             }
         }

@@ -1,3 +1,4 @@
+import Dispatch
 import WasmtonContracts
 import WasmtonRuntime
 
@@ -18,9 +19,10 @@ final class SubPartition: Sendable {
         }
     }
 
-    /// Hands `tasks` to the lane, behind what it holds already.
-    func enqueue(_ tasks: [StreamTask]) {
-        lane.enqueue(contentsOf: tasks)
+    /// Hands `tasks` to the lane, behind what it holds already, and leaves `tasks` empty.
+    func enqueue(taking tasks: inout [StreamTask]) {
+        // A stopping lane takes nothing: its tasks are dropped, as the queued ones are.
+        if !lane.enqueue(taking: &tasks) { tasks.removeAll(keepingCapacity: true) }
     }
 
     /// Asks the worker to stop: the task in progress finishes, the queued ones are dropped (they
@@ -44,11 +46,13 @@ private final class LaneWork {
     private let inbox: EngineInbox
     private let factory: ProcessorFactory
     private let traced = RecordTracing.isEnabled
-    private let clock = ContinuousClock()
     private var processor: PollTaskProcessor?
     private var completions: [TaskCompletion] = []
-    private var busy = Duration.zero
-    private var lastReport: ContinuousClock.Instant
+    private var busy: Int64 = 0
+    private var lastReport: UInt64
+    /// When the last task ended, while the lane works through a batch: the next task starts
+    /// then, so one clock reading per task suffices.
+    private var lastEnd: UInt64?
 
     init(partition: TopicPartition, generation: Int, index: Int, inbox: EngineInbox, factory: ProcessorFactory) {
         self.partition = partition
@@ -56,14 +60,22 @@ private final class LaneWork {
         self.index = index
         self.inbox = inbox
         self.factory = factory
-        lastReport = clock.now
+        lastReport = Self.now()
         completions.reserveCapacity(256)
+    }
+
+    /// Monotonic nanoseconds (integer arithmetic: `Duration`'s 128-bit math shows per record).
+    private static func now() -> UInt64 {
+        DispatchTime.now().uptimeNanoseconds
     }
 
     func worker() -> WorkerLane<StreamTask>.Worker {
         WorkerLane.Worker(
             process: { [self] task in process(task) },
-            batchFinished: { [self] in report() },
+            batchFinished: { [self] in
+                lastEnd = nil
+                report()
+            },
             stopped: { [self] in
                 report()
                 processor?.close()
@@ -72,17 +84,21 @@ private final class LaneWork {
     }
 
     private func process(_ task: StreamTask) {
-        let start = clock.now
+        let start = lastEnd ?? Self.now()
         let span = traced ? RecordTracing.start(task, module: factory.module.name) : nil
         let outcome: TaskCompletion.Outcome
+        var keep = false
         do {
             let current = try processor ?? factory.make()
             processor = current
-            if let span {
-                outcome = .processed(try RecordTracing.child("guest call run", of: span) { try current.process(task) })
-            } else {
-                outcome = .processed(try current.process(task))
-            }
+            let result =
+                if let span {
+                    try RecordTracing.child("guest call run", of: span) { try current.process(task) }
+                } else {
+                    try current.process(task)
+                }
+            outcome = .processed(result)
+            keep = result.status == .retry
             if factory.isolateTasks {
                 current.close()
                 processor = nil
@@ -92,20 +108,27 @@ private final class LaneWork {
             processor?.close()
             processor = nil
             outcome = .failed(reason: "\(error)")
+            keep = true
         }
-        let end = clock.now
-        completions.append(TaskCompletion(task: task, outcome: outcome, duration: end - start, span: span))
-        busy += end - start
-        if end - lastReport >= .milliseconds(1) { report(at: end) }
+        let end = Self.now()
+        lastEnd = end
+        let nanoseconds = Int64(end &- start)
+        completions.append(
+            TaskCompletion(
+                offset: task.offset, outcome: outcome, task: keep ? task : nil, nanoseconds: nanoseconds, span: span))
+        busy &+= nanoseconds
+        if end &- lastReport >= 1_000_000 { report(at: end) }
     }
 
-    private func report(at now: ContinuousClock.Instant? = nil) {
-        lastReport = now ?? clock.now
+    private func report(at now: UInt64? = nil) {
+        lastReport = now ?? Self.now()
         guard !completions.isEmpty else { return }
         inbox.post(
             .finished(
-                LaneReport(partition: partition, generation: generation, lane: index, completions: completions, busy: busy)))
+                LaneReport(
+                    partition: partition, generation: generation, lane: index, completions: completions,
+                    busyNanoseconds: busy)))
         completions.removeAll(keepingCapacity: true)
-        busy = .zero
+        busy = 0
     }
 }

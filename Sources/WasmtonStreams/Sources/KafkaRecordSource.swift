@@ -62,13 +62,20 @@ public final class KafkaRecordSource: RecordSource {
     public func poll(maxRecords: Int, timeout: Duration) throws(StreamError) -> SourceBatch {
         let milliseconds = Int(timeout.seconds * 1000)
         do {
-            let records = try consumer.poll(maxRecords: maxRecords, timeoutMilliseconds: milliseconds)
-            return SourceBatch(
-                records: records.map {
+            var records = try consumer.poll(maxRecords: maxRecords, timeoutMilliseconds: milliseconds)
+            var tasks: [StreamTask] = []
+            tasks.reserveCapacity(records.count)
+            // Taken from the back of the reversed array, each record's bytes move into its task
+            // rather than being copied and released.
+            records.reverse()
+            while let record = records.popLast() {
+                tasks.append(
                     StreamTask(
-                        key: $0.key, value: $0.value, headers: $0.headers.map { .init(name: $0.name, value: $0.value) },
-                        topic: $0.topic, partition: $0.partition, offset: $0.offset)
-                })
+                        key: record.key, value: record.value,
+                        headers: record.headers.isEmpty ? [] : record.headers.map { .init(name: $0.name, value: $0.value) },
+                        topic: record.topic, partition: record.partition, offset: record.offset))
+            }
+            return SourceBatch(records: tasks)
         } catch {
             throw .kafka(error.description)
         }

@@ -198,6 +198,9 @@ final class WasmKitInstance: EngineInstance {
 final class WasmKitCallState {
     let context: CallContext
     var memory: Memory?
+    /// Argument values of host calls, reused between calls (taken out while a call runs, so a
+    /// nested host call makes its own).
+    private var hostArguments: [WasmValue] = []
 
     init(context: CallContext) {
         self.context = context
@@ -210,18 +213,26 @@ final class WasmKitCallState {
         return nil
     }
 
-    /// Wraps a ``HostFunction`` as a WasmKit function (``CallContext/invoke(_:qualifiedName:memory:reentry:arguments:)``).
+    /// Wraps a ``HostFunction`` as a WasmKit function (``CallContext/invoke(_:memory:reentry:arguments:)``).
     func wrap(_ function: HostFunction, store: Store) -> Function {
         let parameters = function.signature.parameters.compactMap(\.valueType)
         let results = function.signature.results.compactMap(\.valueType)
-        let qualifiedName = "\(function.module).\(function.name)"
+        let prepared = PreparedHostFunction(function)
+        let qualifiedName = prepared.qualifiedName
         // `weak`: WasmKit's store owns this closure, and the state holds a handle into that
         // store (`memory`); a strong reference would keep every instance's memory alive forever.
         return Function(store: store, parameters: parameters, results: results) { [weak self] caller, arguments in
             guard let self else { throw GuestError.hostFunctionFailed(name: qualifiedName, message: "instance is closed") }
+            var values = hostArguments
+            hostArguments = []
+            values.removeAll(keepingCapacity: true)
+            for argument in arguments {
+                if let value = WasmValue(argument) { values.append(value) }
+            }
+            defer { hostArguments = values }
             let produced = try context.invoke(
-                function, qualifiedName: qualifiedName, memory: memory(of: caller).map(LinearMemory.init),
-                reentry: .wasmKit(caller.instance), arguments: arguments.compactMap(WasmValue.init))
+                prepared, memory: memory(of: caller).map(LinearMemory.init), reentry: .wasmKit(caller.instance),
+                arguments: values)
             return produced.map(\.engineValue)
         }
     }

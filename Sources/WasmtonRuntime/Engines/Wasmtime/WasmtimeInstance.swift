@@ -22,6 +22,12 @@ final class WasmtimeInstance: EngineInstance {
     private(set) var memory: wasmtime_memory_t?
     /// Exported functions looked up so far, by name, with their result counts.
     private var functions: [String: (function: wasmtime_func_t, results: Int)] = [:]
+    /// The function called last: a processor calls the same one per record, and comparing a
+    /// short name costs less than hashing it.
+    private var lastFunction: (name: String, entry: (function: wasmtime_func_t, results: Int))?
+    /// Argument values of host calls, reused between calls (taken out while a call runs, so a
+    /// nested host call makes its own).
+    private var hostArguments: [WasmValue] = []
     /// Epoch ticks of the sandbox's timeout, worked out once (Duration arithmetic is not free).
     private let timeoutTicks: UInt64?
 
@@ -115,12 +121,17 @@ final class WasmtimeInstance: EngineInstance {
     }
 
     private func exportedFunction(_ name: String) throws(GuestError) -> (function: wasmtime_func_t, results: Int) {
-        if let function = functions[name] { return function }
+        if let last = lastFunction, last.name == name { return last.entry }
+        if let function = functions[name] {
+            lastFunction = (name, function)
+            return function
+        }
         var export = wasmtime_extern_t()
         guard api.pointee.wasmtime_instance_export_get(context, &instance, name, name.utf8.count, &export), export.kind == 0
         else { throw .missingExport(name: name, available: []) }
         let entry = (function: export.of.func, results: module.signature(ofExport: name)?.results.count ?? 0)
         functions[name] = entry
+        lastFunction = (name, entry)
         return entry
     }
 
@@ -144,18 +155,23 @@ final class WasmtimeInstance: EngineInstance {
     private func invoke(
         _ function: inout wasmtime_func_t, _ arguments: [WasmValue], resultCount: Int
     ) -> Result<[WasmValue], WasmtimeFailure> {
-        var values = arguments.map(\.wasmtimeValue)
-        var results = [wasmtime_val_t](repeating: wasmtime_val_t(), count: max(resultCount, 1))
-        var trap: OpaquePointer? = nil
-        let error = values.withUnsafeMutableBufferPointer { arguments in
-            results.withUnsafeMutableBufferPointer { results in
-                api.pointee.wasmtime_func_call(
-                    context, &function, arguments.baseAddress, arguments.count, results.baseAddress, resultCount, &trap)
+        // Arguments and results live on the stack for the call: no allocation per call.
+        withUnsafeTemporaryAllocation(of: wasmtime_val_t.self, capacity: max(arguments.count + resultCount, 1)) { buffer in
+            for index in arguments.indices { buffer[index] = arguments[index].wasmtimeValue }
+            let results = buffer.baseAddress! + arguments.count
+            var trap: OpaquePointer? = nil
+            let error = api.pointee.wasmtime_func_call(
+                context, &function, buffer.baseAddress, arguments.count, results, resultCount, &trap)
+            if let error { return .failure(WasmtimeFailure(taking: error, api: api.pointee)) }
+            if let trap { return .failure(WasmtimeFailure(takingTrap: trap, api: api.pointee)) }
+            if resultCount == 0 { return .success([]) }
+            var values: [WasmValue] = []
+            values.reserveCapacity(resultCount)
+            for index in 0..<resultCount {
+                if let value = WasmValue(results[index]) { values.append(value) }
             }
+            return .success(values)
         }
-        if let error { return .failure(WasmtimeFailure(taking: error, api: api.pointee)) }
-        if let trap { return .failure(WasmtimeFailure(takingTrap: trap, api: api.pointee)) }
-        return .success(results.prefix(resultCount).compactMap(WasmValue.init))
     }
 
     // MARK: - Errors
@@ -246,8 +262,8 @@ final class WasmtimeInstance: EngineInstance {
                     throw .missingImport(module: entry.module, name: entry.name, kind: "function \(signature)")
                 }
             } else if let function = setup.hostFunctions.first(where: { $0.module == entry.module && $0.name == entry.name }) {
-                binding = WasmtimeHostBinding(
-                    instance: self, name: "\(function.module).\(function.name)", kind: .host(function))
+                let prepared = PreparedHostFunction(function)
+                binding = WasmtimeHostBinding(instance: self, name: prepared.qualifiedName, kind: .host(prepared))
             } else {
                 throw .missingImport(module: entry.module, name: entry.name, kind: "function \(signature)")
             }
@@ -293,11 +309,18 @@ final class WasmtimeInstance: EngineInstance {
             let memory = callerMemory(caller)
             switch binding.kind {
             case .host(let function):
+                var values = hostArguments
+                hostArguments = []
+                values.removeAll(keepingCapacity: true)
+                for argument in arguments {
+                    if let value = WasmValue(argument) { values.append(value) }
+                }
+                defer { hostArguments = values }
                 let produced = try callContext.invoke(
-                    function, qualifiedName: binding.name, memory: memory.map(LinearMemory.init),
-                    reentry: .wasmtime(WasmtimeCaller(instance: self)), arguments: arguments.compactMap(WasmValue.init))
-                for (index, value) in produced.enumerated() where index < results.count {
-                    results[index] = value.wasmtimeValue
+                    function, memory: memory.map(LinearMemory.init), reentry: .wasmtime(WasmtimeCaller(instance: self)),
+                    arguments: values)
+                for index in produced.indices where index < results.count {
+                    results[index] = produced[index].wasmtimeValue
                 }
             case .wasi(let function):
                 try callContext.refuseInSlice(binding.name, runsInSlice: binding.runsInSlice)
@@ -339,7 +362,8 @@ final class WasmtimeInstance: EngineInstance {
 
 /// The instance a Wasmtime host function was called from, for calls back into it.
 struct WasmtimeCaller {
-    unowned let instance: WasmtimeInstance
+    /// `unowned(unsafe)`: a host call, and so this caller, never outlives the instance running it.
+    unowned(unsafe) let instance: WasmtimeInstance
 
     func call(_ name: String, _ arguments: [WasmValue]) throws(GuestError) -> [WasmValue] {
         try instance.reenter(name, arguments)
@@ -350,7 +374,7 @@ struct WasmtimeCaller {
 /// the store (released by its finalizer when the store is deleted).
 final class WasmtimeHostBinding {
     enum Kind {
-        case host(HostFunction)
+        case host(PreparedHostFunction)
         case wasi(WASIHostFunction<WasmtimeMemory>)
         /// A `wasi_unstable` function, translated onto preview 1 (``WASISnapshot0``).
         case snapshot0(WASIFunction<WasmtimeMemory>)
