@@ -178,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WasmtonToolsTests",
-            dependencies: ["WasmtonTools", "WasmtonRuntime"],
+            dependencies: ["WasmtonTools", "WasmtonRuntime", "WasmtonTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

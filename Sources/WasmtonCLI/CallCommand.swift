@@ -5,16 +5,17 @@ import WasmtonContracts
 import WasmtonMessagePack
 import WasmtonRuntime
 
-/// `wasmton call MODULE OPERATION [--json …|--msgpack FILE] [--raw]`: run one waPC operation and
-/// print its result as JSON, like the book's `invoker` and `wapc.js`.
+/// `wasmton call MODULE OPERATION [--json …|--msgpack FILE|--data …] [--raw]`: run one waPC operation
+/// and print its result as JSON, like the book's `invoker` and `wapc.js`.
 struct CallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "call",
-        abstract: "Call a waPC operation with a JSON or MessagePack payload and print the result as JSON.",
+        abstract: "Call a waPC operation with a JSON, MessagePack or raw payload and print the result as JSON.",
         discussion: """
             The module is instantiated and its _start, _initialize and wapc_init run (whichever exist). The JSON \
             payload is converted to MessagePack, the waPC convention; MessagePack values JSON cannot hold are written \
-            as {"$bin": base64}, {"$ext": …}, {"$f32": …} and read back the same way. Guest logs (__console_log, \
+            as {"$bin": base64}, {"$ext": …}, {"$f32": …} and read back the same way. --data sends bytes as they are, \
+            for operations whose payload is not MessagePack (pair it with --raw). Guest logs (__console_log, \
             wasmton:log) go to stderr. Exit status: 0 on success, 1 when the guest answers with an error, 134 when \
             it traps or exceeds a limit.
             """)
@@ -27,6 +28,12 @@ struct CallCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A file holding the MessagePack payload ('-' reads stdin).", valueName: "FILE"))
     var msgpack: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The payload as raw bytes, unconverted: TEXT, @FILE for a file's bytes, or '-' for stdin.",
+            valueName: "TEXT|@FILE|-"))
+    var data: String?
+
     @Flag(help: "Print the result bytes as they are instead of converting MessagePack to JSON.")
     var raw = false
 
@@ -38,7 +45,9 @@ struct CallCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            guard json == nil || msgpack == nil else { throw CLIError.usage("give either --json or --msgpack, not both") }
+            guard [json, msgpack, data].compactMap({ $0 }).count <= 1 else {
+                throw CLIError.usage("give one payload: --json, --msgpack or --data, not several")
+            }
             let payload = try readPayload()
             StandardErrorLogging.bootstrap(level: .info)
             let guestSandbox = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
@@ -70,6 +79,11 @@ struct CallCommand: ParsableCommand {
     }
 
     private func readPayload() throws(CLIError) -> [UInt8] {
+        if let data {
+            if data == "-" { return try read("-", what: "--data") }
+            if data.hasPrefix("@") { return try read(String(data.dropFirst()), what: "--data") }
+            return Array(data.utf8)
+        }
         if let msgpack {
             let bytes = try read(msgpack, what: "--msgpack")
             do {

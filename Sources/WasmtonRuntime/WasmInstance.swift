@@ -172,7 +172,7 @@ public final class WasmInstance: @unchecked Sendable {
     }
 
     private static func checkImports(module: WasmModule, hostFunctions: [HostFunction]) throws(GuestError) {
-        for entry in module.imports where entry.module != "wasi_snapshot_preview1" {
+        for entry in module.imports where !WASIModules.contains(entry.module) {
             guard case .function(let wanted) = entry.kind else {
                 throw .missingImport(module: entry.module, name: entry.name, kind: entry.kind.description)
             }

@@ -64,9 +64,10 @@ public final class WasmModule: Sendable {
         }
     }
 
-    /// Whether the module imports anything from WASI preview 1.
+    /// Whether the module imports anything from WASI: preview 1 (`wasi_snapshot_preview1`) or
+    /// snapshot 0 (`wasi_unstable`), which older toolchains still emit.
     public var usesWASI: Bool {
-        imports.contains { $0.module == "wasi_snapshot_preview1" }
+        imports.contains { WASIModules.contains($0.module) }
     }
 
     /// Whether every WASI function the module imports is one that neither blocks nor acts
@@ -74,7 +75,7 @@ public final class WasmModule: Sendable {
     /// time slices (``WasmInstance/call(_:_:slice:)``). WASI functions run in WasmKit's bridge,
     /// where a slice cannot stop them; host functions can (``HostFunction/runsInSlice``).
     public var runsInSlices: Bool {
-        imports.allSatisfy { $0.module != "wasi_snapshot_preview1" || Self.sliceSafeWASI.contains($0.name) }
+        imports.allSatisfy { !WASIModules.contains($0.module) || Self.sliceSafeWASI.contains($0.name) }
     }
 
     /// WASI functions that neither block nor act outside the guest.

@@ -67,7 +67,7 @@ enum SocketExtension {
     /// Imports that let a guest open a socket; a module without any of them gets no wrappers.
     static func needed(by module: WasmModule) -> Bool {
         module.imports.contains { entry in
-            (entry.module == "wasi_snapshot_preview1" && entry.name == "sock_connect")
+            (WASIModules.contains(entry.module) && entry.name == "sock_connect")
                 || (entry.module == resolveModule && entry.name == resolveName)
         }
     }

@@ -30,11 +30,21 @@ final class WasmKitInstance: EngineInstance {
         var imports = Imports()
         if let wasi = setup.wasi {
             wasi.link(to: &imports, store: store)
-            if let sockets = setup.sockets {
-                let wrappers = SocketImports<Memory>.definitions(
-                    wasi: wasi.hostFunctions(capabilities: WASICapability.all), table: sockets, context: context)
-                for wrapper in wrappers {
-                    imports.define(module: "wasi_snapshot_preview1", name: wrapper.name, state.function(wrapper, store: store))
+            let snapshot0 = setup.module.imports.contains { $0.module == WASIModules.snapshot0 }
+            if setup.sockets != nil || snapshot0 {
+                let functions = wasi.hostFunctions(capabilities: WASICapability.all)
+                var wrappers: [SocketImports<Memory>.Definition] = []
+                if let sockets = setup.sockets {
+                    wrappers = SocketImports<Memory>.definitions(wasi: functions, table: sockets, context: context)
+                    for wrapper in wrappers {
+                        imports.define(module: WASIModules.preview1, name: wrapper.name, state.function(wrapper, store: store))
+                    }
+                }
+                if snapshot0 {
+                    let preview1 = WASIFunction<Memory>.preview1(wasi: functions, sockets: wrappers)
+                    for (name, function) in WASISnapshot0.functions(over: preview1) {
+                        imports.define(module: WASIModules.snapshot0, name: name, state.function(function, store: store))
+                    }
                 }
             }
         }
@@ -234,6 +244,16 @@ final class WasmKitCallState {
                 prepared, memory: memory(of: caller).map(LinearMemory.init), reentry: .wasmKit(caller.instance),
                 arguments: values)
             return produced.map(\.engineValue)
+        }
+    }
+
+    /// A WASI function Wasmton layers over the bridge's (``WASISnapshot0``) as a WasmKit function.
+    func function(_ function: WASIFunction<Memory>, store: Store) -> Function {
+        let body = function.body
+        return Function(store: store, type: function.type) { [weak self] caller, arguments in
+            guard let self else { throw GuestError.hostFunctionFailed(name: "WASI", message: "instance is closed") }
+            guard let memory = memory(of: caller) else { throw GuestError.missingMemory }
+            return try body(memory, arguments)
         }
     }
 

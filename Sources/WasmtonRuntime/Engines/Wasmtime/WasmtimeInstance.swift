@@ -219,14 +219,17 @@ final class WasmtimeInstance: EngineInstance {
     private func makeImports(_ setup: EngineInstanceSetup) throws(GuestError) -> [wasmtime_extern_t] {
         var wasiFunctions: [String: WASIHostFunction<WasmtimeMemory>] = [:]
         var socketWrappers: [String: SocketImports<WasmtimeMemory>.Definition] = [:]
+        var snapshot0: [String: WASIFunction<WasmtimeMemory>] = [:]
         if let wasi = setup.wasi {
             wasiFunctions = wasi.hostFunctions(capabilities: WASICapability.all)
+            var wrappers: [SocketImports<WasmtimeMemory>.Definition] = []
             if let sockets = setup.sockets {
-                for wrapper in SocketImports<WasmtimeMemory>.definitions(
-                    wasi: wasiFunctions, table: sockets, context: callContext)
-                {
-                    socketWrappers[wrapper.name] = wrapper
-                }
+                wrappers = SocketImports<WasmtimeMemory>.definitions(wasi: wasiFunctions, table: sockets, context: callContext)
+                for wrapper in wrappers { socketWrappers[wrapper.name] = wrapper }
+            }
+            if setup.module.imports.contains(where: { $0.module == WASIModules.snapshot0 }) {
+                snapshot0 = WASISnapshot0.functions(
+                    over: WASIFunction<WasmtimeMemory>.preview1(wasi: wasiFunctions, sockets: wrappers))
             }
         }
         var externs: [wasmtime_extern_t] = []
@@ -235,7 +238,17 @@ final class WasmtimeInstance: EngineInstance {
                 throw .missingImport(module: entry.module, name: entry.name, kind: entry.kind.description)
             }
             let binding: WasmtimeHostBinding
-            if entry.module == "wasi_snapshot_preview1" {
+            if entry.module == WASIModules.snapshot0 {
+                guard let function = snapshot0[entry.name] else {
+                    throw .missingImport(module: entry.module, name: entry.name, kind: "function \(signature)")
+                }
+                guard FunctionSignature(function.type) == signature else {
+                    throw .incompatibleImport(
+                        module: entry.module, name: entry.name,
+                        reason: "the module expects \(signature), WASI defines \(FunctionSignature(function.type))")
+                }
+                binding = WasmtimeHostBinding(instance: self, name: entry.name, kind: .snapshot0(function))
+            } else if entry.module == WASIModules.preview1 {
                 if let function = wasiFunctions[entry.name], FunctionSignature(function.type) != signature {
                     throw .incompatibleImport(
                         module: entry.module, name: entry.name,
@@ -316,6 +329,13 @@ final class WasmtimeInstance: EngineInstance {
                 for (index, value) in produced.enumerated() where index < results.count {
                     results[index] = WasmValue(value)?.wasmtimeValue ?? wasmtime_val_t()
                 }
+            case .snapshot0(let function):
+                try callContext.refuseInSlice(binding.name, runsInSlice: binding.runsInSlice)
+                guard let memory else { throw GuestError.missingMemory }
+                let produced = try function.body(memory, arguments.map(\.wasmKitValue))
+                for (index, value) in produced.enumerated() where index < results.count {
+                    results[index] = WasmValue(value)?.wasmtimeValue ?? wasmtime_val_t()
+                }
             case .socket(let wrapper):
                 guard let memory else { throw GuestError.missingMemory }
                 let code = try wrapper.body(memory, arguments.map(\.wasmKitValue))
@@ -356,6 +376,8 @@ final class WasmtimeHostBinding {
     enum Kind {
         case host(PreparedHostFunction)
         case wasi(WASIHostFunction<WasmtimeMemory>)
+        /// A `wasi_unstable` function, translated onto preview 1 (``WASISnapshot0``).
+        case snapshot0(WASIFunction<WasmtimeMemory>)
         case socket(SocketImports<WasmtimeMemory>.Definition)
     }
 
@@ -370,7 +392,10 @@ final class WasmtimeHostBinding {
         self.instance = instance
         self.name = name
         self.kind = kind
-        if case .wasi = kind { runsInSlice = WasmModule.sliceSafeWASI.contains(name) } else { runsInSlice = false }
+        switch kind {
+        case .wasi, .snapshot0: runsInSlice = WasmModule.sliceSafeWASI.contains(name)
+        case .host, .socket: runsInSlice = false
+        }
     }
 }
 
