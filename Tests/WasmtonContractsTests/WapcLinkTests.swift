@@ -232,6 +232,26 @@ struct WapcLinkTests {
         links.close()
     }
 
+    @Test("among linked modules, a call that would enter a module already on the way fails as a host error")
+    func cycleAtRunTime() throws {
+        let (guest, links) = try Links.guest(
+            "wapc_link_assemblyscript",
+            [
+                "myBinding@sample/hello=@build/wapc_link_tinygo.wasm#relay", "sample=@build/wapc_link_rust.wasm#ping",
+                "sample:namespace/pong=@build/wapc_link_tinygo.wasm#relay",
+            ])
+        defer {
+            guest.close()
+            links.close()
+        }
+        #expect {
+            try guest.call("hello", payload: [])
+        } throws: { error in
+            (error as? WapcError)?.guestMessage?.contains(
+                "link cycle refused: wapc_link_assemblyscript → wapc_link_tinygo → wapc_link_rust → wapc_link_tinygo") == true
+        }
+    }
+
     @Test("a linked module that is not a waPC module is refused at start")
     func badModule() throws {
         let runtime = WasmRuntime.forTests()

@@ -2,7 +2,10 @@
 ///
 /// Wasmton cannot see which host calls a guest will make, so it assumes a module that imports
 /// `wapc.__host_call` may use any link, except one leading back to itself (those are never
-/// followed). A cycle is then a path of two or more modules leading back to its start.
+/// followed). A cycle is then a path of two or more modules leading back to its start. Only
+/// cycles through the modules a command runs are refused at start (a module linked to several
+/// others that all log through the host would otherwise be refused for nothing); the others are
+/// cut at run time (``WapcLinkChain``).
 struct WapcLinkGraph {
     private var names: [String] = []
     private var bytes: [[UInt8]] = []
@@ -22,31 +25,22 @@ struct WapcLinkGraph {
         edges[from].append(to)
     }
 
-    /// The first cycle found, as node indices with the first repeated at the end.
-    func cycle() -> [Int]? {
-        enum Mark { case unvisited, onPath, done }
-        var marks = Array(repeating: Mark.unvisited, count: names.count)
-        var path: [Int] = []
-        func visit(_ node: Int) -> [Int]? {
-            marks[node] = .onPath
-            path.append(node)
-            for next in edges[node] {
-                switch marks[next] {
-                case .onPath:
-                    let start = path.firstIndex(of: next) ?? 0
-                    return Array(path[start...]) + [next]
-                case .unvisited:
-                    if let found = visit(next) { return found }
-                case .done:
-                    continue
+    /// The first cycle through one of `starts` (as node indices, from that node back to it).
+    func cycle(through starts: [Int]) -> [Int]? {
+        for start in starts {
+            var visited: Set<Int> = []
+            var path: [Int] = []
+            func visit(_ node: Int) -> [Int]? {
+                visited.insert(node)
+                path.append(node)
+                for next in edges[node] {
+                    if next == start { return path + [start] }
+                    if !visited.contains(next), let found = visit(next) { return found }
                 }
+                path.removeLast()
+                return nil
             }
-            marks[node] = .done
-            path.removeLast()
-            return nil
-        }
-        for node in names.indices where marks[node] == .unvisited {
-            if let found = visit(node) { return found }
+            if let found = visit(start) { return found }
         }
         return nil
     }

@@ -8,8 +8,11 @@ public import WasmtonRuntime
 /// Links apply to every module's host calls: the modules a command runs and the linked ones. A
 /// link never leads a module back to itself (for that module it does not exist). Wasmton cannot
 /// see which host calls a guest makes, so it assumes a module that imports `__host_call` may use
-/// any link; if two or more modules could then call each other in a circle, ``init(_:modules:callers:runtime:configuration:logger:)``
-/// throws ``WapcLinkError/cycle(path:links:)``.
+/// any link; if links could then lead from a module the command runs back to it,
+/// ``init(_:modules:callers:runtime:configuration:logger:)`` throws
+/// ``WapcLinkError/cycle(path:links:)``. Among linked modules only, a call that would enter a
+/// module already on the way fails with a host error instead (refusing those at start would
+/// refuse any two linked modules that both log through the host).
 ///
 /// A linked call runs on the calling guest's thread while it waits. Whatever goes wrong in it (a
 /// trap in the linked module, an HTTP error, a refused destination) fails the host call with a
@@ -100,7 +103,8 @@ public final class WapcLinks: Sendable {
                 guard let module = modules[path], module.module.bytes != caller.bytes else { continue }
                 handler = { [logger] call in
                     try metrics.measure { () throws(WapcHostCallError) in
-                        try Self.call(module, operation: operation ?? call.operation, for: call, link: link, logger: logger)
+                        try Self.call(
+                            module, operation: operation ?? call.operation, for: call, from: caller, link: link, logger: logger)
                     }
                 }
             case .http(let url, let host, let port):
@@ -119,13 +123,30 @@ public final class WapcLinks: Sendable {
         for module in modules.values { module.close() }
     }
 
-    /// One call into a linked module: its answer, or its failure as a host error.
+    /// One call into a linked module from a guest of `caller`: its answer, or its failure as a
+    /// host error. Refused when the module is already on the way (``WapcLinkChain``).
     private static func call(
-        _ module: WapcLinkedModule, operation: String, for call: WapcHostCall, link: WapcLink, logger: Logger
+        _ module: WapcLinkedModule, operation: String, for call: WapcHostCall, from caller: WasmModule, link: WapcLink,
+        logger: Logger
     ) throws(WapcHostCallError) -> [UInt8] {
-        do {
-            return try module.call(operation, payload: call.payload)
-        } catch {
+        var chain = WapcLinkChain.current
+        if chain.isEmpty { chain = [WapcLinkChain.Entry(name: caller.name, bytes: caller.bytes)] }
+        guard !chain.contains(where: { $0.bytes == module.module.bytes }) else {
+            let names = chain.map(\.name) + [module.name]
+            throw WapcHostCallError("link cycle refused: \(names.joined(separator: " → ")) (link \(link))")
+        }
+        chain.append(WapcLinkChain.Entry(name: module.name, bytes: module.module.bytes))
+        let result = WapcLinkChain.$current.withValue(chain) { () -> Result<[UInt8], WapcError> in
+            do throws(WapcError) {
+                return .success(try module.call(operation, payload: call.payload))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let response):
+            return response
+        case .failure(let error):
             if let message = error.guestMessage { throw WapcHostCallError(message) }
             logger.warning(
                 "linked module \(module.name) failed in \(operation) for \(call.module) (link \(link)): \(error)",
@@ -142,6 +163,7 @@ public final class WapcLinks: Sendable {
         let callsHost = { (module: WasmModule) in
             module.imports.contains { $0.module == "wapc" && $0.name == "__host_call" }
         }
+        let starts = callers.map { graph.node(name: $0.name, bytes: $0.bytes) }
         let all = callers + linked.keys.sorted().compactMap { linked[$0]?.module }
         let targets = Set(linked.values.map { graph.node(name: $0.name, bytes: $0.module.bytes) })
         for module in all {
@@ -158,7 +180,7 @@ public final class WapcLinks: Sendable {
             else { continue }
             throw .cycle(path: [caller.name, caller.name], links: [link.description])
         }
-        guard let cycle = graph.cycle() else { return }
+        guard let cycle = graph.cycle(through: starts) else { return }
         let names = cycle.map(graph.name)
         var leading: [String] = []
         for step in cycle.dropFirst() {
