@@ -115,6 +115,8 @@ struct ServeCommand: ParsableCommand {
                 served.append(module)
             }
             try service.bootstrap()
+            // Before anything makes metric handles (the links make theirs as they resolve).
+            let metricsText = PrometheusExport.bootstrap()
             let tracing = try service.tracing()
             let logger = Logger(label: "wasmton.serve")
             let hostCalls = WapcHostCalls.builtIn(logger: logger)
@@ -142,7 +144,7 @@ struct ServeCommand: ParsableCommand {
             do throws(GatewayConfigurationError) {
                 gateway = try Gateway(
                     runtime: runtime, modules: served, configuration: configuration, hostCalls: hostCalls, logger: logger,
-                    metricsText: PrometheusExport.bootstrap())
+                    metricsText: metricsText)
             } catch {
                 throw CLIError.gateway(error)
             }

@@ -173,7 +173,7 @@ struct LinkCommandTests {
         #expect(hello.status == 200, "\(hello.text)\n\(server.stderr)")
         #expect(hello.text == "pong: Hello")
         #expect(server.stop() == 0)
-        let bad = try dir.write("bad.yaml", try String(contentsOfFile: file, encoding: .utf8) + "  \"sample\": nowhere\n")
+        let bad = try dir.write("bad.yaml", try String(contentsOfFile: file, encoding: .utf8) + "\n  \"sample\": nowhere\n")
         let refused = try CLI.run(["check-config", bad])
         #expect(refused.status == 2, "\(refused)")
         #expect(refused.stderr.contains("links: --link 'sample=nowhere'"), "\(refused)")
