@@ -112,7 +112,9 @@ struct SandboxOptions: ParsableArguments {
     /// path (a command serving several modules) the network stays closed; see ``networkPolicy(module:modules:)``.
     /// `otherModules` are the other modules the command runs (linked ones), which
     /// `--allow-connect MODULE=` rules may name too.
-    func sandbox(arguments: [String], stdio: Stdio, modulePath: String?, otherModules: [String] = []) throws(CLIError)
+    func sandbox(
+        arguments: [String], stdio: Stdio, modulePath: String?, otherModules: [String] = []
+    ) throws(CLIError)
         -> Sandbox
     {
         var environment: [String: String] = [:]

@@ -107,7 +107,8 @@ struct LinkCommandTests {
         #expect(allowed.stdout == "hello: Hello", "\(allowed)")
         #expect(upstream.received.first?.headers.first("content-type") == "application/msgpack")
         let refused = try CLI.run(["call", tinygo, "hello", "--link", link])
-        expectError(refused, status: 1, mentioning: ["is not allowed for module wapc_link_tinygo", "--allow-connect"], guestStderr: true)
+        expectError(
+            refused, status: 1, mentioning: ["is not allowed for module wapc_link_tinygo", "--allow-connect"], guestStderr: true)
         #expect(upstream.connectionCount == 1, "the refused call never connected")
     }
 

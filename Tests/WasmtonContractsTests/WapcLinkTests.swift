@@ -46,8 +46,14 @@ struct WapcLinkTests {
     func parses() throws {
         let cases: [(String, WapcLink)] = [
             ("sample/hello=echo", WapcLink(namespace: "sample", operation: "hello", target: .echo)),
-            ("myBinding@sample/hello=echo", WapcLink(binding: "myBinding", namespace: "sample", operation: "hello", target: .echo)),
-            ("sample:namespace=pong.wasm", WapcLink(namespace: "sample:namespace", target: .module(path: "pong.wasm", operation: nil))),
+            (
+                "myBinding@sample/hello=echo",
+                WapcLink(binding: "myBinding", namespace: "sample", operation: "hello", target: .echo)
+            ),
+            (
+                "sample:namespace=pong.wasm",
+                WapcLink(namespace: "sample:namespace", target: .module(path: "pong.wasm", operation: nil))
+            ),
             (
                 "b@sample:namespace/pong=./dir/pong.wasm#reply",
                 WapcLink(
@@ -61,7 +67,8 @@ struct WapcLinkTests {
             (
                 "kv/get=https://KV.internal/call",
                 WapcLink(
-                    namespace: "kv", operation: "get", target: .http(url: "https://KV.internal/call", host: "kv.internal", port: 443))
+                    namespace: "kv", operation: "get",
+                    target: .http(url: "https://KV.internal/call", host: "kv.internal", port: 443))
             ),
         ]
         for (spec, expected) in cases {
@@ -164,7 +171,8 @@ struct WapcLinkTests {
             tinygo.close()
             links.close()
         }
-        #expect(throws: WapcError.guestError(operation: "hello", message: "Host error: No handler registered for function hello")) {
+        #expect(throws: WapcError.guestError(operation: "hello", message: "Host error: No handler registered for function hello"))
+        {
             try tinygo.call("hello", payload: [])
         }
         // Served next to the TinyGo guest (which may take the link), the Rust guest's own calls

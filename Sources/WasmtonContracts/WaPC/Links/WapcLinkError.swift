@@ -14,7 +14,8 @@ public enum WapcLinkError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .badSpec(let spec, let reason):
-            return "--link '\(spec)': \(reason) (expected [BINDING@]NAMESPACE[/OPERATION]=TARGET, TARGET being PATH.wasm[#OP], http(s)://… or echo)"
+            return
+                "--link '\(spec)': \(reason) (expected [BINDING@]NAMESPACE[/OPERATION]=TARGET, TARGET being PATH.wasm[#OP], http(s)://… or echo)"
         case .duplicate(let key):
             return "--link \(key) is given twice: give each [BINDING@]NAMESPACE[/OPERATION] one target"
         case .moduleFailed(let path, let reason):

@@ -47,4 +47,3 @@ struct WapcLinkGraph {
 
     func name(_ node: Int) -> String { names[node] }
 }
-

@@ -59,7 +59,11 @@ final class WapcLinkedModule: Sendable {
 
     /// Closes the idle instances.
     func close() {
-        for guest in idle.withLock({ guests in defer { guests = [] }; return guests }) { guest.close() }
+        let guests = idle.withLock { guests in
+            defer { guests = [] }
+            return guests
+        }
+        for guest in guests { guest.close() }
     }
 
     private func make() throws(WapcError) -> WapcGuest {
