@@ -59,7 +59,12 @@ let package = Package(
         // Contracts: how a guest is called (PollTask, waPC, later proxy-wasm; Command): bytes in, bytes out, typed failure.
         .target(
             name: "WasmtonContracts",
-            dependencies: ["WasmtonRuntime", "WasmtonMessagePack", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "WasmtonRuntime", "WasmtonMessagePack",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict
         ),
         // librdkafka's C API, from Debian's librdkafka-dev (headers; run time may use a newer librdkafka.so.1).

@@ -29,6 +29,8 @@ enum CLIError: Error, CustomStringConvertible {
     case config(ConfigError)
     /// `check-config` found this many problems (each already printed).
     case configProblems(Int)
+    /// Host-call links (`--link`) that cannot start.
+    case link(WapcLinkError)
 
     var description: String {
         switch self {
@@ -45,6 +47,7 @@ enum CLIError: Error, CustomStringConvertible {
             return "\(count) record\(count == 1 ? "" : "s") failed every attempt (dead-lettered; see the log above)"
         case .config(let error): return error.description
         case .configProblems(let count): return "\(count) problem\(count == 1 ? "" : "s") in the config file"
+        case .link(let error): return error.description
         }
     }
 
@@ -57,6 +60,9 @@ enum CLIError: Error, CustomStringConvertible {
             case .guestFailed(_, let failure), .startupFailed(_, let failure): return CLIError.guest(failure).exitCode
             }
         case .failedRecords: return 134
+        case .link(let error):
+            if case .moduleFailed = error { return 1 }
+            return 2
         case .usage, .config, .configProblems: return 2
         case .guest(let error):
             switch error {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import WasmtonContracts
+import WasmtonGateway
 import WasmtonMessagePack
 import WasmtonRuntime
 
@@ -21,6 +22,8 @@ struct CallCommand: ParsableCommand {
             """)
 
     @OptionGroup var sandbox: SandboxOptions
+
+    @OptionGroup(title: "Host-call links") var linkOptions: LinkOptions
 
     @Option(help: ArgumentHelp("The payload as JSON ('-' reads stdin).", valueName: "JSON"))
     var json: String?
@@ -50,11 +53,18 @@ struct CallCommand: ParsableCommand {
             }
             let payload = try readPayload()
             StandardErrorLogging.bootstrap(level: .info)
-            let guestSandbox = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
+            let linked = try linkOptions.moduleNames()
+            let guestSandbox = try sandbox.sandbox(
+                arguments: [module], stdio: .inherit, modulePath: module, otherModules: linked)
             let runtime = try sandbox.runtime()
             let loaded = try runtime.load(path: module)
             let logger = Logger(label: "wasmton.call")
             let hostCalls = WapcHostCalls.builtIn(logger: logger)
+            let links = try linkOptions.resolve(
+                runtime: runtime, callers: [loaded], sandbox: sandbox,
+                modules: [ServedModule.nameAndPath(module).name] + linked, maxIdleInstances: 1, logger: logger)
+            defer { links?.close() }
+            links?.register(in: hostCalls, caller: loaded, network: guestSandbox.network)
             let result: [UInt8]
             do throws(WapcError) {
                 let guest = try WapcGuest(

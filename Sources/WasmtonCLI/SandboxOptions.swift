@@ -94,6 +94,12 @@ struct SandboxOptions: ParsableArguments {
         return policy
     }
 
+    /// `--socket-timeout`, parsed: also the bound of a request the host makes for a guest (an
+    /// HTTP host-call link), connecting included.
+    func socketTimeoutDuration() throws(CLIError) -> Duration {
+        try Self.positiveDuration(socketTimeout, option: "--socket-timeout")
+    }
+
     private static func positiveDuration(_ text: String, option: String) throws(CLIError) -> Duration {
         guard let duration = parseDuration(text), duration > .zero else {
             throw .usage("\(option) '\(text)' is not a positive duration (examples: 2, 0.5, 250ms, 1m)")
@@ -104,7 +110,13 @@ struct SandboxOptions: ParsableArguments {
     /// The sandbox these options describe, for a guest whose `argv` is `arguments`, running the
     /// module at `modulePath` (whose name picks its `--allow-connect MODULE=` rules). Without a
     /// path (a command serving several modules) the network stays closed; see ``networkPolicy(module:modules:)``.
-    func sandbox(arguments: [String], stdio: Stdio, modulePath: String?) throws(CLIError) -> Sandbox {
+    /// `otherModules` are the other modules the command runs (linked ones), which
+    /// `--allow-connect MODULE=` rules may name too.
+    func sandbox(
+        arguments: [String], stdio: Stdio, modulePath: String?, otherModules: [String] = []
+    ) throws(CLIError)
+        -> Sandbox
+    {
         var environment: [String: String] = [:]
         for entry in self.environment {
             if let equals = entry.firstIndex(of: "=") {
@@ -134,7 +146,7 @@ struct SandboxOptions: ParsableArguments {
             directories: directories.map(DirectoryGrant.init(parsing:)), stdio: stdio, limits: limits,
             network: try modulePath.map { path throws(CLIError) in
                 let module = ServedModule.nameAndPath(path).name
-                return try networkPolicy(module: module, modules: [module])
+                return try networkPolicy(module: module, modules: [module] + otherModules)
             } ?? NetworkPolicy())
     }
 

@@ -58,6 +58,8 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
 
+    @OptionGroup(title: "Host-call links") var linkOptions: LinkOptions
+
     @OptionGroup(title: "Service") var service: ServiceOptions
 
     @Argument(help: "The waPC modules to serve: PATH or NAME=PATH.")
@@ -73,6 +75,7 @@ struct ServeCommand: ParsableCommand {
             _ = try limits()
             _ = try slice()
             _ = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
+            _ = try linkOptions.parsed()
         }
     }
 
@@ -99,6 +102,8 @@ struct ServeCommand: ParsableCommand {
         try reportingFailures {
             let (maxBody, timeout) = try limits()
             let names = modules.map { ServedModule.nameAndPath($0).name }
+            // `--allow-connect MODULE=` may name linked modules too.
+            let allNames = names + (try linkOptions.moduleNames())
             let guestSandbox = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
             // The request deadline needs fuel metering to stop a guest that never calls the host.
             let runtime = try sandbox.runtime(meteringOnWasmKit: true)
@@ -106,13 +111,29 @@ struct ServeCommand: ParsableCommand {
             for argument in modules {
                 let (name, path) = ServedModule.nameAndPath(argument)
                 var module = ServedModule(name: name, module: try runtime.load(path: path))
-                module.network = try sandbox.networkPolicy(module: name, modules: names)
+                module.network = try sandbox.networkPolicy(module: name, modules: allNames)
                 served.append(module)
             }
             try service.bootstrap()
+            // Before anything makes metric handles (the links make theirs as they resolve).
+            let metricsText = PrometheusExport.bootstrap()
             let tracing = try service.tracing()
             let logger = Logger(label: "wasmton.serve")
             let hostCalls = WapcHostCalls.builtIn(logger: logger)
+            // With links, each module gets a registry of its own: its links leave out those leading
+            // back to it, and its HTTP links connect where its own --allow-connect rules allow.
+            let links = try linkOptions.resolve(
+                runtime: runtime, callers: served.map(\.module), sandbox: sandbox, modules: allNames,
+                maxIdleInstances: poolSize, logger: logger)
+            defer { links?.close() }
+            if let links {
+                for index in served.indices {
+                    let registry = WapcHostCalls.builtIn(logger: logger)
+                    links.register(
+                        in: registry, caller: served[index].module, network: served[index].network ?? guestSandbox.network)
+                    served[index].hostCalls = registry
+                }
+            }
             let filters = try filterOptions.filters(runtime: runtime)
             let filterNames = filters.map(\.configuration.name).joined(separator: ", ")
             let configuration = GatewayConfiguration(
@@ -123,7 +144,7 @@ struct ServeCommand: ParsableCommand {
             do throws(GatewayConfigurationError) {
                 gateway = try Gateway(
                     runtime: runtime, modules: served, configuration: configuration, hostCalls: hostCalls, logger: logger,
-                    metricsText: PrometheusExport.bootstrap())
+                    metricsText: metricsText)
             } catch {
                 throw CLIError.gateway(error)
             }

@@ -12,7 +12,8 @@ final class ServedFunctions: Sendable {
     private let runtime: WasmRuntime
     private let configuration: GatewayConfiguration
     private let threads: GuestThreads
-    private let hostCalls: WapcHostCalls
+    /// Each module's host-call registry (the gateway's, unless the module brought its own).
+    private let hostCalls: [String: WapcHostCalls]
     private let logger: Logger
 
     init(
@@ -20,20 +21,23 @@ final class ServedFunctions: Sendable {
         threads: GuestThreads, hostCalls: WapcHostCalls, logger: Logger
     ) {
         var sandboxes: [String: Sandbox] = [:]
+        var registries: [String: WapcHostCalls] = [:]
         for served in modules {
             var moduleSandbox = sandbox
             if let network = served.network { moduleSandbox.network = network }
             sandboxes[served.name] = moduleSandbox
+            registries[served.name] = served.hostCalls ?? hostCalls
         }
         self.sandboxes = sandboxes
         self.runtime = runtime
         self.configuration = configuration
         self.threads = threads
-        self.hostCalls = hostCalls
+        self.hostCalls = registries
         self.logger = logger
         var pools: [String: FunctionPool] = [:]
         for served in modules {
-            pools[served.name] = Self.pool(served, sandboxes[served.name]!, runtime, configuration, threads, hostCalls, logger)
+            pools[served.name] = Self.pool(
+                served, sandboxes[served.name]!, runtime, configuration, threads, registries[served.name]!, logger)
         }
         current = Mutex(pools)
     }
@@ -47,7 +51,7 @@ final class ServedFunctions: Sendable {
     /// Starts a pool for `module` (same name, new code), warms it, and swaps it in; the old pool
     /// drains in the background. A module that cannot start leaves the old one serving.
     func replace(with module: WasmModule, name: String) async throws(GatewayConfigurationError) {
-        guard let sandbox = sandboxes[name] else {
+        guard let sandbox = sandboxes[name], let hostCalls = hostCalls[name] else {
             throw .startup(module: name, message: "not served here (adding modules needs a restart)")
         }
         let served = ServedModule(name: name, module: module)

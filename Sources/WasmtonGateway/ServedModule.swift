@@ -1,3 +1,4 @@
+public import WasmtonContracts
 public import WasmtonRuntime
 
 /// A module the gateway serves, and the name it is served under in `/v1/{name}/{operation}`.
@@ -7,11 +8,15 @@ public struct ServedModule: Sendable {
     /// What this module's instances may connect to, in place of the configuration's
     /// ``GatewayConfiguration/sandbox`` policy; `nil` keeps that one.
     public var network: NetworkPolicy?
+    /// What this module's guests reach through `__host_call`, in place of the gateway's
+    /// registry (a registry per module, with its own host-call links); `nil` keeps that one.
+    public var hostCalls: WapcHostCalls?
 
-    public init(name: String, module: WasmModule, network: NetworkPolicy? = nil) {
+    public init(name: String, module: WasmModule, network: NetworkPolicy? = nil, hostCalls: WapcHostCalls? = nil) {
         self.name = name
         self.module = module
         self.network = network
+        self.hostCalls = hostCalls
     }
 
     /// Splits a command-line module argument: `NAME=PATH`, or `PATH`, named by its file name

@@ -1,8 +1,10 @@
 import Foundation
+import WasmtonContracts
 import WasmtonGateway
 
 /// A Wasmton config file (YAML): the modules a process runs, the HTTP gateway (`http`), the
-/// filtering proxy (`proxy`) and the stream subscriptions (`streams`). Every key below those is
+/// filtering proxy (`proxy`), the stream subscriptions (`streams`) and the host-call links
+/// (`links`, for `serve`). Every key below those is
 /// named as the command-line option it stands for (`pool-size:` is `--pool-size`), so
 /// `serve --config`, `proxy --config` and `process --config` parse the file's part as if it were
 /// typed, with the same checks; options typed after it win.
@@ -33,7 +35,7 @@ struct ConfigFile: Sendable {
     private let environment: [String: String]
 
     static let topLevelKeys = [
-        "log-level", "log-format", "otlp-endpoint", "engine", "sandbox", "modules", "http", "proxy", "streams",
+        "log-level", "log-format", "otlp-endpoint", "engine", "sandbox", "modules", "http", "proxy", "streams", "links",
     ]
 
     /// Reads and checks the file's shape (the options themselves are checked by the commands).
@@ -135,6 +137,7 @@ struct ConfigFile: Sendable {
                 try flags(field, prefix: "http", into: &arguments)
             }
         }
+        if let links = sections["links"] { try self.links(links, into: &arguments) }
         let modules = served ?? self.modules.filter { $0.contract == .wapc }
         guard !modules.isEmpty else {
             throw ConfigError(http.keyLocation, "http: no wapc module to serve (declare one under modules)")
@@ -344,6 +347,27 @@ struct ConfigFile: Sendable {
                     "--filter", configuration.isEmpty ? resolved : "\(resolved):\(configuration)", key: "filters",
                     at: item.location)
             }
+        }
+    }
+
+    /// `links:` a mapping of `[BINDING@]NAMESPACE[/OPERATION]: TARGET`, or a list of
+    /// `KEY=TARGET`: `--link` each; a module target's path is relative to the file's folder.
+    private func links(_ field: ConfigValue.Entry, into arguments: inout ConfigArguments) throws(ConfigError) {
+        var specs: [(String, ConfigLocation)] = []
+        if case .map(let entries, _) = field.value {
+            for entry in entries {
+                specs.append(("\(entry.key)=\(try expand(entry.value, key: entry.key))", entry.keyLocation))
+            }
+        } else {
+            for item in try Self.list(field) { specs.append((try expand(item, key: "links"), item.location)) }
+        }
+        for (spec, location) in specs {
+            var resolved = spec
+            if let link = try? WapcLink(parsing: spec), case .module(let path, let operation) = link.target {
+                let target = Self.resolve(path, against: directory) + (operation.map { "#\($0)" } ?? "")
+                resolved = "\(link.key)=\(target)"
+            }
+            arguments.option("--link", resolved, key: "links", at: location)
         }
     }
 

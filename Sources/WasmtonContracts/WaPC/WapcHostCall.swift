@@ -10,13 +10,20 @@ public struct WapcHostCall: Sendable, Equatable {
     public var namespace: String
     public var operation: String
     public var payload: [UInt8]
+    /// The deadline of the guest call that makes this host call, if it has one: a handler that
+    /// waits should not wait past it.
+    public var deadline: ContinuousClock.Instant?
 
-    public init(module: String, binding: String, namespace: String, operation: String, payload: [UInt8]) {
+    public init(
+        module: String, binding: String, namespace: String, operation: String, payload: [UInt8],
+        deadline: ContinuousClock.Instant? = nil
+    ) {
         self.module = module
         self.binding = binding
         self.namespace = namespace
         self.operation = operation
         self.payload = payload
+        self.deadline = deadline
     }
 }
 

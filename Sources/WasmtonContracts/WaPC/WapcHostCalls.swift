@@ -19,14 +19,24 @@ public final class WapcHostCalls: Sendable {
     }
 
     private let handlers = Mutex<[Key: Handler]>([:])
+    private let logger: Logger?
+    /// The unanswered calls already warned about, as `module BINDING@NAMESPACE/OPERATION`.
+    private let warned = Mutex<Set<String>>([])
+    /// Past this many distinct unanswered calls, no more warnings (names come from guests).
+    private static let maxWarnings = 1_000
 
-    /// An empty registry: every host call fails with "no host capability …".
-    public init() {}
+    /// An empty registry: every host call fails with "no host capability …". With a `logger`,
+    /// the first unanswered call of each module and `BINDING@NAMESPACE/OPERATION` is logged as
+    /// a warning (once: a guest may retry in a loop).
+    public init(logger: Logger? = nil) {
+        self.logger = logger
+    }
 
     /// A registry with Wasmton's built-in capabilities: `wasmton:log` (to `logger`) and
-    /// `wasmton:kv` (a fresh in-memory store per module).
+    /// `wasmton:kv` (a fresh in-memory store per module); unanswered calls are warned about on
+    /// `logger`.
     public static func builtIn(logger: Logger) -> WapcHostCalls {
-        let hostCalls = WapcHostCalls()
+        let hostCalls = WapcHostCalls(logger: logger)
         WapcLogCapability.register(in: hostCalls, logger: logger)
         WapcKeyValueCapability().register(in: hostCalls)
         return hostCalls
@@ -55,6 +65,7 @@ public final class WapcHostCalls: Sendable {
             return nil
         }
         guard let handler else {
+            warnUnlinked(call)
             return .failure(
                 WapcHostCallError(
                     "no host capability for binding '\(call.binding)', namespace '\(call.namespace)', operation '\(call.operation)'"
@@ -67,5 +78,19 @@ public final class WapcHostCalls: Sendable {
         } catch {
             return .failure(WapcHostCallError("\(error)"))
         }
+    }
+
+    /// Logs the first unanswered call of each module and `BINDING@NAMESPACE/OPERATION`.
+    private func warnUnlinked(_ call: WapcHostCall) {
+        guard let logger else { return }
+        let name = "\(call.binding)@\(call.namespace)/\(call.operation)"
+        let first = warned.withLock { warned -> Bool in
+            guard warned.count < Self.maxWarnings else { return false }
+            return warned.insert("\(call.module) \(name)").inserted
+        }
+        guard first else { return }
+        logger.warning(
+            "unlinked host call \(name) from module \(call.module): link it with --link '\(name)=TARGET' (further calls are not logged)",
+            metadata: ["module": "\(call.module)", "host_call": "\(name)"])
     }
 }

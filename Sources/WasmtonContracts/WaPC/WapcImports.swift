@@ -41,7 +41,7 @@ enum WapcImports {
                 let request = WapcHostCall(
                     module: module.name, binding: String(decoding: binding, as: UTF8.self),
                     namespace: String(decoding: namespace, as: UTF8.self),
-                    operation: String(decoding: operation, as: UTF8.self), payload: payload)
+                    operation: String(decoding: operation, as: UTF8.self), payload: payload, deadline: call.deadline)
                 switch hostCalls.dispatch(request) {
                 case .success(let response):
                     state.withExchange { $0.hostResponse = response }
