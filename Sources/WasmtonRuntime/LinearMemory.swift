@@ -100,8 +100,27 @@ public struct LinearMemory {
 /// A guest memory WASI and the socket extension can work on, whatever the engine.
 protocol GuestMemoryView: GuestMemory, SendableMetatype {
     var linear: LinearMemory { get }
+    /// Where out-of-bounds accesses are recorded instead of stopping the process; `nil` where
+    /// every access is checked before it is made.
+    var faults: GuestMemoryFaults? { get }
 }
 
-extension Memory: GuestMemoryView {
-    var linear: LinearMemory { LinearMemory(self) }
+/// A WasmKit memory as WASI and the socket extension see it: accesses outside it reach a
+/// scratch region and are recorded in `faults` (``GuestMemoryFaults``), where WasmKit's own
+/// memory would stop the process.
+struct WasmKitMemory: GuestMemoryView {
+    let memory: Memory
+    let faults: GuestMemoryFaults?
+
+    var linear: LinearMemory { LinearMemory(memory) }
+
+    func withUnsafeMutableBufferPointer<T>(
+        offset: UInt, count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> T
+    ) rethrows -> T {
+        guard let faults else { return try memory.withUnsafeMutableBufferPointer(offset: offset, count: count, body) }
+        let size = memory.byteCount
+        return try memory.withUnsafeMutableBufferPointer(offset: 0, count: size) { whole in
+            try faults.access(base: whole.baseAddress, size: size, offset: offset, count: count, body)
+        }
+    }
 }

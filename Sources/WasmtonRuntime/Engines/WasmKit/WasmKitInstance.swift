@@ -29,22 +29,20 @@ final class WasmKitInstance: EngineInstance {
 
         var imports = Imports()
         if let wasi = setup.wasi {
-            wasi.link(to: &imports, store: store)
-            let snapshot0 = setup.module.imports.contains { $0.module == WASIModules.snapshot0 }
-            if setup.sockets != nil || snapshot0 {
-                let functions = wasi.hostFunctions(capabilities: WASICapability.all)
-                var wrappers: [SocketImports<Memory>.Definition] = []
-                if let sockets = setup.sockets {
-                    wrappers = SocketImports<Memory>.definitions(wasi: functions, table: sockets, context: context)
-                    for wrapper in wrappers {
-                        imports.define(module: WASIModules.preview1, name: wrapper.name, state.function(wrapper, store: store))
-                    }
-                }
-                if snapshot0 {
-                    let preview1 = WASIFunction<Memory>.preview1(wasi: functions, sockets: wrappers)
-                    for (name, function) in WASISnapshot0.functions(over: preview1) {
-                        imports.define(module: WASIModules.snapshot0, name: name, state.function(function, store: store))
-                    }
+            // Bound through Wasmton's own memory view rather than the bridge's `link`, so that a
+            // bad guest pointer fails the call instead of stopping the process (``GuestMemoryFaults``).
+            let functions: [String: WASIHostFunction<WasmKitMemory>] = wasi.hostFunctions(capabilities: WASICapability.all)
+            var wrappers: [SocketImports<WasmKitMemory>.Definition] = []
+            if let sockets = setup.sockets {
+                wrappers = SocketImports<WasmKitMemory>.definitions(wasi: functions, table: sockets, context: context)
+            }
+            let preview1 = WASIFunction<WasmKitMemory>.preview1(wasi: functions, sockets: wrappers)
+            for (name, function) in preview1 {
+                imports.define(module: WASIModules.preview1, name: name, state.function(function, name: name, store: store))
+            }
+            if setup.module.imports.contains(where: { $0.module == WASIModules.snapshot0 }) {
+                for (name, function) in WASISnapshot0.functions(over: preview1) {
+                    imports.define(module: WASIModules.snapshot0, name: name, state.function(function, name: name, store: store))
                 }
             }
         }
@@ -211,6 +209,8 @@ final class WasmKitCallState {
     /// Argument values of host calls, reused between calls (taken out while a call runs, so a
     /// nested host call makes its own).
     private var hostArguments: [WasmValue] = []
+    /// Out-of-bounds accesses of WASI calls, failed after the call (``GuestMemoryFaults``).
+    let wasiFaults = GuestMemoryFaults()
 
     init(context: CallContext) {
         self.context = context
@@ -247,26 +247,17 @@ final class WasmKitCallState {
         }
     }
 
-    /// A WASI function Wasmton layers over the bridge's (``WASISnapshot0``) as a WasmKit function.
-    func function(_ function: WASIFunction<Memory>, store: Store) -> Function {
+    /// A WASI function (the bridge's, or one Wasmton layers over it) as a WasmKit function: its
+    /// I/O vectors checked first (``WASIPointerChecks``), and a bad pointer it meets failing
+    /// the call (``GuestMemoryFaults``).
+    func function(_ function: WASIFunction<WasmKitMemory>, name: String, store: Store) -> Function {
         let body = function.body
+        let faults = wasiFaults
         return Function(store: store, type: function.type) { [weak self] caller, arguments in
-            guard let self else { throw GuestError.hostFunctionFailed(name: "WASI", message: "instance is closed") }
-            guard let memory = memory(of: caller) else { throw GuestError.missingMemory }
-            return try body(memory, arguments)
-        }
-    }
-
-    /// A socket-extension wrapper as a WasmKit function.
-    func function(_ wrapper: SocketImports<Memory>.Definition, store: Store) -> Function {
-        let i32 = ValueType.i32
-        let name = wrapper.name
-        let body = wrapper.body
-        return Function(store: store, parameters: Array(repeating: i32, count: wrapper.parameters), results: [i32]) {
-            [weak self] caller, arguments in
             guard let self else { throw GuestError.hostFunctionFailed(name: name, message: "instance is closed") }
             guard let memory = memory(of: caller) else { throw GuestError.missingMemory }
-            return [.i32(UInt32(bitPattern: try body(memory, arguments)))]
+            try WASIPointerChecks.check(name, arguments: arguments, memory: LinearMemory(memory))
+            return try faults.failing { try body(WasmKitMemory(memory: memory, faults: faults), arguments) }
         }
     }
 }

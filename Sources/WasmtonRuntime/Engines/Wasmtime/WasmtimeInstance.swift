@@ -28,6 +28,8 @@ final class WasmtimeInstance: EngineInstance {
     /// Argument values of host calls, reused between calls (taken out while a call runs, so a
     /// nested host call makes its own).
     private var hostArguments: [WasmValue] = []
+    /// Out-of-bounds accesses of WASI calls, failed after the call (``GuestMemoryFaults``).
+    private let wasiFaults = GuestMemoryFaults()
     /// Epoch ticks of the sandbox's timeout, worked out once (Duration arithmetic is not free).
     private let timeoutTicks: UInt64?
 
@@ -324,21 +326,30 @@ final class WasmtimeInstance: EngineInstance {
                 }
             case .wasi(let function):
                 try callContext.refuseInSlice(binding.name, runsInSlice: binding.runsInSlice)
-                guard let memory else { throw GuestError.missingMemory }
-                let produced = try function.implementation(memory, arguments.map(\.wasmKitValue))
+                guard var memory else { throw GuestError.missingMemory }
+                let values = arguments.map(\.wasmKitValue)
+                try WASIPointerChecks.check(binding.name, arguments: values, memory: memory.linear)
+                memory.faults = wasiFaults
+                let produced = try wasiFaults.failing { try function.implementation(memory, values) }
                 for (index, value) in produced.enumerated() where index < results.count {
                     results[index] = WasmValue(value)?.wasmtimeValue ?? wasmtime_val_t()
                 }
             case .snapshot0(let function):
                 try callContext.refuseInSlice(binding.name, runsInSlice: binding.runsInSlice)
-                guard let memory else { throw GuestError.missingMemory }
-                let produced = try function.body(memory, arguments.map(\.wasmKitValue))
+                guard var memory else { throw GuestError.missingMemory }
+                let values = arguments.map(\.wasmKitValue)
+                try WASIPointerChecks.check(binding.name, arguments: values, memory: memory.linear)
+                memory.faults = wasiFaults
+                let produced = try wasiFaults.failing { try function.body(memory, values) }
                 for (index, value) in produced.enumerated() where index < results.count {
                     results[index] = WasmValue(value)?.wasmtimeValue ?? wasmtime_val_t()
                 }
             case .socket(let wrapper):
-                guard let memory else { throw GuestError.missingMemory }
-                let code = try wrapper.body(memory, arguments.map(\.wasmKitValue))
+                guard var memory else { throw GuestError.missingMemory }
+                let values = arguments.map(\.wasmKitValue)
+                try WASIPointerChecks.check(binding.name, arguments: values, memory: memory.linear)
+                memory.faults = wasiFaults
+                let code = try wasiFaults.failing { try wrapper.body(memory, values) }
                 results[0] = WasmValue.i32(code).wasmtimeValue
             }
             return nil

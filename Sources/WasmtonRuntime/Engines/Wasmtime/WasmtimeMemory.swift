@@ -7,6 +7,8 @@ struct WasmtimeMemory: GuestMemoryView {
     let api: UnsafePointer<cwasmtime_api>
     let context: OpaquePointer
     let memory: wasmtime_memory_t
+    /// Where WASI's out-of-bounds accesses go (``GuestMemoryFaults``); `nil` for checked access only.
+    var faults: GuestMemoryFaults? = nil
 
     var byteCount: Int {
         withUnsafePointer(to: memory) { api.pointee.wasmtime_memory_data_size(context, $0) }
@@ -20,8 +22,12 @@ struct WasmtimeMemory: GuestMemoryView {
         let (base, size) = withUnsafePointer(to: memory) {
             (api.pointee.wasmtime_memory_data(context, $0), api.pointee.wasmtime_memory_data_size(context, $0))
         }
+        if let faults {
+            return try faults.access(
+                base: base.map { UnsafeMutableRawPointer($0) }, size: size, offset: offset, count: count, body)
+        }
         // As WasmKit's memory does: callers check bounds first (``LinearMemory/check(_:_:)``).
-        precondition(Int(offset) + count <= size, "Memory access out of bounds")
+        precondition(count >= 0 && offset <= UInt(size) && UInt(count) <= UInt(size) - offset, "Memory access out of bounds")
         return try body(
             UnsafeMutableRawBufferPointer(start: base.map { UnsafeMutableRawPointer($0) + Int(offset) }, count: count))
     }
