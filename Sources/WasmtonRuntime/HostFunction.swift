@@ -79,3 +79,21 @@ final class PreparedHostFunction {
         qualifiedName = "\(function.module).\(function.name)"
     }
 }
+
+/// The argument array of an engine's host calls, reused from call to call so that a host call
+/// allocates none. Taken out while a call runs, so a nested host call makes its own.
+final class HostArguments {
+    private var spare: [WasmValue] = []
+
+    /// Runs `body` with the arguments `fill` appends to an empty, reused array.
+    func with<R>(
+        _ fill: (inout [WasmValue]) -> Void, _ body: ([WasmValue]) throws(GuestError) -> R
+    ) throws(GuestError) -> R {
+        var values = spare
+        spare = []
+        values.removeAll(keepingCapacity: true)
+        fill(&values)
+        defer { spare = values }
+        return try body(values)
+    }
+}

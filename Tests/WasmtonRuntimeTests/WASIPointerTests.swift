@@ -5,7 +5,9 @@ import WasmtonRuntime
 struct WASIPointerTests {
     /// A command whose `_start` makes one WASI call with the given arguments, after storing
     /// `setup` (address, value pairs) as i32s.
-    static func command(_ function: String, parameters: Int, arguments: [Int32], setup: [(Int32, Int32)] = []) throws
+    static func command(
+        _ function: String, parameters: Int, arguments: [Int32], setup: [(Int32, Int32)] = []
+    ) throws
         -> WasmInstance
     {
         let types = Array(repeating: "i32", count: parameters).joined(separator: " ")

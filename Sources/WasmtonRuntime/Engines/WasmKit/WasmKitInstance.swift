@@ -206,9 +206,8 @@ final class WasmKitInstance: EngineInstance {
 final class WasmKitCallState {
     let context: CallContext
     var memory: Memory?
-    /// Argument values of host calls, reused between calls (taken out while a call runs, so a
-    /// nested host call makes its own).
-    private var hostArguments: [WasmValue] = []
+    /// Argument arrays of host calls, reused between calls.
+    private let hostArguments = HostArguments()
     /// Out-of-bounds accesses of WASI calls, failed after the call (``GuestMemoryFaults``).
     let wasiFaults = GuestMemoryFaults()
 
@@ -233,16 +232,14 @@ final class WasmKitCallState {
         // store (`memory`); a strong reference would keep every instance's memory alive forever.
         return Function(store: store, parameters: parameters, results: results) { [weak self] caller, arguments in
             guard let self else { throw GuestError.hostFunctionFailed(name: qualifiedName, message: "instance is closed") }
-            var values = hostArguments
-            hostArguments = []
-            values.removeAll(keepingCapacity: true)
-            for argument in arguments {
-                if let value = WasmValue(argument) { values.append(value) }
+            let memory = memory(of: caller).map(LinearMemory.init)
+            let produced = try hostArguments.with({ values in
+                for argument in arguments {
+                    if let value = WasmValue(argument) { values.append(value) }
+                }
+            }) { values throws(GuestError) in
+                try context.invoke(prepared, memory: memory, reentry: .wasmKit(caller.instance), arguments: values)
             }
-            defer { hostArguments = values }
-            let produced = try context.invoke(
-                prepared, memory: memory(of: caller).map(LinearMemory.init), reentry: .wasmKit(caller.instance),
-                arguments: values)
             return produced.map(\.engineValue)
         }
     }

@@ -25,9 +25,8 @@ final class WasmtimeInstance: EngineInstance {
     /// The function called last: a processor calls the same one per record, and comparing a
     /// short name costs less than hashing it.
     private var lastFunction: (name: String, entry: (function: wasmtime_func_t, results: Int))?
-    /// Argument values of host calls, reused between calls (taken out while a call runs, so a
-    /// nested host call makes its own).
-    private var hostArguments: [WasmValue] = []
+    /// Argument arrays of host calls, reused between calls.
+    private let hostArguments = HostArguments()
     /// Out-of-bounds accesses of WASI calls, failed after the call (``GuestMemoryFaults``).
     private let wasiFaults = GuestMemoryFaults()
     /// Epoch ticks of the sandbox's timeout, worked out once (Duration arithmetic is not free).
@@ -309,48 +308,38 @@ final class WasmtimeInstance: EngineInstance {
     ) -> OpaquePointer? {
         do {
             let memory = callerMemory(caller)
-            switch binding.kind {
-            case .host(let function):
-                var values = hostArguments
-                hostArguments = []
-                values.removeAll(keepingCapacity: true)
-                for argument in arguments {
-                    if let value = WasmValue(argument) { values.append(value) }
+            if case .host(let function) = binding.kind {
+                let produced = try hostArguments.with({ values in
+                    for argument in arguments {
+                        if let value = WasmValue(argument) { values.append(value) }
+                    }
+                }) { values throws(GuestError) in
+                    try callContext.invoke(
+                        function, memory: memory.map(LinearMemory.init), reentry: .wasmtime(WasmtimeCaller(instance: self)),
+                        arguments: values)
                 }
-                defer { hostArguments = values }
-                let produced = try callContext.invoke(
-                    function, memory: memory.map(LinearMemory.init), reentry: .wasmtime(WasmtimeCaller(instance: self)),
-                    arguments: values)
                 for index in produced.indices where index < results.count {
                     results[index] = produced[index].wasmtimeValue
                 }
-            case .wasi(let function):
-                try callContext.refuseInSlice(binding.name, runsInSlice: binding.runsInSlice)
-                guard var memory else { throw GuestError.missingMemory }
-                let values = arguments.map(\.wasmKitValue)
-                try WASIPointerChecks.check(binding.name, arguments: values, memory: memory.linear)
-                memory.faults = wasiFaults
-                let produced = try wasiFaults.failing { try function.implementation(memory, values) }
-                for (index, value) in produced.enumerated() where index < results.count {
-                    results[index] = WasmValue(value)?.wasmtimeValue ?? wasmtime_val_t()
+                return nil
+            }
+            // WASI (preview 1 or snapshot 0) or a socket wrapper: the socket wrappers refuse time
+            // slices themselves (``SocketImports``); a bad pointer fails the call (``GuestMemoryFaults``).
+            if binding.refusesSlices { try callContext.refuseInSlice(binding.name, runsInSlice: binding.runsInSlice) }
+            guard var memory else { throw GuestError.missingMemory }
+            let values = arguments.map(\.wasmKitValue)
+            try WASIPointerChecks.check(binding.name, arguments: values, memory: memory.linear)
+            memory.faults = wasiFaults
+            let produced: [Value] = try wasiFaults.failing {
+                switch binding.kind {
+                case .wasi(let function): return try function.implementation(memory, values)
+                case .snapshot0(let function): return try function.body(memory, values)
+                case .socket(let wrapper): return [.i32(UInt32(bitPattern: try wrapper.body(memory, values)))]
+                case .host: return []
                 }
-            case .snapshot0(let function):
-                try callContext.refuseInSlice(binding.name, runsInSlice: binding.runsInSlice)
-                guard var memory else { throw GuestError.missingMemory }
-                let values = arguments.map(\.wasmKitValue)
-                try WASIPointerChecks.check(binding.name, arguments: values, memory: memory.linear)
-                memory.faults = wasiFaults
-                let produced = try wasiFaults.failing { try function.body(memory, values) }
-                for (index, value) in produced.enumerated() where index < results.count {
-                    results[index] = WasmValue(value)?.wasmtimeValue ?? wasmtime_val_t()
-                }
-            case .socket(let wrapper):
-                guard var memory else { throw GuestError.missingMemory }
-                let values = arguments.map(\.wasmKitValue)
-                try WASIPointerChecks.check(binding.name, arguments: values, memory: memory.linear)
-                memory.faults = wasiFaults
-                let code = try wasiFaults.failing { try wrapper.body(memory, values) }
-                results[0] = WasmValue.i32(code).wasmtimeValue
+            }
+            for (index, value) in produced.enumerated() where index < results.count {
+                results[index] = WasmValue(value)?.wasmtimeValue ?? wasmtime_val_t()
             }
             return nil
         } catch {
@@ -398,14 +387,21 @@ final class WasmtimeHostBinding {
     let kind: Kind
     /// A WASI function that neither blocks nor acts outside the guest (``WasmModule/sliceSafeWASI``).
     let runsInSlice: Bool
+    /// Whether the binding itself refuses time slices (WASI functions); host functions and socket
+    /// wrappers refuse in their own shared code.
+    let refusesSlices: Bool
 
     init(instance: WasmtimeInstance, name: String, kind: Kind) {
         self.instance = instance
         self.name = name
         self.kind = kind
         switch kind {
-        case .wasi, .snapshot0: runsInSlice = WasmModule.sliceSafeWASI.contains(name)
-        case .host, .socket: runsInSlice = false
+        case .wasi, .snapshot0:
+            runsInSlice = WasmModule.sliceSafeWASI.contains(name)
+            refusesSlices = true
+        case .host, .socket:
+            runsInSlice = false
+            refusesSlices = false
         }
     }
 }
