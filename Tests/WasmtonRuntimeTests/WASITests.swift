@@ -183,10 +183,12 @@ struct WASITests {
         #expect(lines.last.map(String.init) == "line-01499-" + padding)
     }
 
-    /// A WASI module whose `say(fd)` writes "hi\n" to `fd` and returns the errno.
-    static let sayer = """
+    /// A WASI module whose `say(fd)` writes "hi\n" to `fd` through `wasiModule`'s `fd_write` and
+    /// returns the errno.
+    static func sayer(importing wasiModule: String = "wasi_snapshot_preview1") -> String {
+        """
         (module
-          (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+          (import "\(wasiModule)" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
           (memory (export "memory") 1)
           (data (i32.const 100) "hi\\n")
           (func (export "say") (param $fd i32) (result i32)
@@ -194,10 +196,11 @@ struct WASITests {
             (i32.store (i32.const 4) (i32.const 3))
             (call $fd_write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8))))
         """
+    }
 
     @Test("takeOutput returns only what was written since the last take, per stream")
     func takeOutputBetweenCalls() throws {
-        let instance = try Guests.runtime.instantiate(Guests.wat(Self.sayer, name: "sayer"), sandbox: Sandbox(stdio: .capture))
+        let instance = try Guests.runtime.instantiate(Guests.wat(Self.sayer(), name: "sayer"), sandbox: Sandbox(stdio: .capture))
         #expect(try instance.call("say", [.i32(1)]) == [.i32(0)])
         var output = instance.takeOutput()
         #expect(output.stdout == Array("hi\n".utf8))
@@ -214,7 +217,7 @@ struct WASITests {
 
     @Test("a descriptor the sandbox did not open is EBADF to the guest, not a host error")
     func badDescriptor() throws {
-        let instance = try Guests.runtime.instantiate(Guests.wat(Self.sayer, name: "sayer"), sandbox: Sandbox(stdio: .capture))
+        let instance = try Guests.runtime.instantiate(Guests.wat(Self.sayer(), name: "sayer"), sandbox: Sandbox(stdio: .capture))
         // WASI errno 8 is EBADF; fd 3 would be the first preopen, and there are none.
         #expect(try instance.call("say", [.i32(3)]) == [.i32(8)])
         #expect(try instance.call("say", [.i32(1)]) == [.i32(0)])

@@ -26,16 +26,7 @@ struct WASIUnstableTests {
     }
 
     /// A module whose `say(fd)` writes "hi\n" to `fd` through `wasi_unstable` and returns the errno.
-    static let sayer = """
-        (module
-          (import "wasi_unstable" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
-          (memory (export "memory") 1)
-          (data (i32.const 100) "hi\\n")
-          (func (export "say") (param $fd i32) (result i32)
-            (i32.store (i32.const 0) (i32.const 100))
-            (i32.store (i32.const 4) (i32.const 3))
-            (call $fd_write (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 8))))
-        """
+    static let sayer = WASITests.sayer(importing: "wasi_unstable")
 
     @Test("fd_write reaches the sandbox's stdout and stderr; an unopened descriptor is EBADF")
     func write() throws {
