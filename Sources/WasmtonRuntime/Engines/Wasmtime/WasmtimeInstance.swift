@@ -329,7 +329,7 @@ final class WasmtimeInstance: EngineInstance {
             guard var memory else { throw GuestError.missingMemory }
             let values = arguments.map(\.wasmKitValue)
             try WASIPointerChecks.check(binding.name, arguments: values, memory: memory.linear)
-            memory.faults = wasiFaults
+            memory.unretainedFaults = Unmanaged.passUnretained(wasiFaults)
             let produced: [Value] = try wasiFaults.failing {
                 switch binding.kind {
                 case .wasi(let function): return try function.implementation(memory, values)

@@ -7,8 +7,12 @@ struct WasmtimeMemory: GuestMemoryView {
     let api: UnsafePointer<cwasmtime_api>
     let context: OpaquePointer
     let memory: wasmtime_memory_t
-    /// Where WASI's out-of-bounds accesses go (``GuestMemoryFaults``); `nil` for checked access only.
-    var faults: GuestMemoryFaults? = nil
+    /// Where WASI's out-of-bounds accesses go (``GuestMemoryFaults``); `nil` for checked access
+    /// only. Unretained: the instance owns it and outlives every view of its memory, which lives
+    /// only as long as one host call (so a view costs no reference counting).
+    var unretainedFaults: Unmanaged<GuestMemoryFaults>? = nil
+
+    var faults: GuestMemoryFaults? { unretainedFaults?.takeUnretainedValue() }
 
     var byteCount: Int {
         withUnsafePointer(to: memory) { api.pointee.wasmtime_memory_data_size(context, $0) }
