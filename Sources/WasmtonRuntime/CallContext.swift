@@ -1,3 +1,4 @@
+import Dispatch
 import WasmKit
 
 /// The state of the call in progress on one instance, shared with its host functions.
@@ -23,7 +24,20 @@ final class CallContext {
     /// The error a host function threw, kept whole for engines whose trap carries only text
     /// (Wasmtime), so the call reports it as WasmKit would.
     var hostFailure: (any Error)?
-    private(set) var deadline: ContinuousClock.Instant?
+    /// The call's deadline in `DispatchTime` uptime nanoseconds. An integer, not a
+    /// `ContinuousClock.Instant`: that type is resilient, so every copy of one goes through its
+    /// value witnesses, which showed on every call and host call.
+    private var deadlineNanoseconds: UInt64?
+    /// The nanoseconds of the last timeout worked out, with that timeout.
+    private var timeoutNanoseconds: (timeout: Duration, nanoseconds: UInt64)?
+
+    /// The call's wall-clock deadline, if it has a timeout (worked out when asked: host functions
+    /// that block bound their waits by it).
+    var deadline: ContinuousClock.Instant? {
+        guard let deadlineNanoseconds else { return nil }
+        let left = Int64(bitPattern: deadlineNanoseconds &- DispatchTime.now().uptimeNanoseconds)
+        return ContinuousClock.now + .nanoseconds(left)
+    }
     /// The call runs in a time slice: host functions that may not run in one refuse.
     private(set) var inSlice = false
     /// A host function refused because the call runs in a slice: the call ends without a result.
@@ -41,7 +55,19 @@ final class CallContext {
         leftSlice = false
         hostFailure = nil
         timeout = limits.timeout
-        deadline = limits.timeout.map { ContinuousClock.now + $0 }
+        deadlineNanoseconds = nil
+        if let timeout = limits.timeout {
+            let nanoseconds: UInt64
+            if let cached = timeoutNanoseconds, cached.timeout == timeout {
+                nanoseconds = cached.nanoseconds
+            } else {
+                let (seconds, attoseconds) = timeout.components
+                nanoseconds =
+                    seconds < 0 ? 0 : UInt64(clamping: seconds) &* 1_000_000_000 &+ UInt64(clamping: attoseconds / 1_000_000_000)
+                timeoutNanoseconds = (timeout, nanoseconds)
+            }
+            deadlineNanoseconds = DispatchTime.now().uptimeNanoseconds &+ nanoseconds
+        }
         var timeFuel: UInt64?
         if let calibration, let timeout = limits.timeout {
             // An instance's timeout is the same on every call: work its fuel out once.
@@ -74,7 +100,7 @@ final class CallContext {
     }
 
     func end() {
-        deadline = nil
+        deadlineNanoseconds = nil
         nestedFailure = nil
         inSlice = false
     }
@@ -92,8 +118,8 @@ final class CallContext {
     /// Fails a host call made after the call's deadline passed (fuel alone cannot see time spent
     /// in the host).
     func checkDeadline() throws(GuestError) {
-        guard let deadline else { return }
-        if ContinuousClock.now >= deadline, let timeout {
+        guard let deadlineNanoseconds else { return }
+        if DispatchTime.now().uptimeNanoseconds >= deadlineNanoseconds, let timeout {
             throw .deadlineExceeded(seconds: timeout.seconds, function: nil)
         }
     }
@@ -106,7 +132,7 @@ final class CallContext {
     ) throws(GuestError) -> [WasmValue] {
         try refuseInSlice(prepared.qualifiedName, runsInSlice: prepared.function.runsInSlice)
         try checkDeadline()
-        var call = HostCall(memory: memory, deadline: deadline, context: self, reentry: reentry)
+        var call = HostCall(memory: memory, context: self, reentry: reentry)
         do {
             let produced = try prepared.function.body(&call, arguments)
             guard Self.kinds(of: produced, match: prepared.function.signature.results) else {

@@ -34,17 +34,16 @@ public struct HostCall {
     public let memory: LinearMemory?
     /// The wall-clock deadline of the guest call in progress, if one was set. Host functions that
     /// block should not wait past it.
-    public let deadline: ContinuousClock.Instant?
-    /// The call in progress, for ``callGuest(_:_:)``; `unowned(unsafe)`: a host call never
-    /// outlives the guest call that made it, and the call context outlives every call.
-    unowned(unsafe) let context: CallContext?
+    public var deadline: ContinuousClock.Instant? { context?.takeUnretainedValue().deadline }
+    /// The call in progress, for ``callGuest(_:_:)`` and ``deadline``. Unretained: a host call
+    /// never outlives the guest call that made it, and the call context outlives every call.
+    private let context: Unmanaged<CallContext>?
     /// How to reach the calling instance, for ``callGuest(_:_:)``.
     let reentry: GuestReentry?
 
-    init(memory: LinearMemory?, deadline: ContinuousClock.Instant?, context: CallContext? = nil, reentry: GuestReentry? = nil) {
+    init(memory: LinearMemory?, context: CallContext? = nil, reentry: GuestReentry? = nil) {
         self.memory = memory
-        self.deadline = deadline
-        self.context = context
+        self.context = context.map { Unmanaged.passUnretained($0) }
         self.reentry = reentry
     }
 
@@ -57,7 +56,7 @@ public struct HostCall {
         guard let context, let reentry else {
             throw .hostFunctionFailed(name: name, message: "no calling instance to call into")
         }
-        return try context.reenter(reentry, name, arguments)
+        return try context.takeUnretainedValue().reenter(reentry, name, arguments)
     }
 
     /// The calling instance's memory, or ``GuestError/missingMemory`` when it exports none.
