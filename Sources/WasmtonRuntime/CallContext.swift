@@ -28,8 +28,9 @@ final class CallContext {
     /// `ContinuousClock.Instant`: that type is resilient, so every copy of one goes through its
     /// value witnesses, which showed on every call and host call.
     private var deadlineNanoseconds: UInt64?
-    /// The nanoseconds of the last timeout worked out, with that timeout.
-    private var timeoutNanoseconds: (timeout: Duration, nanoseconds: UInt64)?
+    /// The last timeout seen, in nanoseconds and (on WasmKit) in fuel: an instance's timeout is
+    /// the same on every call, so both are worked out once.
+    private var timeoutCache: (timeout: Duration, nanoseconds: UInt64, fuel: UInt64?)?
 
     /// The call's wall-clock deadline, if it has a timeout (worked out when asked: host functions
     /// that block bound their waits by it).
@@ -43,8 +44,6 @@ final class CallContext {
     /// A host function refused because the call runs in a slice: the call ends without a result.
     private(set) var leftSlice = false
     private(set) var timeout: Duration?
-    /// The fuel of the last timeout turned into fuel, with that timeout.
-    private var timeoutFuel: (timeout: Duration, fuel: UInt64)?
 
     /// Starts a call (or instantiation): records its deadline and computes the call's fuel.
     /// `calibration`: turns the timeout and `slice` into fuel (WasmKit, which cannot interrupt);
@@ -56,28 +55,20 @@ final class CallContext {
         hostFailure = nil
         timeout = limits.timeout
         deadlineNanoseconds = nil
+        var timeFuel: UInt64?
         if let timeout = limits.timeout {
-            let nanoseconds: UInt64
-            if let cached = timeoutNanoseconds, cached.timeout == timeout {
-                nanoseconds = cached.nanoseconds
+            let cached: (timeout: Duration, nanoseconds: UInt64, fuel: UInt64?)
+            if let known = timeoutCache, known.timeout == timeout {
+                cached = known
             } else {
                 let (seconds, attoseconds) = timeout.components
-                nanoseconds =
+                let nanoseconds =
                     seconds < 0 ? 0 : UInt64(clamping: seconds) &* 1_000_000_000 &+ UInt64(clamping: attoseconds / 1_000_000_000)
-                timeoutNanoseconds = (timeout, nanoseconds)
+                cached = (timeout, nanoseconds, calibration?.fuel(for: timeout))
+                timeoutCache = cached
             }
-            deadlineNanoseconds = DispatchTime.now().uptimeNanoseconds &+ nanoseconds
-        }
-        var timeFuel: UInt64?
-        if let calibration, let timeout = limits.timeout {
-            // An instance's timeout is the same on every call: work its fuel out once.
-            if let cached = timeoutFuel, cached.timeout == timeout {
-                timeFuel = cached.fuel
-            } else {
-                let fuel = calibration.fuel(for: timeout)
-                timeoutFuel = (timeout, fuel)
-                timeFuel = fuel
-            }
+            deadlineNanoseconds = DispatchTime.now().uptimeNanoseconds &+ cached.nanoseconds
+            timeFuel = cached.fuel
         }
         var budget: Budget
         switch (limits.fuel, timeFuel) {

@@ -35,13 +35,8 @@ public final class HandoffQueue<Item: Sendable>: @unchecked Sendable {
     /// Queues `batch` in order, with one wake-up; false (and nothing queued) once closed.
     @discardableResult
     public func post(contentsOf batch: some Collection<Item>) -> Bool {
-        guard !batch.isEmpty else { return true }
-        condition.lock()
-        defer { condition.unlock() }
-        guard !closed else { return false }
-        items.append(contentsOf: batch)
-        if waiting > 0 { condition.signal() }
-        return true
+        var items = Array(batch)
+        return post(taking: &items)
     }
 
     /// Queues `batch` like ``post(contentsOf:)`` and leaves `batch` empty: into an empty queue
