@@ -72,6 +72,11 @@ let package = Package(
             name: "CRdKafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        // SQLite's C API, from Debian's libsqlite3-dev: the stream engine's per-partition state stores.
+        .systemLibrary(
+            name: "CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         // Kafka: a small Swift client over librdkafka (consumer group, pause/resume, commits, producer).
         .target(
             name: "WasmtonKafka",
@@ -84,6 +89,7 @@ let package = Package(
             dependencies: [
                 "WasmtonContracts",
                 "WasmtonKafka",
+                "CSQLite",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -17,7 +17,8 @@
 #      against the ideal partitions × concurrency / 10 ms.
 #
 #   3. the embedded default: `wasmton process noop_processor.wasm --input FILE` over a file of
-#      STREAMS_BENCH_FILE_LINES lines, records / wall time of the whole run.
+#      STREAMS_BENCH_FILE_LINES lines, records / wall time of the whole run; and beside it the
+#      stateful counter (state_counter.wasm, --state-dir, 1000 keys) over as many JSON lines.
 #
 # Every consumer uses a fresh group, every run is bounded in time, everything is on
 # loopback. Per-run CPU use (the measured process, tansu, and unrelated load) is sampled
@@ -194,6 +195,26 @@ for engine in $engines; do
         "{\"label\": \"$name\", \"case\": \"file\"}" "$file_lines" -- \
         timeout -k 5 "$run_timeout" "$wasmton" process guests/build/noop_processor.wasm --engine "$engine" \
         --input "$lines_file" --log-level warning || say "file run did not complete cleanly"
+done
+# The stateful counter (guests/build/state_counter.wasm) over as many JSON lines with 1000 keys, on
+# an empty --state-dir: a state read and write per record, applied in batched SQLite transactions.
+keyed_file="$out/keyed-$file_lines.jsonl"
+if [ ! -s "$keyed_file" ]; then
+    "$python" -c "import sys
+n = int(sys.argv[1])
+with open(sys.argv[2], 'w') as f:
+    f.writelines(f'{{\"key\":\"key-{i % 1000:04d}\",\"value\":\"record {i:08d}\"}}\n' for i in range(n))" "$file_lines" "$keyed_file"
+fi
+for engine in $engines; do
+    name="wasmton stateful counter, --input FILE --state-dir"
+    [ "$engine" = wasmkit ] || name="wasmton stateful counter ($engine), --input FILE --state-dir"
+    rm -rf "$out/state-bench"
+    say "wasmton process --engine $engine state_counter.wasm --input ($file_lines keyed lines) --state-dir"
+    "$python" "$here/streams/measure.py" file "$results" \
+        "{\"label\": \"$name\", \"case\": \"file\"}" "$file_lines" -- \
+        timeout -k 5 "$run_timeout" "$wasmton" process guests/build/state_counter.wasm --engine "$engine" \
+        --input "$keyed_file" --input-format jsonl --state-dir "$out/state-bench" --output /dev/null \
+        --log-level warning || say "stateful file run did not complete cleanly"
 done
 
 # --- 2. 10 ms I/O processor ------------------------------------------------------------------

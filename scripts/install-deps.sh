@@ -4,8 +4,9 @@
 #   wabt                     wasm-objdump / wat2wasm: differential tests and guest builds
 #   wasi-libc, libclang-rt-dev-wasm32   C guests (clang --target=wasm32-wasi)
 #   librdkafka-dev           the Kafka client (headers and link library)
+#   libsqlite3-dev           the stream engine's state stores (--state-dir)
 set -euo pipefail
-packages=(wabt wasi-libc libclang-rt-dev-wasm32 make librdkafka-dev)
+packages=(wabt wasi-libc libclang-rt-dev-wasm32 make librdkafka-dev libsqlite3-dev)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -28,6 +28,7 @@ struct ProcessCommand: ParsableCommand {
     @OptionGroup(title: "Input (embedded default, no broker)") var file: FileInputOptions
     @OptionGroup(title: "Kafka") var kafka: KafkaOptions
     @OptionGroup(title: "Processing") var processing: ProcessingOptions
+    @OptionGroup(title: "State") var state: StateOptions
     @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
 
     @OptionGroup(title: "Service") var service: ServiceOptions
@@ -50,7 +51,9 @@ struct ProcessCommand: ParsableCommand {
     mutating func validate() throws {
         try validating {
             if stream != nil, service.config == nil { throw CLIError.usage("--stream names a stream of a --config file") }
-            _ = try processing.settings(for: try StreamInput(file: file, kafka: kafka))
+            let input = try StreamInput(file: file, kafka: kafka)
+            _ = try processing.settings(for: input)
+            _ = try state.settings(for: input)
             _ = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
         }
     }
@@ -64,7 +67,8 @@ struct ProcessCommand: ParsableCommand {
             let loaded = try runtime.load(path: module)
             let factory = ProcessorFactory(
                 runtime: runtime, module: loaded, sandbox: limits, isolateTasks: processing.isolateTasks)
-            let settings = try processing.settings(for: input)
+            var settings = try processing.settings(for: input)
+            settings.state = try state.settings(for: input)
 
             try service.bootstrap()
             let tracing = TraceExport(try service.tracing(), logger: Logger(label: "wasmton.process"))

@@ -2,14 +2,14 @@ internal import CRdKafka
 
 /// One-shot cluster requests, each on a short-lived client built from `properties` (needs `bootstrap.servers`).
 public enum KafkaAdmin {
-    /// Creates `name` with `partitions` partitions; a topic that already exists counts as success (the
-    /// existing partition count is not checked).
+    /// Creates `name` with `partitions` partitions and topic `config` (such as `cleanup.policy=compact`);
+    /// a topic that already exists counts as success (the existing partition count is not checked).
     ///
     /// Create topics explicitly: brokers such as tansu auto-create unknown topics on first use, but with
     /// their own default partition count.
     public static func createTopic(
-        _ name: String, partitions: Int32, replicationFactor: Int16 = 1, properties: KafkaProperties,
-        timeoutMilliseconds: Int = 10000
+        _ name: String, partitions: Int32, replicationFactor: Int16 = 1, config: [(String, String)] = [],
+        properties: KafkaProperties, timeoutMilliseconds: Int = 10000
     ) throws(KafkaError) {
         let conf = try RdConfiguration.make(defaults: [], properties: properties)
         let rk = try RdConfiguration.newClient(RD_KAFKA_PRODUCER, conf)
@@ -22,6 +22,12 @@ public enum KafkaAdmin {
             return topic
         }
         defer { rd_kafka_NewTopic_destroy(newTopic) }
+        for (key, value) in config {
+            let err = rd_kafka_NewTopic_set_config(newTopic, key, value)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw .admin("topic \(name): config \(key)=\(value): \(rdErrorDescription(err))")
+            }
+        }
         let queue = rd_kafka_queue_new(rk)
         defer { rd_kafka_queue_destroy(queue) }
         let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS)
@@ -57,6 +63,33 @@ public enum KafkaAdmin {
         throw .admin(
             "create topic \(name): \(detail.isEmpty ? rdErrorDescription(err) : "\(detail) (\(String(cString: rd_kafka_err2name(err))))")"
         )
+    }
+
+    /// How many partitions `topic` has, from the cluster's metadata.
+    public static func partitionCount(
+        of topic: String, properties: KafkaProperties, timeoutMilliseconds: Int = 10000
+    )
+        throws(KafkaError) -> Int32
+    {
+        let conf = try RdConfiguration.make(defaults: [], properties: properties)
+        let rk = try RdConfiguration.newClient(RD_KAFKA_PRODUCER, conf)
+        defer { rd_kafka_destroy(rk) }
+        guard let handle = rd_kafka_topic_new(rk, topic, nil) else { throw .admin("topic \(topic): cannot make a handle") }
+        defer { rd_kafka_topic_destroy(handle) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(rk, 0, handle, &metadata, Int32(clamping: max(1, timeoutMilliseconds)))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw .admin("metadata of \(topic): \(rdErrorDescription(err))")
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard metadata.pointee.topic_cnt >= 1, let topics = metadata.pointee.topics else {
+            throw .admin("metadata of \(topic): the broker's answer has no topic")
+        }
+        let found = topics[0]
+        guard found.err == RD_KAFKA_RESP_ERR_NO_ERROR, found.partition_cnt > 0 else {
+            throw .admin("metadata of \(topic): \(rdErrorDescription(found.err))")
+        }
+        return found.partition_cnt
     }
 
     /// The low (first available) and high (next to be written) offsets of `partition`.

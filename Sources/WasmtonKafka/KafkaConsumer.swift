@@ -78,6 +78,19 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Reads `offsets`' partitions from the given offsets, outside any group's assignment (no
+    /// subscription, no rebalance): for reading one partition through, such as a changelog.
+    public func assign(_ offsets: [KafkaPartition: Int64]) throws(KafkaError) {
+        try withHandle(whileClosing: false) { rk throws(KafkaError) in
+            let list = PartitionList.make(offsets: offsets)
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = rd_kafka_assign(rk, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw .subscribe("assign: \(rdErrorDescription(err))")
+            }
+        }
+    }
+
     /// Waits up to `timeoutMilliseconds` for the first record, then takes whatever else is already
     /// fetched, up to `maxRecords` in all; runs rebalance, error and commit callbacks meanwhile.
     ///

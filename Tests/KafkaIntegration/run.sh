@@ -15,6 +15,9 @@
 #   f-sockets             http_get.wasm against a local HTTP server: allowed (every path requested,
 #                         every answer on stdout, commits) and denied (retry, dead letters, EACCES,
 #                         no request reaches the server)
+#   g-state               a counting processor with --state-dir over 8 partitions x 100 keys: kills (one
+#                         on a wiped state dir), a rebalance and a 4 s broker cut; every key's count is
+#                         exact, and a fresh member restores it from the changelog topic
 #
 # Each scenario is a Python script (harness.py holds what they share) that prints one
 # PASS/FAIL line; its progress and librdkafka's chatter go to WORK/NAME/progress.log, and each
@@ -24,7 +27,7 @@
 #   WASMTON_BINARY         wasmton to test (default .build/debug/wasmton; must exist)
 #   WASMTON_IT_PORT        first of three ports: broker, outage broker, its proxy (default 19100)
 #   WASMTON_IT_WORK        where logs go (default a new /tmp/wasmton-kafka-it.XXXXXX, kept)
-#   WASMTON_IT_SCENARIOS   which to run, e.g. "a d" (default: all: a b c d e f)
+#   WASMTON_IT_SCENARIOS   which to run, e.g. "a d" (default: all: a b c d e f g)
 # Needs python3 and what scripts/kafka-env.sh installs (tansu, confluent-kafka wheel).
 set -uo pipefail
 
@@ -45,7 +48,7 @@ port=${WASMTON_IT_PORT:-19100}
 outage_port=$((port + 1))
 proxy_port=$((port + 2))
 work=${WASMTON_IT_WORK:-$(mktemp -d /tmp/wasmton-kafka-it.XXXXXX)}
-scenarios=${WASMTON_IT_SCENARIOS:-a b c d e f}
+scenarios=${WASMTON_IT_SCENARIOS:-a b c d e f g}
 mkdir -p "$work"
 echo "kafka-it: logs in $work" >&2
 
@@ -105,5 +108,6 @@ run_scenario c c-back-pressure 45 python3 scenario_backpressure.py "$bootstrap"
 run_scenario d d-broker-unreachable 75 python3 scenario_outage.py "$outage_port" "$proxy_port"
 run_scenario e e-revocation 45 python3 scenario_revocation.py "$bootstrap"
 run_scenario f f-sockets 60 python3 scenario_sockets.py "$bootstrap"
+run_scenario g g-state 180 python3 scenario_state.py "$outage_port" "$proxy_port"
 
 exit "$failed"

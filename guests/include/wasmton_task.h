@@ -64,4 +64,42 @@ enum wasmton_status { WASMTON_OK = 0, WASMTON_RETRY = 1, WASMTON_DISCARD = 2 };
 WASMTON_IMPORT("wasmton", "set_status")
 int32_t wasmton_set_status(int32_t status);
 
+/* ---- Key-scoped state (wasmton process --state-dir) ------------------------
+ *
+ * The state of the current record's key: bytes that survive restarts and
+ * rebalances. A processor reaches only its record's key (and named sub-keys of
+ * it), never another key's. Changes are staged while run() runs and take effect
+ * only if the task succeeds (status ok): after its outputs are delivered, once
+ * per record even when a record is delivered again.
+ *
+ * state_get copies the value into buf and returns its length; -1 when the key
+ * has none (or the record has no state); when buf_len is too small it returns
+ * the length needed and copies nothing (so check: n > buf_len).
+ * state_put / state_delete return 0, or one of the negative codes below; a
+ * processor that cannot go on without its change should fail the task
+ * (wasmton_set_status(WASMTON_RETRY), or trap).
+ */
+enum wasmton_state_result {
+    WASMTON_STATE_OK = 0,
+    WASMTON_STATE_NONE = -1,            /* state_get: no state for this key */
+    WASMTON_STATE_TOO_LARGE = -2,       /* value over --state-max-value-bytes */
+    WASMTON_STATE_FULL = -3,            /* partition store over --state-max-bytes */
+    WASMTON_STATE_UNAVAILABLE = -4,     /* keyless record, no --state-dir, or a retried record */
+};
+
+WASMTON_IMPORT("wasmton", "state_get")
+int32_t wasmton_state_get(void *buf, int32_t buf_len);
+WASMTON_IMPORT("wasmton", "state_put")
+int32_t wasmton_state_put(const void *value, int32_t value_len);
+WASMTON_IMPORT("wasmton", "state_delete")
+int32_t wasmton_state_delete(void);
+
+/* The same for a named sub-key of the record's key (name_len bytes of UTF-8). */
+WASMTON_IMPORT("wasmton", "state_get_sub")
+int32_t wasmton_state_get_sub(const char *name, int32_t name_len, void *buf, int32_t buf_len);
+WASMTON_IMPORT("wasmton", "state_put_sub")
+int32_t wasmton_state_put_sub(const char *name, int32_t name_len, const void *value, int32_t value_len);
+WASMTON_IMPORT("wasmton", "state_delete_sub")
+int32_t wasmton_state_delete_sub(const char *name, int32_t name_len);
+
 #endif /* WASMTON_TASK_H */

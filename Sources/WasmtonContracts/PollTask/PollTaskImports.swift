@@ -54,7 +54,7 @@ enum PollTaskImports {
                 state.setStatus(status)
                 return [.i32(0)]
             },
-        ]
+        ] + PollTaskStateImports.functions(state: state)
     }
 
     /// A `wasmton.NAME(buf, buf_len) -> i32` function that copies one field of the task.

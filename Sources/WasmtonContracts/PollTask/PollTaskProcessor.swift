@@ -32,9 +32,11 @@ public final class PollTaskProcessor: Sendable {
         }
     }
 
-    /// Runs the guest's `run` once for `task` and returns what it asked for.
-    public func process(_ task: StreamTask) throws(GuestError) -> TaskResult {
-        state.begin(task)
+    /// Runs the guest's `run` once for `task` and returns what it asked for. `store` is the state
+    /// of the record's partition that `wasmton.state_*` reach (`nil`: the task has no state);
+    /// the guest's changes come back in the result, unapplied.
+    public func process(_ task: StreamTask, state store: (any TaskStateStore)? = nil) throws(GuestError) -> TaskResult {
+        state.begin(task, store: store)
         do {
             try instance.call("run")
         } catch {

@@ -43,14 +43,19 @@ public enum TaskStatus: Int32, Sendable, Equatable {
     case discard = 2
 }
 
-/// The result of processing one task: the guest's status and the records it emitted.
+/// The result of processing one task: the guest's status, the records it emitted and the
+/// changes it made to its key's state (applied by the engine once the outputs are delivered).
 public struct TaskResult: Sendable, Equatable {
     public var status: TaskStatus
     public var outputs: [OutputRecord]
+    /// The key's state changes in the order the guest made them, one per row (the last change of
+    /// a row wins); empty unless the task had a ``TaskStateStore``.
+    public var stateChanges: [StateChange]
 
-    public init(status: TaskStatus = .ok, outputs: [OutputRecord] = []) {
+    public init(status: TaskStatus = .ok, outputs: [OutputRecord] = [], stateChanges: [StateChange] = []) {
         self.status = status
         self.outputs = outputs
+        self.stateChanges = stateChanges
     }
 }
 

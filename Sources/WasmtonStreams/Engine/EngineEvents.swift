@@ -21,6 +21,8 @@ struct TaskCompletion: Sendable {
     var nanoseconds: Int64
     /// The task's trace span when tracing is on, ended by the coordinator once the outcome is handled.
     var span: (any Span)?
+    /// The state changes the task staged, to apply once its outputs are delivered.
+    var stateChanges: [PartitionStateStore.Change] = []
 }
 
 /// The tasks one sub-partition finished since its last report, in the order it ran them.

@@ -14,6 +14,8 @@ final class PartitionProcessor {
     let metrics: PartitionMetrics
     var paused = false
     var lastCommitted: Int64?
+    /// The partition's state and the order its changes take effect in, when the processor has state.
+    let state: PartitionStateLedger?
 
     private var watermark = OffsetWatermark()
     private var router: KeyRouter
@@ -37,23 +39,30 @@ final class PartitionProcessor {
     /// Deliveries each offset still waits for before it completes.
     private var awaiting: [Int64: Int] = [:]
 
-    init(id: TopicPartition, generation: Int, settings: StreamSettings, inbox: EngineInbox, factory: ProcessorFactory) {
+    init(
+        id: TopicPartition, generation: Int, settings: StreamSettings, inbox: EngineInbox, factory: ProcessorFactory,
+        state: PartitionStateLedger? = nil
+    ) {
+        self.state = state
         self.id = id
         self.generation = generation
         self.inbox = inbox
         self.factory = factory
         metrics = PartitionMetrics(id)
         router = KeyRouter(lanes: settings.partitionConcurrency)
-        lanes = Self.lanes(settings.partitionConcurrency, id, generation, inbox, factory)
+        lanes = Self.lanes(settings.partitionConcurrency, id, generation, inbox, factory, state?.store)
         outgoing = Array(repeating: [], count: lanes.count)
         limiter = settings.rateLimitPerPartition.map { RateLimiter(perSecond: $0, now: .now) }
         metrics.subPartitions.record(lanes.count)
     }
 
     private static func lanes(
-        _ count: Int, _ id: TopicPartition, _ generation: Int, _ inbox: EngineInbox, _ factory: ProcessorFactory
+        _ count: Int, _ id: TopicPartition, _ generation: Int, _ inbox: EngineInbox, _ factory: ProcessorFactory,
+        _ store: PartitionStateStore?
     ) -> [SubPartition] {
-        (0..<count).map { SubPartition(partition: id, generation: generation, index: $0, inbox: inbox, factory: factory) }
+        (0..<count).map {
+            SubPartition(partition: id, generation: generation, index: $0, inbox: inbox, factory: factory, store: store)
+        }
     }
 
     /// Takes a new rate limit at once, and a new concurrency or processor once the tasks in the
@@ -96,7 +105,7 @@ final class PartitionProcessor {
         guard inLanes == 0 else { return true }
         for lane in lanes { lane.requestStop() }
         for lane in lanes { lane.waitUntilStopped() }
-        lanes = Self.lanes(concurrency, id, generation, inbox, factory)
+        lanes = Self.lanes(concurrency, id, generation, inbox, factory, state?.store)
         router = KeyRouter(lanes: concurrency)
         outgoing = Array(repeating: [], count: lanes.count)
         metrics.subPartitions.record(lanes.count)

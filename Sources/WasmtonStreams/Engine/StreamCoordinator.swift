@@ -24,6 +24,8 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     /// Deliveries that failed, to send again after a pause (never dropped).
     private var resends: [(due: Date, record: OutgoingRecord, partition: TopicPartition, generation: Int, offset: Int64)] =
         []
+    /// A failure that stops the engine (a state store that cannot be written), thrown at the next turn.
+    private var fatal: StreamError?
     private var state = EngineState.initializing {
         didSet { if state != oldValue { logger.info("state: \(state.rawValue)") } }
     }
@@ -57,6 +59,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         var lastPoll = clock.now
         var wake: Date?
         while !engine.isStopRequested {
+            if let fatal { throw fatal }
             if let changes = engine.takeChanges() { apply(changes) }
             let busy = partitions.values.contains { $0.pendingCount > 0 } || !resends.isEmpty
             let hold = applyBackPressure(mayHold: clock.now - lastPoll < Self.pollHold)
@@ -131,6 +134,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         commit(synchronously: true)
         source.close()
         stop(Array(partitions.values))
+        for partition in partitions.values { partition.state?.store.close() }
         partitions.removeAll()
         sink.close()
         state = .terminated
@@ -143,9 +147,19 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         let previous = state
         if previous != .initializing { state = .rebalancing }
         for id in assigned where partitions[id] == nil {
+            var ledger: PartitionStateLedger?
+            if let state = settings.state, id.topic == state.topic {
+                do {
+                    ledger = try openState(of: id, state)
+                } catch {
+                    // The partition is not taken on (its records are ignored), and the engine stops.
+                    fatal = fatal ?? error
+                    continue
+                }
+            }
             generations += 1
             partitions[id] = PartitionProcessor(
-                id: id, generation: generations, settings: settings, inbox: inbox, factory: factory)
+                id: id, generation: generations, settings: settings, inbox: inbox, factory: factory, state: ledger)
         }
         logger.info("assigned: \(assigned.sorted().map(\.description).joined(separator: ", "))")
         if previous != .initializing { state = .running }
@@ -159,7 +173,10 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
         stop(owned.compactMap { partitions[$0] })
         drainDeliveries()
         commit(synchronously: true, only: Set(owned))
-        for id in owned { partitions[id] = nil }
+        for id in owned {
+            partitions[id]?.state?.store.close()
+            partitions[id] = nil
+        }
         logger.info("revoked: \(owned.sorted().map(\.description).joined(separator: ", "))")
         if previous != .shuttingDown { state = .running }
     }
@@ -283,6 +300,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
             }
         }
         events.removeAll(keepingCapacity: true)
+        flushState()
     }
 
     /// Takes one sub-partition's report: the common case (processed, nothing emitted) only
@@ -300,6 +318,7 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
             switch completion.outcome {
             case .processed(let result) where result.status == .ok:
                 processed += 1
+                if !completion.stateChanges.isEmpty { partition.state?.hold(completion.stateChanges, for: offset) }
                 guard !result.outputs.isEmpty else {
                     complete(offset, of: partition)
                     continue
@@ -403,10 +422,64 @@ final class StreamCoordinator<Source: RecordSource, Sink: RecordSink>: Rebalance
     }
 
     private func complete(_ offset: Int64, of partition: PartitionProcessor) {
+        // A record with a state change completes only after the change is logged and applied.
+        if let state = partition.state, state.stepFinished(offset) { return }
+        completeAfterState(offset, of: partition)
+    }
+
+    private func completeAfterState(_ offset: Int64, of partition: PartitionProcessor) {
         do {
             try partition.complete(offset)
         } catch {
             logger.error("offset bookkeeping of \(partition.id): \(error)")
+        }
+    }
+
+    // MARK: State
+
+    /// Opens the store of partition `id` and brings it up to date from the changelog, if any.
+    private func openState(of id: TopicPartition, _ state: StateSettings) throws(StreamError) -> PartitionStateLedger {
+        let store: PartitionStateStore
+        do {
+            store = try StateDirectory.open(
+                state.directory, partition: id.partition, limits: state.limits, continuingOffsets: state.continuingOffsets)
+        } catch {
+            throw .state(error.description)
+        }
+        let metrics = StateMetrics(id)
+        if let changelog = state.changelog {
+            do {
+                let restore = try changelog.restore(into: store, partition: id.partition)
+                metrics.restoreSeconds.record(restore.seconds)
+                metrics.restoreRate.record(restore.recordsPerSecond)
+                metrics.restoredRecords.increment(by: Int64(restore.records))
+                logger.info(
+                    "state of \(id) restored from \(changelog.topic): \(restore.records) changes in \(String(format: "%.3f", restore.seconds)) s (\(Int(restore.recordsPerSecond)) records/s)",
+                    metadata: ["partition": "\(id)", "restored": "\(restore.records)"])
+            } catch {
+                store.close()
+                throw error
+            }
+        }
+        return PartitionStateLedger(store: store, changelog: state.changelog, metrics: metrics)
+    }
+
+    /// Moves state changes on: those whose outputs were delivered go to the changelog, and those
+    /// ready locally are applied (one transaction per partition) and their records complete.
+    private func flushState() {
+        for partition in partitions.values {
+            guard let ledger = partition.state else { continue }
+            if let changelog = ledger.changelog, !ledger.toLog.isEmpty {
+                for (offset, changes) in ledger.takeToLog() {
+                    send(changes.map { changelog.record(for: $0, partition: partition.id.partition) }, for: offset, of: partition)
+                }
+            }
+            do {
+                for offset in try ledger.applyReady() { completeAfterState(offset, of: partition) }
+            } catch {
+                logger.error("\(error)")
+                fatal = fatal ?? .state(error.description)
+            }
         }
     }
 

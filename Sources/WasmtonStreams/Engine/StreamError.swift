@@ -13,6 +13,8 @@ public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
     case processor(String)
     /// Settings that contradict each other or are out of range.
     case invalidSettings(String)
+    /// A state store cannot be opened, read or written, or restored from its changelog.
+    case state(String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,7 @@ public enum StreamError: Error, Equatable, Sendable, CustomStringConvertible {
         case .kafka(let message): return "kafka: \(message)"
         case .processor(let message): return message
         case .invalidSettings(let message): return message
+        case .state(let message): return message
         }
     }
 }

@@ -18,6 +18,8 @@ public struct StreamSettings: Sendable {
     public var pollBatchSize: Int = 1_000
     /// How long shutdown and revoke wait for pending deliveries before committing what is done.
     public var drainTimeout: Duration = .seconds(30)
+    /// Key-scoped state for the processor (`--state-dir`); `nil`: processors have none.
+    public var state: StateSettings?
 
     public init() {}
 

@@ -13,9 +13,14 @@ import WasmtonRuntime
 final class SubPartition: Sendable {
     private let lane: WorkerLane<StreamTask>
 
-    init(partition: TopicPartition, generation: Int, index: Int, inbox: EngineInbox, factory: ProcessorFactory) {
+    init(
+        partition: TopicPartition, generation: Int, index: Int, inbox: EngineInbox, factory: ProcessorFactory,
+        store: PartitionStateStore? = nil
+    ) {
         lane = WorkerLane(name: "wasmton-\(partition)-\(index)") {
-            LaneWork(partition: partition, generation: generation, index: index, inbox: inbox, factory: factory).worker()
+            LaneWork(
+                partition: partition, generation: generation, index: index, inbox: inbox, factory: factory, store: store
+            ).worker()
         }
     }
 
@@ -45,6 +50,8 @@ private final class LaneWork {
     private let index: Int
     private let inbox: EngineInbox
     private let factory: ProcessorFactory
+    /// The partition's state store, when the processor has state.
+    private let store: PartitionStateStore?
     private let traced = RecordTracing.isEnabled
     private var processor: PollTaskProcessor?
     private var completions: [TaskCompletion] = []
@@ -54,7 +61,11 @@ private final class LaneWork {
     /// then, so one clock reading per task suffices.
     private var lastEnd: UInt64?
 
-    init(partition: TopicPartition, generation: Int, index: Int, inbox: EngineInbox, factory: ProcessorFactory) {
+    init(
+        partition: TopicPartition, generation: Int, index: Int, inbox: EngineInbox, factory: ProcessorFactory,
+        store: PartitionStateStore?
+    ) {
+        self.store = store
         self.partition = partition
         self.generation = generation
         self.index = index
@@ -88,15 +99,20 @@ private final class LaneWork {
         let span = traced ? RecordTracing.start(task, module: factory.module.name) : nil
         let outcome: TaskCompletion.Outcome
         var keep = false
+        var staged: [PartitionStateStore.Change] = []
         do {
             let current = try processor ?? factory.make()
             processor = current
             let result =
                 if let span {
-                    try RecordTracing.child("guest call run", of: span) { try current.process(task) }
+                    try RecordTracing.child("guest call run", of: span) { try current.process(task, state: store) }
                 } else {
-                    try current.process(task)
+                    try current.process(task, state: store)
                 }
+            if let store, result.status == .ok, !result.stateChanges.isEmpty, let key = task.key {
+                // Staged here, before the next task of the key can run, so that it reads them.
+                staged = try store.stage(key: key, offset: task.offset, changes: result.stateChanges)
+            }
             outcome = .processed(result)
             keep = result.status == .retry
             if factory.isolateTasks {
@@ -115,7 +131,8 @@ private final class LaneWork {
         let nanoseconds = Int64(end &- start)
         completions.append(
             TaskCompletion(
-                offset: task.offset, outcome: outcome, task: keep ? task : nil, nanoseconds: nanoseconds, span: span))
+                offset: task.offset, outcome: outcome, task: keep ? task : nil, nanoseconds: nanoseconds, span: span,
+                stateChanges: staged))
         busy &+= nanoseconds
         if end &- lastReport >= 1_000_000 { report(at: end) }
     }

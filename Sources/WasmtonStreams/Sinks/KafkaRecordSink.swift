@@ -18,7 +18,7 @@ public final class KafkaRecordSink: RecordSink {
     public func send(_ record: OutgoingRecord, onDelivery: @escaping @Sendable (Result<Void, StreamError>) -> Void) {
         do {
             try producer.send(
-                topic: record.topic, key: record.key, value: record.value,
+                topic: record.topic, partition: record.partition, key: record.key, value: record.value,
                 headers: record.headers.map { KafkaHeader(name: $0.name, value: $0.value) }
             ) { result in
                 onDelivery(result.map { _ in () }.mapError { .kafka($0.description) })

@@ -18,11 +18,16 @@ public struct OutgoingRecord: Sendable, Equatable {
     public var key: [UInt8]?
     public var value: [UInt8]
     public var headers: [StreamTask.Header]
+    /// The partition to write to; `nil` lets the sink choose (by key).
+    public var partition: Int32?
 
-    public init(topic: String, key: [UInt8]?, value: [UInt8], headers: [StreamTask.Header] = []) {
+    public init(
+        topic: String, key: [UInt8]?, value: [UInt8], headers: [StreamTask.Header] = [], partition: Int32? = nil
+    ) {
         self.topic = topic
         self.key = key
         self.value = value
         self.headers = headers
+        self.partition = partition
     }
 }

@@ -56,6 +56,15 @@ extension StreamEngine {
                 logger.warning("could not create the retry topic \(retryTopic): \(error)")
             }
         }
+        if let changelog = settings.state?.changelog {
+            do {
+                try changelog.create()
+            } catch {
+                logger.warning(
+                    "could not create the state changelog \(changelog.topic) (create it compacted, partitioned as \(subscription.topic)): \(error)"
+                )
+            }
+        }
         let source = try KafkaRecordSource(properties: subscription.consumerProperties, topics: topics, logger: logger)
         let sink = try KafkaRecordSink(properties: subscription.producerProperties)
         return try run(source: source, sink: sink)
