@@ -6,10 +6,11 @@ produced. Mid-stream member 0 is SIGKILLed and restarted on its own directory, m
 SIGKILLed and restarted on an EMPTY directory (its stores come back from the changelog), member 2
 leaves with SIGTERM and comes back (a rebalance), and the connection to the broker is cut for 4 s
 (everything goes through a proxy, as in scenario d). Once every offset is committed, the members
-stop, and a fresh member with an empty state directory joins the same group: it restores every
-partition from the changelog topic. Checks: `wasmton state --json` on that fresh directory gives
-every key EXACTLY the number of records produced for it (not at least), the restore was logged
-for all 8 partitions, and the group's commits reached the end of every partition.
+stop, and a fresh member with an empty state directory joins a new group: it restores every
+partition from the changelog topic, then replays the whole topic from offset 0 (every change must
+be dropped as already applied). Checks: `wasmton state --json` on that fresh directory gives every
+key EXACTLY the number of records produced for it (not at least), the restore was logged for all 8
+partitions, and both groups' commits reached the end of every partition.
 
 usage: scenario_state.py OUTAGE_PORT PROXY_PORT WORKDIR
 """
@@ -44,7 +45,7 @@ def record(i):
     return f"key-{i % KEYS:03d}", f"v{i}"
 
 
-def member(workdir, bootstrap, index, incarnation, state_dir=None):
+def member(workdir, bootstrap, index, incarnation, state_dir=None, group=GROUP):
     name = f"m{index}-{incarnation}"
     return h.Wasmton(
         name,
@@ -52,7 +53,7 @@ def member(workdir, bootstrap, index, incarnation, state_dir=None):
         os.path.join(h.GUESTS, "state_counter.wasm"),
         bootstrap,
         TOPIC,
-        GROUP,
+        group,
         extra=[
             "--partition-concurrency", "2", "--state-dir", state_dir or os.path.join(workdir, f"state-m{index}"),
             "--commit-interval", "200ms",
@@ -78,9 +79,9 @@ def run_plan(workdir, bootstrap, processes, proxy, started, events):
         processes[index].append(member(workdir, bootstrap, index, len(processes[index])).start())
 
 
-def committed_at_end(bootstrap, produced):
+def committed_at_end(bootstrap, produced, group=GROUP):
     ends = h.end_offsets(produced)
-    committed = h.committed_offsets(bootstrap, GROUP, TOPIC, range(PARTITIONS))
+    committed = h.committed_offsets(bootstrap, group, TOPIC, range(PARTITIONS))
     return all(committed.get(p, -1) >= ends.get(p, 0) for p in range(PARTITIONS)), committed
 
 
@@ -121,13 +122,16 @@ def main():
             if status != 0:
                 problems.append(f"{incarnations[-1].name} exited {status} after SIGTERM")
 
-        # A fresh member, empty state directory, same group: every partition from the changelog.
+        # A fresh member with an empty state directory, in a new group: it restores every partition
+        # from the changelog before its first record, then reads the whole topic again from offset 0,
+        # and every one of those changes must be dropped as already applied.
         fresh_dir = os.path.join(workdir, "state-fresh")
-        fresh = member(workdir, bootstrap, 9, 0, state_dir=fresh_dir).start()
+        fresh = member(workdir, bootstrap, 9, 0, state_dir=fresh_dir, group=f"{GROUP}-fresh").start()
         restored = lambda: len(set(re.findall(r"state of counted/(\d+) restored", fresh.stderr())))
         if not h.wait_until(lambda: restored() == PARTITIONS, 60):
             problems.append(f"the fresh member restored {restored()} of {PARTITIONS} partitions in 60 s")
-        time.sleep(1.0)
+        if not h.wait_until(lambda: committed_at_end(bootstrap, produced, f"{GROUP}-fresh")[0], 60, interval=1.0):
+            problems.append("the fresh member did not read the topic through within 60 s")
         status = fresh.stop(signal.SIGTERM, timeout=30)
         if status != 0:
             problems.append(f"the fresh member exited {status} after SIGTERM")

@@ -65,7 +65,9 @@ struct StateCommandTests {
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == #"{"k":{"":"1","big":"xxx"}}"#)
     }
 
-    @Test("values that are not UTF-8 print as {\"$bin\": base64}, keys as \"$bin:base64\"; --stats gives keys and bytes per partition")
+    @Test(
+        "values that are not UTF-8 print as {\"$bin\": base64}, keys as \"$bin:base64\"; --stats gives keys and bytes per partition"
+    )
     func binaryValues() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

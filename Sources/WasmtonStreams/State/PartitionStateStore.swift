@@ -62,7 +62,9 @@ public final class PartitionStateStore: TaskStateStore {
 
     /// Opens (creating) the store at `path`, takes it exclusively, and checks it is readable.
     /// `continuingOffsets`: records are numbered from 0 on every run (see ``offsetBase``).
-    public init(path: String, limits: StateLimits = StateLimits(), continuingOffsets: Bool = false)
+    public init(
+        path: String, limits: StateLimits = StateLimits(), continuingOffsets: Bool = false
+    )
         throws(StateStoreError)
     {
         self.path = path
@@ -213,7 +215,9 @@ public final class PartitionStateStore: TaskStateStore {
         }
     }
 
-    private static func stored(_ row: Row, in database: SQLiteDatabase?, path: String) throws(StateStoreError) -> (
+    private static func stored(
+        _ row: Row, in database: SQLiteDatabase?, path: String
+    ) throws(StateStoreError) -> (
         value: [UInt8]?, offset: Int64
     )? {
         guard let database else { throw .unusable(path: path, reason: "the store is closed") }

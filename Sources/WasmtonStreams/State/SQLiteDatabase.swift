@@ -44,7 +44,9 @@ final class SQLiteDatabase {
     }
 
     /// Runs `sql` (cached) with `bindings`, calling `row` for each result row.
-    func query(_ sql: String, _ bindings: [Binding] = [], row: (Row) throws(StateStoreError) -> Void = { _ in })
+    func query(
+        _ sql: String, _ bindings: [Binding] = [], row: (Row) throws(StateStoreError) -> Void = { _ in }
+    )
         throws(StateStoreError)
     {
         let statement = try prepared(sql)
@@ -61,7 +63,8 @@ final class SQLiteDatabase {
             case .blob(let bytes):
                 code = bytes.withUnsafeBytes {
                     // A zero-length blob still needs a non-null pointer, or SQLite stores NULL.
-                    sqlite3_bind_blob(statement, position, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count),
+                    sqlite3_bind_blob(
+                        statement, position, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count),
                         wasmton_sqlite_transient)
                 }
             case .null: code = sqlite3_bind_null(statement, position)

@@ -69,7 +69,9 @@ public struct StateChangelog: Sendable {
     /// Reads `partition` of the changelog from where `store` last read it to its end and applies
     /// what it holds (a change at or below a row's stored offset is skipped, so this is safe to
     /// repeat). An empty store reads the whole partition.
-    public func restore(into store: PartitionStateStore, partition: Int32, timeout: Duration = .seconds(120))
+    public func restore(
+        into store: PartitionStateStore, partition: Int32, timeout: Duration = .seconds(120)
+    )
         throws(StreamError) -> Restore
     {
         let start = ContinuousClock.now
