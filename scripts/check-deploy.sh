@@ -10,7 +10,7 @@
 #   3. runs the Dockerfile's steps on this host, in the Dockerfile's order, with the same scripts
 #      (deploy/image/*.sh): build packages, the static-stdlib release build staged in
 #      .build-image/staging, runtime packages, and the install into a temporary root;
-#   4. smoke-tests the installed tree: only libraries bookworm-slim + librdkafka1 provide,
+#   4. smoke-tests the installed tree: only libraries bookworm-slim + librdkafka1 + libsqlite3-0 provide,
 #      --version and --help, `serve` on 127.0.0.1 (healthz, readyz, metrics, a waPC call, SIGTERM
 #      exits 0) and, once `serve --config` exists, the ConfigMap's own wasmton.yaml.
 # `lint` stops after 2 (no build). WASMTON_IMAGE_SCRATCH=DIR builds there instead of .build-image
@@ -309,13 +309,13 @@ smoke() {
     local guests="$root/opt/wasmton/guests"
     [[ -x $bin ]] || fail "no $bin"
     # Direct dependencies only: Swift and Foundation are static; the rest is in the runtime image
-    # (libc6, libstdc++6, libgcc-s1 and zlib1g in bookworm-slim; librdkafka1 from runtime-deps.sh).
+    # (libc6, libstdc++6, libgcc-s1 and zlib1g in bookworm-slim; librdkafka1 and libsqlite3-0 from runtime-deps.sh).
     local needed lib
     needed=$(timeout 30 readelf -d "$bin" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p')
     for lib in $needed; do
         case $lib in
             libc.so.6 | libm.so.6 | libdl.so.2 | libpthread.so.0 | librt.so.1 | libutil.so.1 | ld-linux-*.so.* | \
-                libstdc++.so.6 | libgcc_s.so.1 | libz.so.1 | librdkafka.so.1) ;;
+                libstdc++.so.6 | libgcc_s.so.1 | libz.so.1 | librdkafka.so.1 | libsqlite3.so.0) ;;
             *) fail "wasmton needs $lib, which the runtime image lacks (is --static-swift-stdlib in effect?)" ;;
         esac
     done

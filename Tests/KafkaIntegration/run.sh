@@ -3,7 +3,7 @@
 #
 # Starts its own brokers, runs every scenario, prints one PASS/FAIL line per scenario with
 # its figures (details of a failure indented below it), stops the brokers, exits 1 if any
-# scenario failed. About 2.5 minutes; each scenario is bounded (`timeout`), 7 minutes in all.
+# scenario failed. About 3 minutes; each scenario is bounded (`timeout`), 10 minutes in all.
 #
 #   checks-selftest       the guarantee checks catch hand-made violations (no broker)
 #   a-guarantees          3 members, restarts (SIGTERM, SIGKILL, SIGTERM) mid-stream:
@@ -101,7 +101,7 @@ if ! start_broker "$outage_port" "$proxy_port"; then
 fi
 
 bootstrap="127.0.0.1:$port"
-# Limits add up to 6.5 minutes; a typical run takes half of that.
+# Limits add up to 9.5 minutes; a typical run takes a third of that.
 run_scenario a a-guarantees 120 python3 scenario_guarantees.py "$bootstrap"
 run_scenario b b-retry-dead-letter 45 python3 scenario_retry.py "$bootstrap"
 run_scenario c c-back-pressure 45 python3 scenario_backpressure.py "$bootstrap"

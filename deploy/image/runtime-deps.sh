@@ -3,6 +3,7 @@
 #
 # Installs what the wasmton executable needs at run time beyond debian:bookworm-slim:
 #   librdkafka1       the Kafka client, linked dynamically (librdkafka.so.1)
+#   libsqlite3-0      the stateful processors' stores (process --state-dir), linked dynamically
 #   ca-certificates   trust roots for TLS: Kafka brokers (security.protocol=SSL/SASL_SSL) and the
 #                     HTTPS upstreams of `wasmton proxy`
 # The Swift runtime and Foundation are linked statically (build.sh, --static-swift-stdlib); what
@@ -11,4 +12,4 @@
 #
 # scripts/check-deploy.sh runs this same script on the host.
 set -euo pipefail
-exec "$(dirname -- "${BASH_SOURCE[0]}")/apt-install.sh" librdkafka1 ca-certificates
+exec "$(dirname -- "${BASH_SOURCE[0]}")/apt-install.sh" librdkafka1 libsqlite3-0 ca-certificates
