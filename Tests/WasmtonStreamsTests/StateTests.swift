@@ -230,6 +230,43 @@ struct StateTests {
         #expect(try Self.counts(dir, partition: 2) == expected.mapValues(String.init))
     }
 
+    /// A sink that never manages to deliver anything.
+    final class UnreachableSink: RecordSink {
+        func send(_ record: OutgoingRecord, onDelivery: @escaping @Sendable (Result<Void, StreamError>) -> Void) {
+            onDelivery(.failure(.kafka("broker unreachable (simulated)")))
+        }
+        func flush(timeout: Duration) {}
+        func close() {}
+    }
+
+    @Test("a record's state change waits for its outputs: undelivered outputs leave the state untouched")
+    func stateWaitsForOutputs() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let records = (0..<20).map {
+            StreamTask(key: Array("k\($0 % 3)".utf8), value: [0x78], topic: "events", partition: 2, offset: Int64($0))
+        }
+        var settings = StreamSettings()
+        settings.outputTopic = "out"
+        settings.drainTimeout = .milliseconds(200)
+        settings.state = StateSettings(directory: dir, topic: "events")
+        let runtime = WasmRuntime.forTests()
+        var logger = Logger(label: "wasmton.test")
+        logger.logLevel = .critical
+        let engine = try StreamEngine(
+            settings: settings,
+            factory: ProcessorFactory(runtime: runtime, module: try runtime.load(path: Self.counterPath), sandbox: Sandbox()),
+            logger: logger)
+        let stopper = Thread {
+            Thread.sleep(forTimeInterval: 1.0)
+            engine.shutdown()
+        }
+        stopper.start()
+        let summary = try engine.run(source: ReplayingSource(records), sink: UnreachableSink())
+        #expect(summary.processed == 20, "every record ran")
+        #expect(try Self.counts(dir, partition: 2).isEmpty, "no change applied before its outputs were delivered")
+    }
+
     @Test("file mode: each run continues after the last, so two runs count both files")
     func fileRunsAccumulate() throws {
         let dir = try Self.temporaryDirectory()
