@@ -22,7 +22,8 @@ struct ProcessCommand: ParsableCommand {
             {"key","value","headers"} lines) and the command exits when the file is done, unless --follow. \
             With --bootstrap-servers, --topic and --group, it consumes Kafka until SIGINT/SIGTERM. Records of one \
             key are processed one at a time in offset order; failures go to a retry topic and, after --max-retries, \
-            to a dead-letter topic.
+            to a dead-letter topic. With --state-dir, processors keep key-scoped state (wasmton.state_get/put/delete) \
+            that survives restarts and is changed once per record; in Kafka mode it is backed by a changelog topic.
             """)
 
     @OptionGroup(title: "Input (embedded default, no broker)") var file: FileInputOptions
