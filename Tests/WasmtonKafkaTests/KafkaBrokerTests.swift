@@ -22,6 +22,33 @@ struct KafkaBrokerTests {
         #expect(marks.low == 0 && marks.high == 7)
     }
 
+    @Test("a compacted topic is created with its config; partitionCount reads a topic's partitions")
+    func compactedTopicAndPartitionCount() throws {
+        let topic = uniqueName("compacted")
+        try KafkaAdmin.createTopic(
+            topic, partitions: 3, config: [("cleanup.policy", "compact")], properties: producerProperties())
+        #expect(try KafkaAdmin.partitionCount(of: topic, properties: producerProperties()) == 3)
+    }
+
+    @Test("assign reads one partition from a given offset, outside any group's assignment")
+    func assignFromOffset() throws {
+        let topic = uniqueName("assign")
+        try KafkaAdmin.createTopic(topic, partitions: 2, properties: producerProperties())
+        let records = (0..<10).map { Outgoing(partition: 1, key: nil, value: "v\($0)".bytes, headers: []) }
+        _ = try produceAll(records, topic: topic)
+        let consumer = try KafkaConsumer(properties: consumerProperties(group: uniqueName("reader")), onRebalance: { _ in })
+        defer { consumer.close() }
+        try consumer.assign([KafkaPartition(topic: topic, partition: 1): 6])
+        var values: [String] = []
+        let deadline = ContinuousClock.now + .seconds(20)
+        while values.count < 4, ContinuousClock.now < deadline {
+            values += try consumer.poll(maxRecords: 100, timeoutMilliseconds: 200).map {
+                String(decoding: $0.value, as: UTF8.self)
+            }
+        }
+        #expect(values == ["v6", "v7", "v8", "v9"])
+    }
+
     @Test("1000 keyed records with headers come back exactly, in order per partition")
     func produceAndConsume() throws {
         let topic = uniqueName("roundtrip")
