@@ -15,10 +15,10 @@ struct StateOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Kafka: the compacted changelog topic backing the state (TOPIC-state).", valueName: "TOPIC"))
     var stateTopic: String?
 
-    @Option(help: ArgumentHelp("Largest value state_put accepts (1M).", valueName: "BYTES"))
+    @Option(help: ArgumentHelp("Largest value state_put accepts.", valueName: "BYTES"))
     var stateMaxValueBytes: String = "1M"
 
-    @Option(help: ArgumentHelp("Most bytes of keys and values one partition's store may hold (1G).", valueName: "BYTES"))
+    @Option(help: ArgumentHelp("Most bytes of keys and values one partition's store may hold.", valueName: "BYTES"))
     var stateMaxBytes: String = "1G"
 
     /// The state settings for `input`, or `nil` without `--state-dir`.
