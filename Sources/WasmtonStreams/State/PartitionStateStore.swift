@@ -32,6 +32,29 @@ public final class PartitionStateStore: TaskStateStore {
         var database: SQLiteDatabase?
         /// Staged changes not yet applied: the latest per row, with its offset.
         var overlay: [Row: (value: [UInt8]?, offset: Int64)] = [:]
+        /// Rows as stored in the database (offset -1: no row), so that reads, the check of a
+        /// change's offset and its write cost one statement, not four. This process holds the
+        /// database exclusively, and every write goes through ``apply(_:)``, so it never goes stale.
+        var cache: [Row: (value: [UInt8]?, offset: Int64)] = [:]
+        var cacheBytes = 0
+
+        /// The row as stored, from the cache or the database.
+        mutating func stored(_ row: Row, path: String) throws(StateStoreError) -> (value: [UInt8]?, offset: Int64) {
+            if let cached = cache[row] { return cached }
+            let found = try PartitionStateStore.stored(row, in: database, path: path) ?? (nil, -1)
+            remember(row, found)
+            return found
+        }
+
+        mutating func remember(_ row: Row, _ stored: (value: [UInt8]?, offset: Int64)) {
+            // Bounded: past the limit the cache starts over (rows are read again as needed).
+            if cacheBytes > PartitionStateStore.cacheLimit {
+                cache.removeAll(keepingCapacity: true)
+                cacheBytes = 0
+            }
+            cache[row] = stored
+            cacheBytes += row.key.count + row.name.utf8.count + (stored.value?.count ?? 0) + 48
+        }
         var keys = 0
         var bytes = 0
     }
@@ -107,7 +130,7 @@ public final class PartitionStateStore: TaskStateStore {
         do {
             return try inner.withLock { inner throws(StateStoreError) in
                 if let staged = inner.overlay[Row(key: key, name: name)] { return staged.value }
-                return try Self.stored(Row(key: key, name: name), in: inner.database, path: path)?.value
+                return try inner.stored(Row(key: key, name: name), path: path).value
             }
         } catch {
             throw TaskStateError(error.description)
@@ -124,7 +147,7 @@ public final class PartitionStateStore: TaskStateStore {
             for change in changes {
                 let row = Row(key: key, name: change.name)
                 var latest = inner.overlay[row]?.offset
-                if latest == nil { latest = try Self.stored(row, in: inner.database, path: path)?.offset }
+                if latest == nil { latest = try inner.stored(row, path: path).offset }
                 if let latest, latest >= offset { return [] }
             }
             for change in changes {
@@ -142,14 +165,18 @@ public final class PartitionStateStore: TaskStateStore {
             guard let database = inner.database else { throw .unusable(path: path, reason: "the store is closed") }
             var keys = inner.keys
             var bytes = inner.bytes
+            /// Rows written in this transaction, for the cache once it commits.
+            var written: [Row: (value: [UInt8]?, offset: Int64)] = [:]
             try database.execute("BEGIN IMMEDIATE")
             do throws(StateStoreError) {
                 for change in changes {
                     let row = Row(key: change.key, name: change.name)
-                    let stored = try Self.stored(row, in: database, path: path)
-                    if let stored, stored.offset >= change.offset { continue }
+                    var stored = written[row]
+                    if stored == nil { stored = try inner.stored(row, path: path) }
+                    guard let stored else { continue }
+                    if stored.offset >= change.offset { continue }
                     let rowBytes = change.key.count + change.name.utf8.count
-                    if let old = stored?.value {
+                    if let old = stored.value {
                         keys -= 1
                         bytes -= rowBytes + old.count
                     }
@@ -160,6 +187,7 @@ public final class PartitionStateStore: TaskStateStore {
                     try database.query(
                         "INSERT OR REPLACE INTO state (key, name, value, offset) VALUES (?, ?, ?, ?)",
                         [.blob(change.key), .text(change.name), change.value.map { .blob($0) } ?? .null, .integer(change.offset)])
+                    written[row] = (change.value, change.offset)
                 }
                 try database.execute("COMMIT")
             } catch {
@@ -168,6 +196,7 @@ public final class PartitionStateStore: TaskStateStore {
             }
             inner.keys = keys
             inner.bytes = bytes
+            for (row, stored) in written { inner.remember(row, stored) }
             for change in changes {
                 let row = Row(key: change.key, name: change.name)
                 if let staged = inner.overlay[row], staged.offset <= change.offset { inner.overlay[row] = nil }
@@ -210,10 +239,14 @@ public final class PartitionStateStore: TaskStateStore {
     public func close() {
         inner.withLock { inner in
             inner.overlay.removeAll()
+            inner.cache.removeAll()
             inner.database?.close()
             inner.database = nil
         }
     }
+
+    /// How many bytes of rows the cache may hold before it starts over.
+    static let cacheLimit = 64 << 20
 
     private static func stored(
         _ row: Row, in database: SQLiteDatabase?, path: String
