@@ -20,10 +20,18 @@ public struct ConnectionLimits: Sendable, Equatable {
     }
 
     /// The HTTP/1.1 server with these limits, for Hummingbird's `Application`.
-    func server(logger: Logger) -> HTTPServerBuilder {
+    ///
+    /// `direct`, when given, makes a handler for each connection that answers requests on the
+    /// connection's event loop: it sits after Hummingbird's connection-state handler (so idle
+    /// timeouts and graceful close count the requests it answers) and before Hummingbird's
+    /// request loop, which gets every request the handler passes on.
+    func server(
+        logger: Logger, direct: (@Sendable () -> any RemovableChannelHandler)? = nil
+    ) -> HTTPServerBuilder {
         let counter = ConnectionCounter(limit: maxConnections, logger: logger)
         return .http1(
             configuration: .init(
-                additionalChannelHandlers: [ConnectionGuard(counter: counter)], idleTimeout: TimeAmount(idleTimeout)))
+                additionalChannelHandlers: [ConnectionGuard(counter: counter, direct: direct)],
+                idleTimeout: TimeAmount(idleTimeout)))
     }
 }
