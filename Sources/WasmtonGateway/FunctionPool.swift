@@ -39,29 +39,43 @@ final class FunctionPool: Sendable {
             close: { $0.close() })
     }
 
-    /// Runs `operation` with `payload` on a pooled instance, waiting for one until `deadline`.
-    ///
-    /// With a time slice, a module that can run in slices (``WapcGuest/runsInSlices``) is first
-    /// called right here, on the request's own thread, when an instance is idle: no hop to a
-    /// guest thread and back. A call that needs longer than the slice, or a host call, is cut
-    /// off before it acts outside the guest and runs again on a guest thread, so the request's
-    /// thread is never held longer than the slice.
+    /// Runs `operation` with `payload` on a pooled instance, waiting for one until `deadline`:
+    /// right here when ``callHere(_:payload:)`` can, on a guest thread otherwise.
     func call(_ operation: String, payload: [UInt8], deadline: ContinuousClock.Instant) async throws -> [UInt8] {
         let queued = ContinuousClock.now
+        if let response = try callHere(operation, payload: payload) { return response }
+        return try await callOnGuestThread(operation, payload: payload, deadline: deadline, queued: queued)
+    }
+
+    /// Tries `operation` in a time slice on the calling thread (an event loop): nil when it was
+    /// not run here or gave up part-way, and must go to ``callOnGuestThread(_:payload:deadline:queued:)``.
+    ///
+    /// Only a module that can run in slices (``WapcGuest/runsInSlices``), an operation that has
+    /// proved quick, and an idle instance qualify: no hop to a guest thread and back. A call that
+    /// needs longer than the slice, or a host call, is cut off before it acts outside the guest,
+    /// so the calling thread is never held longer than the slice.
+    func callHere(_ operation: String, payload: [UInt8]) throws -> [UInt8]? {
+        guard let slices, slices.isQuick(operation) else { return nil }
         let metrics = metrics
-        let name = name
-        if let slices, slices.isQuick(operation) {
-            let outcome = try pool.runHere { guest -> [UInt8]? in
-                metrics.wait.record(duration: .zero)
-                return try guest.callInSlice(operation, payload: payload, slice: slices.slice)
-            }
-            if case .finished(let response) = outcome {
-                metrics.sliceFinished.increment()
-                return response
-            }
-            slices.record(operation, took: nil)
-            metrics.sliceMoved.increment()
+        let outcome = try pool.runHere { guest -> [UInt8]? in
+            metrics.wait.record(duration: .zero)
+            return try guest.callInSlice(operation, payload: payload, slice: slices.slice)
         }
+        if case .finished(let response) = outcome {
+            metrics.sliceFinished.increment()
+            return response
+        }
+        slices.record(operation, took: nil)
+        metrics.sliceMoved.increment()
+        return nil
+    }
+
+    /// Runs `operation` on a guest thread with a pooled instance, waiting for one until
+    /// `deadline`; `queued` is when the request asked, for the pool-wait metric.
+    func callOnGuestThread(
+        _ operation: String, payload: [UInt8], deadline: ContinuousClock.Instant, queued: ContinuousClock.Instant
+    ) async throws -> [UInt8] {
+        let metrics = metrics
         let run = { [pool, slices] () async throws -> [UInt8] in
             try await pool.run(until: deadline) { guest in
                 let start = ContinuousClock.now

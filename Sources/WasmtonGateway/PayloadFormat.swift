@@ -38,35 +38,33 @@ enum PayloadFormat {
         }
     }
 
-    /// The response for a guest's answer, in the format `accept` asks for.
-    static func response(_ result: [UInt8], accept: String?, headers: HTTPFields = [:]) -> Response {
-        var headers = headers
+    /// The answer for a guest's result, in the format `accept` asks for.
+    static func answer(_ result: [UInt8], accept: String?) -> GatewayAnswer {
         let accepted = (accept ?? "").lowercased()
         if messagePackTypes.contains(where: { accepted.contains($0) }) {
-            headers[.contentType] = "application/msgpack"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: result)))
+            return GatewayAnswer(
+                status: .ok, headers: [.contentType: "application/msgpack"], body: ByteBuffer(bytes: result))
         }
         if accepted.contains("application/octet-stream") {
-            headers[.contentType] = "application/octet-stream"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: result)))
+            return GatewayAnswer(
+                status: .ok, headers: [.contentType: "application/octet-stream"], body: ByteBuffer(bytes: result))
         }
-        if result.isEmpty { return Response(status: .noContent, headers: headers) }
+        if result.isEmpty { return GatewayAnswer(status: .noContent) }
         guard let value = try? MessagePack.decode(result) else {
-            headers[.contentType] = "application/octet-stream"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: result)))
+            return GatewayAnswer(
+                status: .ok, headers: [.contentType: "application/octet-stream"], body: ByteBuffer(bytes: result))
         }
-        headers[.contentType] = "application/json"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.jsonText() + "\n")))
+        return GatewayAnswer(
+            status: .ok, headers: [.contentType: "application/json"], body: ByteBuffer(string: value.jsonText() + "\n"))
     }
 
     /// The book's answer: a string result as plain text (`true`), anything else as JSON.
-    static func plainResponse(_ result: [UInt8], headers: HTTPFields = [:]) -> Response {
-        var headers = headers
+    static func plainAnswer(_ result: [UInt8]) -> GatewayAnswer {
         if case .string(let text)? = try? MessagePack.decode(result) {
-            headers[.contentType] = "text/plain; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+            return GatewayAnswer(
+                status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ByteBuffer(string: text))
         }
-        return response(result, accept: nil, headers: headers)
+        return answer(result, accept: nil)
     }
 
     /// A form body (`name=foo&x=1`) as a MessagePack map of strings, as the book's hosts build it.
