@@ -16,6 +16,8 @@
 #                      echoed, converted back to JSON) with guests/build/wapc_echo.wasm: both hosts
 #   healthz            GET /healthz on both hosts: the HTTP stack alone, no guest call (what the
 #                      rows above cost beyond it is the guest call and the payload conversions)
+#   router rows        check_word_exists and healthz with --no-event-loop-answers: every request
+#                      through Hummingbird's router, as before the event-loop path (#15)
 #   check_word_exists  wasmton serve --pool-size 1 (one instance, as Node has), and
 #                      wasmton serve --fresh-instance (a new instance per request)
 #   wasmtime rows      check_word_exists, echo and --fresh-instance again with --engine wasmtime
@@ -221,6 +223,10 @@ for run in $(seq 1 "$repeat"); do
         "${serve[@]}" "$echo_wasm"
     bench healthz node default "node_wapc_host.js (1 instance)" "$node_port" \
         "${node_host[@]}" "$echo_wasm" echo "$node_port"
+    bench check_word_exists wasmton router "wasmton serve --no-event-loop-answers" "$wasmton_port" \
+        "${serve[@]}" "$cuckoo" --default-operation check_word_exists --no-event-loop-answers
+    bench healthz wasmton router "wasmton serve --no-event-loop-answers" "$wasmton_port" \
+        "${serve[@]}" "$echo_wasm" --no-event-loop-answers
     bench check_word_exists wasmton pool1 "wasmton serve --pool-size 1" "$wasmton_port" \
         "${serve[@]}" "$cuckoo" --default-operation check_word_exists --pool-size 1
     bench check_word_exists wasmton fresh "wasmton serve --fresh-instance" "$wasmton_port" \

@@ -16,13 +16,14 @@ struct AccessLog: Sendable {
         self.defaultRoute = defaultRoute
     }
 
-    /// One request answered: `start` is when its head arrived.
+    /// One request answered: `start` is when its head arrived. `call` is the module and
+    /// operation when the caller knows them (else they are read from the path).
     func record(
         requestID: String, method: HTTPRequest.Method, path: Substring, status: Int, start: ContinuousClock.Instant,
-        bytesIn: String?, bytesOut: Int?
+        bytesIn: String?, bytesOut: Int?, call: (module: String, operation: String)?? = nil
     ) {
         let duration = ContinuousClock.now - start
-        let (module, operation) = route(of: path)
+        let (module, operation) = call.map { ($0?.module, $0?.operation) } ?? route(of: path)
         if let module, let operation {
             metrics.request(module: module, operation: operation, status: status, duration: duration)
         }

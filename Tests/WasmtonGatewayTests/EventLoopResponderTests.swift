@@ -103,8 +103,9 @@ struct EventLoopResponderTests {
                 var wire: [UInt8] = []
                 for index in 0..<6 {
                     let body = Array(#"{"n":\#(index)}"#.utf8)
-                    wire += Array(
-                        "POST /v1/wapc_echo/echo HTTP/1.1\r\nHost: w\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+                    wire +=
+                        Array(
+                            "POST /v1/wapc_echo/echo HTTP/1.1\r\nHost: w\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
                     wire += Array("GET /healthz HTTP/1.1\r\nHost: w\r\n\r\n".utf8)
                     wire += Array("POST /v1/nothing/here HTTP/1.1\r\nHost: w\r\nContent-Length: 2\r\n\r\n{}".utf8)
                 }
@@ -171,13 +172,16 @@ func withWapcGateway(
     onEventLoop: Bool, callSlice: Duration? = .milliseconds(2), idleTimeout: Duration = .seconds(60),
     _ body: @Sendable (Gateway, UInt16) async throws -> Void
 ) async throws {
-    try await withGateway(modules: ["cuckoo_filter", "wapc_echo"], configure: {
-        $0.answersOnEventLoop = onEventLoop
-        $0.defaultOperation = "check_word_exists"
-        $0.maxBodyBytes = 2_048
-        $0.callSlice = callSlice
-        $0.connections = ConnectionLimits(idleTimeout: idleTimeout)
-    }) { gateway, client in
+    try await withGateway(
+        modules: ["cuckoo_filter", "wapc_echo"],
+        configure: {
+            $0.answersOnEventLoop = onEventLoop
+            $0.defaultOperation = "check_word_exists"
+            $0.maxBodyBytes = 2_048
+            $0.callSlice = callSlice
+            $0.connections = ConnectionLimits(idleTimeout: idleTimeout)
+        }
+    ) { gateway, client in
         try await body(gateway, UInt16(try #require(client.port)))
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import NIOCore
 
@@ -66,7 +65,7 @@ struct DirectRequest: Sendable {
         default:
             guard head.method == .post, path.hasPrefix("/v1/") else { return nil }
             let parts = path.dropFirst(4).split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !path.contains("%"),
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !path.utf8.contains(UInt8(ascii: "%")),
                 let function = gateway.functions[String(parts[0])]
             else { return nil }
             target = .call(function, operation: String(parts[1]))
@@ -81,6 +80,14 @@ struct DirectRequest: Sendable {
         start = .now
         if let length = contentLength.flatMap(Int.init), length > gateway.configuration.maxBodyBytes {
             tooLarge = true
+        }
+    }
+
+    /// The module and operation called (nil for a probe), for the access log and metrics.
+    var call: (module: String, operation: String)? {
+        switch target {
+        case .health, .ready, .metrics: return nil
+        case .call(let function, let operation), .defaultCall(let function, let operation, _): return (function.name, operation)
         }
     }
 
@@ -134,15 +141,49 @@ struct DirectRequest: Sendable {
         case unclear
     }
 
-    /// The percent-decoded value of `name` in `query`.
+    /// The percent-decoded value of `name` in `query`, read byte by byte (Foundation's string
+    /// search and decoding cost more than the rest of a cheap request).
     private static func lookUp(_ name: String, in query: Substring) -> QueryLookup {
-        guard !query.contains("+") else { return .unclear }
-        for field in query.split(separator: "&") {
-            let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts[0] == name else { continue }
-            guard let value = String(parts.count > 1 ? parts[1] : "").removingPercentEncoding else { return .unclear }
-            return .found(value)
+        let bytes = query.utf8
+        guard !bytes.contains(UInt8(ascii: "+")) else { return .unclear }
+        for field in bytes.split(separator: UInt8(ascii: "&")) {
+            let equals = field.firstIndex(of: UInt8(ascii: "=")) ?? field.endIndex
+            guard field[..<equals].elementsEqual(name.utf8) else { continue }
+            let value = equals == field.endIndex ? field[equals...] : field[field.index(after: equals)...]
+            guard let decoded = percentDecoded(value) else { return .unclear }
+            return .found(decoded)
         }
         return .absent
+    }
+
+    /// `%XX` escapes decoded; nil for a bad escape or bytes that are not UTF-8.
+    private static func percentDecoded(_ text: Substring.UTF8View.SubSequence) -> String? {
+        guard text.contains(UInt8(ascii: "%")) else { return String(Substring(text)) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.count)
+        var index = text.startIndex
+        while index != text.endIndex {
+            let byte = text[index]
+            index = text.index(after: index)
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard index != text.endIndex, let high = hexValue(text[index]) else { return nil }
+            index = text.index(after: index)
+            guard index != text.endIndex, let low = hexValue(text[index]) else { return nil }
+            index = text.index(after: index)
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 }

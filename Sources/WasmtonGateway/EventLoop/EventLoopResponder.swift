@@ -172,7 +172,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         gateway.countEventLoopAnswer()
         gateway.accessLog.record(
             requestID: request.requestID, method: request.method, path: request.path, status: answer.status.code,
-            start: request.start, bytesIn: request.contentLength, bytesOut: length)
+            start: request.start, bytesIn: request.contentLength, bytesOut: length, call: .some(request.call))
         guard request.closes else {
             context.write(wrapOutboundOut(.end(nil)), promise: nil)
             unflushed = true
