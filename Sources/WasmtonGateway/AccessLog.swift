@@ -19,7 +19,7 @@ struct AccessLog: Sendable {
     /// One request answered: `start` is when its head arrived. `call` is the module and
     /// operation when the caller knows them (else they are read from the path).
     func record(
-        requestID: String, method: HTTPRequest.Method, path: Substring, status: Int, start: ContinuousClock.Instant,
+        requestID: String, method: String, path: Substring, status: Int, start: ContinuousClock.Instant,
         bytesIn: String?, bytesOut: Int?, call: (module: String, operation: String)?? = nil
     ) {
         let duration = ContinuousClock.now - start
@@ -30,7 +30,7 @@ struct AccessLog: Sendable {
         // Building the line costs more than the rest of a cheap request: skip it when not logged.
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
-            "request_id": "\(requestID)", "method": "\(method.rawValue)", "path": "\(path)", "status": "\(status)",
+            "request_id": "\(requestID)", "method": "\(method)", "path": "\(path)", "status": "\(status)",
             "duration_ms": "\(String(format: "%.3f", duration.seconds * 1000))",
         ]
         if let module { metadata["module"] = "\(module)" }

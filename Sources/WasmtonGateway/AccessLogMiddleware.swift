@@ -31,7 +31,7 @@ struct AccessLogMiddleware: RouterMiddleware {
 
         func finish(status: Int, bytesOut: Int?) {
             log.record(
-                requestID: requestID, method: request.method, path: Substring(request.uri.path), status: status,
+                requestID: requestID, method: request.method.rawValue, path: Substring(request.uri.path), status: status,
                 start: start, bytesIn: request.headers[.contentLength], bytesOut: bytesOut)
         }
     }

@@ -115,13 +115,16 @@ public final class Gateway: Sendable {
         addRoutes(to: router)
         // The hot routes are answered on the event loop unless something needs Hummingbird's
         // per-request machinery: filters (they stream bodies through async callbacks) or spans.
-        var direct: (@Sendable () -> any RemovableChannelHandler)?
-        if configuration.answersOnEventLoop && filters == nil && InstrumentationSystem.tracer is NoOpTracer {
-            direct = { [self] in EventLoopResponder(gateway: self) }
-        }
+        let connections = configuration.connections
+        let server =
+            configuration.answersOnEventLoop && filters == nil && InstrumentationSystem.tracer is NoOpTracer
+            ? connections.server(logger: logger) { [self] in
+                EventLoopResponder(gateway: self, idleTimeout: connections.idleTimeout)
+            }
+            : connections.server(logger: logger)
         return Application(
             router: router,
-            server: configuration.connections.server(logger: logger, direct: direct),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "wasmton"),
             onServerRunning: { [self] channel in
                 ready.withLock { $0 = true }

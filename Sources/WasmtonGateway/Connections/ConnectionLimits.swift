@@ -34,4 +34,14 @@ public struct ConnectionLimits: Sendable, Equatable {
                 additionalChannelHandlers: [ConnectionGuard(counter: counter, direct: direct)],
                 idleTimeout: TimeAmount(idleTimeout)))
     }
+
+    /// The HTTP/1.1 server with these limits whose connections each get an
+    /// ``EventLoopResponder`` from `responder` in front of Hummingbird's request loop (see
+    /// ``EventLoopHTTP1Channel``); the responder keeps the idle timeout.
+    func server(logger: Logger, responder: @escaping @Sendable () -> EventLoopResponder) -> HTTPServerBuilder {
+        let counter = ConnectionCounter(limit: maxConnections, logger: logger)
+        return HTTPServerBuilder { hummingbird in
+            EventLoopHTTP1Channel(responder: hummingbird) { [ConnectionGuard(counter: counter), responder()] }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 
 /// A request that the ``EventLoopResponder`` answers itself, worked out from its head: a probe,
 /// a call of a served module (`POST /v1/{module}/{operation}`) or the default route (`/`).
@@ -24,14 +25,15 @@ struct DirectRequest: Sendable {
     }
 
     let target: Target
-    let method: HTTPRequest.Method
+    let method: NIOHTTP1.HTTPMethod
+    let version: HTTPVersion
     /// The path without the query, for the access log.
     let path: Substring
     let contentType: String?
     let accept: String?
     let contentLength: String?
     let requestID: String
-    /// The client asked to close the connection after this answer.
+    /// The connection closes after this answer (`connection: close`, or HTTP/1.0 without keep-alive).
     let closes: Bool
     let start: ContinuousClock.Instant
     private(set) var body = ByteBuffer()
@@ -39,16 +41,15 @@ struct DirectRequest: Sendable {
     private(set) var tooLarge = false
 
     /// The request for `head`, or nil when Hummingbird's router should answer it.
-    init?(_ head: HTTPRequest, gateway: Gateway) {
-        guard head.method == .get || head.method == .post, let full = head.path,
-            head.headerFields[.expect] == nil
-        else { return nil }
-        let query = full.firstIndex(of: "?")
+    init?(_ head: HTTPRequestHead, gateway: Gateway) {
+        guard head.method == .GET || head.method == .POST, !head.headers.contains(name: "expect") else { return nil }
+        let full = head.uri
+        let query = full.utf8.firstIndex(of: UInt8(ascii: "?"))
         let path = full[..<(query ?? full.endIndex)]
         switch path {
-        case "/healthz" where head.method == .get: target = .health
-        case "/readyz" where head.method == .get: target = .ready
-        case "/metrics" where head.method == .get && gateway.metricsText != nil: target = .metrics
+        case "/healthz" where head.method == .GET: target = .health
+        case "/readyz" where head.method == .GET: target = .ready
+        case "/metrics" where head.method == .GET && gateway.metricsText != nil: target = .metrics
         case "/":
             guard let (module, operation) = gateway.defaultFunction, let function = gateway.functions[module] else {
                 return nil
@@ -63,7 +64,7 @@ struct DirectRequest: Sendable {
             }
             target = .defaultCall(function, operation: operation, key: key)
         default:
-            guard head.method == .post, path.hasPrefix("/v1/") else { return nil }
+            guard head.method == .POST, path.hasPrefix("/v1/") else { return nil }
             let parts = path.dropFirst(4).split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !path.utf8.contains(UInt8(ascii: "%")),
                 let function = gateway.functions[String(parts[0])]
@@ -72,11 +73,12 @@ struct DirectRequest: Sendable {
         }
         self.path = path
         method = head.method
-        contentType = head.headerFields[.contentType]
-        accept = head.headerFields[.accept]
-        contentLength = head.headerFields[.contentLength]
-        requestID = head.headerFields[.requestID] ?? AccessLog.newRequestID()
-        closes = head.headerFields[.connection]?.lowercased() == "close"
+        version = head.version
+        contentType = head.headers.first(name: "content-type")
+        accept = head.headers.first(name: "accept")
+        contentLength = head.headers.first(name: "content-length")
+        requestID = head.headers.first(name: "x-request-id") ?? AccessLog.newRequestID()
+        closes = !head.isKeepAlive
         start = .now
         if let length = contentLength.flatMap(Int.init), length > gateway.configuration.maxBodyBytes {
             tooLarge = true
