@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// Wasmton: a server-side WebAssembly host. The targets follow the layers of DESIGN.md:
+// Wasmton: a server-side WebAssembly host. The targets follow the layers of docs/ARCHITECTURE.md:
 // Runtime (over WasmKit or Wasmtime) ← Contracts ← triggers (Streams, Gateway) ← CLI (thin `wasmton` executable);
 // Tools and MessagePack stand beside them.
 
