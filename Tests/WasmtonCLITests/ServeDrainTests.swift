@@ -87,7 +87,8 @@ private final class RawConnection {
         while true {
             let text = String(decoding: answer, as: UTF8.self)
             if let end = text.range(of: "\r\n\r\n") {
-                let length = text[..<end.lowerBound].lowercased().firstMatch(of: #/content-length: *([0-9]+)/#)
+                let length =
+                    text[..<end.lowerBound].lowercased().firstMatch(of: #/content-length: *([0-9]+)/#)
                     .flatMap { Int($0.1) } ?? 0
                 if answer.count - text.utf8.distance(from: text.startIndex, to: end.upperBound) >= length { return text }
             }

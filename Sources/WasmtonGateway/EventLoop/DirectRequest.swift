@@ -139,42 +139,50 @@ struct DirectRequest: Sendable {
     private enum QueryLookup {
         case found(String)
         case absent
-        /// A query Hummingbird might read differently (a `+`, bad percent-encoding).
+        /// A value Hummingbird might read differently (a `+`, bad percent-encoding).
         case unclear
     }
 
     /// The percent-decoded value of `name` in `query`, read byte by byte (Foundation's string
     /// search and decoding cost more than the rest of a cheap request).
     private static func lookUp(_ name: String, in query: Substring) -> QueryLookup {
-        let bytes = query.utf8
-        guard !bytes.contains(UInt8(ascii: "+")) else { return .unclear }
-        for field in bytes.split(separator: UInt8(ascii: "&")) {
-            let equals = field.firstIndex(of: UInt8(ascii: "=")) ?? field.endIndex
-            guard field[..<equals].elementsEqual(name.utf8) else { continue }
-            let value = equals == field.endIndex ? field[equals...] : field[field.index(after: equals)...]
-            guard let decoded = percentDecoded(value) else { return .unclear }
-            return .found(decoded)
+        var query = query
+        return query.withUTF8 { bytes in
+            let key = Array(name.utf8)
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
+                let field = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                let equals = field.firstIndex(of: UInt8(ascii: "=")) ?? field.count
+                if field[..<equals].elementsEqual(key) {
+                    let value = UnsafeBufferPointer(rebasing: field[min(equals + 1, field.count)...])
+                    guard !value.contains(UInt8(ascii: "+")), let decoded = percentDecoded(value) else { return .unclear }
+                    return .found(decoded)
+                }
+                start = end + 1
+            }
+            return .absent
         }
-        return .absent
     }
 
     /// `%XX` escapes decoded; nil for a bad escape or bytes that are not UTF-8.
-    private static func percentDecoded(_ text: Substring.UTF8View.SubSequence) -> String? {
-        guard text.contains(UInt8(ascii: "%")) else { return String(Substring(text)) }
+    private static func percentDecoded(_ text: UnsafeBufferPointer<UInt8>) -> String? {
+        guard text.contains(UInt8(ascii: "%")) else { return String(validating: text, as: UTF8.self) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count)
-        var index = text.startIndex
-        while index != text.endIndex {
+        var index = 0
+        while index < text.count {
             let byte = text[index]
-            index = text.index(after: index)
+            index += 1
             guard byte == UInt8(ascii: "%") else {
                 bytes.append(byte)
                 continue
             }
-            guard index != text.endIndex, let high = hexValue(text[index]) else { return nil }
-            index = text.index(after: index)
-            guard index != text.endIndex, let low = hexValue(text[index]) else { return nil }
-            index = text.index(after: index)
+            guard index + 1 < text.count, let high = hexValue(text[index]), let low = hexValue(text[index + 1]) else {
+                return nil
+            }
+            index += 2
             bytes.append(high << 4 | low)
         }
         return String(validating: bytes, as: UTF8.self)
