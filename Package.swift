@@ -60,7 +60,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Contracts: how a guest is called (PollTask, waPC, later proxy-wasm; Command): bytes in, bytes out, typed failure.
+        // Contracts: how a guest is called (PollTask, waPC, proxy-wasm, Command): bytes in, bytes out, typed failure.
         .target(
             name: "WasmtonContracts",
             dependencies: [
