@@ -39,6 +39,8 @@
 #   GATEWAY_BENCH_PORT         wasmton's port; the Node host uses the next one; 19140-19158 [19140]
 #   GATEWAY_BENCH_WASMTON      a wasmton binary to use instead of building .build-release's
 #   GATEWAY_BENCH_NODE         the node binary [node]
+#   GATEWAY_BENCH_HALF         1: after each host's check_word_exists row, measure p50/p99 at about
+#                              half of the rate it reached (#15 asks p99 ≤ 2 ms there); 0: skip [1]
 #   GATEWAY_BENCH_HOSTS        which hosts to measure ["wasmton wasmtime node"] (wasmtime: wasmton on
 #                              --engine wasmtime); "node" alone skips the build
 #
@@ -67,6 +69,7 @@ wasmton_port=${GATEWAY_BENCH_PORT:-19140}
 node_port=$((wasmton_port + 1))
 node=${GATEWAY_BENCH_NODE:-node}
 hosts=${GATEWAY_BENCH_HOSTS:-wasmton wasmtime node}
+half=${GATEWAY_BENCH_HALF:-1}
 scratch="$repo/.build-release"
 wasmton=${GATEWAY_BENCH_WASMTON:-$scratch/release/wasmton}
 
@@ -201,6 +204,19 @@ bench() {
         "$case" "$host_label" "$case" "$host" "$variant" "$host_label" "$run")
     "$python" "$here/gateway/measure.py" run "$results" "$tags" "$server_pid" $((duration + 30)) "$out/wrk-$slug.txt" -- \
         "${wrk_base[@]}" "-d${duration}s" "${wrk_args[@]}" || failed=1
+    # Latency at half of the load just measured: 64 connections, each pausing between requests so
+    # that together they ask for about half the rate (wrk's delay() is whole milliseconds).
+    if [ "$half" = 1 ] && [ "$case" = check_word_exists ] && [[ $variant =~ ^(default|wasmtime)$ ]]; then
+        local rps pace
+        rps=$("$python" -c 'import json, sys; print(int(json.loads(sys.stdin.readlines()[-1]).get("requests_per_s") or 0))' <"$results")
+        pace=$((rps > 0 ? 64 * 1000 * 2 / rps : 10))
+        [ "$pace" -ge 1 ] || pace=1
+        tags=$(printf '{"label": "%s — %s at half load", "case": "%s", "host": "%s", "variant": "%s-half", "host_label": "%s at half load (64 conn, %d ms apart)", "run": %d}' \
+            "$case" "$host_label" "$case" "$host" "$variant" "$host_label" "$pace" "$run")
+        WRK_PACE_MS=$pace "$python" "$here/gateway/measure.py" run "$results" "$tags" "$server_pid" $((duration + 30)) \
+            "$out/wrk-$slug-half.txt" -- wrk "-t$threads" -c64 --timeout 5s --latency -s "$here/gateway/wrk.lua" \
+            "-d${duration}s" "${wrk_args[@]}" || failed=1
+    fi
     stop_server
 }
 

@@ -75,22 +75,37 @@ final class FunctionPool: Sendable {
     func callOnGuestThread(
         _ operation: String, payload: [UInt8], deadline: ContinuousClock.Instant, queued: ContinuousClock.Instant
     ) async throws -> [UInt8] {
-        let metrics = metrics
-        let run = { [pool, slices] () async throws -> [UInt8] in
-            try await pool.run(until: deadline) { guest in
-                let start = ContinuousClock.now
-                metrics.wait.record(duration: start - queued)
-                let response = try guest.call(operation, payload: payload)
-                slices?.record(operation, took: ContinuousClock.now - start)
-                return response
-            }
-        }
+        let call = guestCall(operation, payload: payload, queued: queued)
         // No span at all without a tracer: a no-op span still costs its name and attributes.
-        guard traced else { return try await run() }
-        return try await withSpan("guest call \(name)/\(operation)", ofKind: .internal) { span in
+        guard traced else { return try await pool.run(until: deadline, call) }
+        return try await withSpan("guest call \(name)/\(operation)", ofKind: .internal) { [pool] span in
             span.attributes["wasmton.module"] = name
             span.attributes["wasmton.operation"] = operation
-            return try await run()
+            return try await pool.run(until: deadline, call)
+        }
+    }
+
+    /// ``callOnGuestThread(_:payload:deadline:queued:)`` for a caller on an event loop, without
+    /// a task: `completion` gets the answer on the guest thread (no span: the event-loop path
+    /// runs only without a tracer).
+    func submitCall(
+        _ operation: String, payload: [UInt8], deadline: ContinuousClock.Instant, queued: ContinuousClock.Instant,
+        completion: @escaping @Sendable (Result<[UInt8], any Error>) -> Void
+    ) {
+        pool.submit(until: deadline, guestCall(operation, payload: payload, queued: queued), completion: completion)
+    }
+
+    /// The call as the pool runs it on a guest thread: it records how long it waited for an
+    /// instance, and how long it ran, for the slice decision.
+    private func guestCall(
+        _ operation: String, payload: [UInt8], queued: ContinuousClock.Instant
+    ) -> @Sendable (WapcGuest) throws -> [UInt8] {
+        { [metrics, slices] guest in
+            let start = ContinuousClock.now
+            metrics.wait.record(duration: start - queued)
+            let response = try guest.call(operation, payload: payload)
+            slices?.record(operation, took: ContinuousClock.now - start)
+            return response
         }
     }
 

@@ -239,12 +239,12 @@ public final class Gateway: Sendable {
             return .now(failure(error, function, operation).answer)
         }
         let deadline = queued + configuration.requestTimeout
-        return .later { [self] in
-            do {
-                return render(
-                    try await function.callOnGuestThread(operation, payload: payload, deadline: deadline, queued: queued))
-            } catch {
-                return failure(error, function, operation).answer
+        return .later { [self] done in
+            function.submitCall(operation, payload: payload, deadline: deadline, queued: queued) { result in
+                switch result {
+                case .success(let answer): done(render(answer))
+                case .failure(let error): done(self.failure(error, function, operation).answer)
+                }
             }
         }
     }

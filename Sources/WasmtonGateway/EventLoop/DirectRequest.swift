@@ -21,7 +21,8 @@ struct DirectRequest: Sendable {
     /// What the request's answer is, now or after a call on a guest thread.
     enum Outcome {
         case now(GatewayAnswer)
-        case later(@Sendable () async -> GatewayAnswer)
+        /// Starts the call on a guest thread; the answer comes to the function given, on that thread.
+        case later(@Sendable (@escaping @Sendable (GatewayAnswer) -> Void) -> Void)
     }
 
     let target: Target

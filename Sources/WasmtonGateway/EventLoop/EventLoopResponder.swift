@@ -205,12 +205,11 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         switch request.outcome(in: gateway) {
         case .now(let answer):
             write(answer, for: request, context: context)
-        case .later(let work):
+        case .later(let start):
             waiting = true
             let loop = context.eventLoop
             let bound = NIOLoopBound((self, context), eventLoop: loop)
-            Task {
-                let answer = await work()
+            start { answer in
                 loop.execute {
                     let (responder, context) = bound.value
                     responder.finishWaiting(answer, for: request, context: context)
