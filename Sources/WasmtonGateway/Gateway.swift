@@ -243,10 +243,30 @@ public final class Gateway: Sendable {
             function.submitCall(operation, payload: payload, deadline: deadline, queued: queued) { result in
                 switch result {
                 case .success(let answer): done(render(answer))
-                case .failure(let error): done(self.failure(error, function, operation).answer)
+                case .failure(let error):
+                    guard let current = self.replacement(of: function, after: error) else {
+                        done(self.failure(error, function, operation).answer)
+                        return
+                    }
+                    current.submitCall(operation, payload: payload, deadline: deadline, queued: queued) { result in
+                        switch result {
+                        case .success(let answer): done(render(answer))
+                        case .failure(let error): done(self.failure(error, current, operation).answer)
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /// The module's current pool when `function`'s was shut down by a reload after the call
+    /// looked it up (the old pool drains once nothing runs or waits on it, which a call about
+    /// to start does not count as): the call runs again there, once. Nil for any other error.
+    private func replacement(of function: FunctionPool, after error: any Error) -> FunctionPool? {
+        guard case InstancePoolError.closed? = error as? InstancePoolError,
+            let current = functions[function.name], current !== function
+        else { return nil }
+        return current
     }
 
     /// What a failed call of `operation` answers, counted as a guest failure when it is one.
@@ -288,10 +308,16 @@ public final class Gateway: Sendable {
     ) async throws(GatewayError)
         -> [UInt8]
     {
+        let deadline = ContinuousClock.now + configuration.requestTimeout
         do {
-            return try await function.call(operation, payload: payload, deadline: .now + configuration.requestTimeout)
+            return try await function.call(operation, payload: payload, deadline: deadline)
         } catch {
-            throw failure(error, function, operation)
+            guard let current = replacement(of: function, after: error) else { throw failure(error, function, operation) }
+            do {
+                return try await current.call(operation, payload: payload, deadline: deadline)
+            } catch {
+                throw failure(error, current, operation)
+            }
         }
     }
 }

@@ -13,9 +13,11 @@ struct DirectRequest: Sendable {
         case health
         case ready
         case metrics
-        case call(FunctionPool, operation: String)
+        /// A served module's operation. The module's pool is looked up when the body is in, not
+        /// at the head: a reload may swap it in between, and the old one then shuts down.
+        case call(module: String, operation: String)
         /// The default route, with the JSON of `?key=` when the query has one.
-        case defaultCall(FunctionPool, operation: String, key: String?)
+        case defaultCall(module: String, operation: String, key: String?)
     }
 
     /// What the request's answer is, now or after a call on a guest thread.
@@ -52,7 +54,7 @@ struct DirectRequest: Sendable {
         case "/readyz" where head.method == .GET: target = .ready
         case "/metrics" where head.method == .GET && gateway.metricsText != nil: target = .metrics
         case "/":
-            guard let (module, operation) = gateway.defaultFunction, let function = gateway.functions[module] else {
+            guard let (module, operation) = gateway.defaultFunction, gateway.functions[module] != nil else {
                 return nil
             }
             var key: String?
@@ -63,14 +65,14 @@ struct DirectRequest: Sendable {
                 case .unclear: return nil
                 }
             }
-            target = .defaultCall(function, operation: operation, key: key)
+            target = .defaultCall(module: module, operation: operation, key: key)
         default:
             guard head.method == .POST, path.hasPrefix("/v1/") else { return nil }
             let parts = path.dropFirst(4).split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !path.utf8.contains(UInt8(ascii: "%")),
-                let function = gateway.functions[String(parts[0])]
+                gateway.functions[String(parts[0])] != nil
             else { return nil }
-            target = .call(function, operation: String(parts[1]))
+            target = .call(module: String(parts[0]), operation: String(parts[1]))
         }
         self.path = path
         method = head.method
@@ -90,7 +92,7 @@ struct DirectRequest: Sendable {
     var call: (module: String, operation: String)? {
         switch target {
         case .health, .ready, .metrics: return nil
-        case .call(let function, let operation), .defaultCall(let function, let operation, _): return (function.name, operation)
+        case .call(let module, let operation), .defaultCall(let module, let operation, _): return (module, operation)
         }
     }
 
@@ -118,7 +120,10 @@ struct DirectRequest: Sendable {
         case .health: return .now(gateway.healthAnswer)
         case .ready: return .now(gateway.readyAnswer)
         case .metrics: return .now(gateway.metricsAnswer)
-        case .call(let function, let operation):
+        case .call(let module, let operation):
+            guard let function = gateway.functions[module] else {
+                return .now(GatewayError.unknownModule(module, served: gateway.functions.names).answer)
+            }
             let accept = accept
             do {
                 let payload = try PayloadFormat.payload(body: body, contentType: contentType)
@@ -126,7 +131,10 @@ struct DirectRequest: Sendable {
             } catch {
                 return .now(error.answer)
             }
-        case .defaultCall(let function, let operation, let key):
+        case .defaultCall(let module, let operation, let key):
+            guard let function = gateway.functions[module] else {
+                return .now(GatewayError.unknownModule(module, served: gateway.functions.names).answer)
+            }
             let accept = accept
             do {
                 let payload = try gateway.defaultPayload(key: key, body: body, contentType: contentType)
