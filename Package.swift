@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// Wasmton: a server-side WebAssembly host. The targets follow the layers of DESIGN.md:
+// Wasmton: a server-side WebAssembly host. The targets follow the layers of docs/ARCHITECTURE.md:
 // Runtime (over WasmKit or Wasmtime) ← Contracts ← triggers (Streams, Gateway) ← CLI (thin `wasmton` executable);
 // Tools and MessagePack stand beside them.
 
@@ -38,6 +38,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         // Already in the graph through swift-nio; the stream engine's record queues use its Deque.
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        // Already in the graph through Hummingbird; the gateway's event-loop request path works on their types directly.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Wasmtime's C API, declared by hand and loaded with dlopen at run time: building never needs the library.
@@ -56,7 +60,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Contracts: how a guest is called (PollTask, waPC, later proxy-wasm; Command): bytes in, bytes out, typed failure.
+        // Contracts: how a guest is called (PollTask, waPC, proxy-wasm, Command): bytes in, bytes out, typed failure.
         .target(
             name: "WasmtonContracts",
             dependencies: [
@@ -111,6 +115,12 @@ let package = Package(
                 "WasmtonMessagePack",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -16,6 +16,8 @@
 #                      echoed, converted back to JSON) with guests/build/wapc_echo.wasm: both hosts
 #   healthz            GET /healthz on both hosts: the HTTP stack alone, no guest call (what the
 #                      rows above cost beyond it is the guest call and the payload conversions)
+#   router rows        check_word_exists and healthz with --no-event-loop-answers: every request
+#                      through Hummingbird's router, as before the event-loop path (#15)
 #   check_word_exists  wasmton serve --pool-size 1 (one instance, as Node has), and
 #                      wasmton serve --fresh-instance (a new instance per request)
 #   wasmtime rows      check_word_exists, echo and --fresh-instance again with --engine wasmtime
@@ -37,6 +39,8 @@
 #   GATEWAY_BENCH_PORT         wasmton's port; the Node host uses the next one; 19140-19158 [19140]
 #   GATEWAY_BENCH_WASMTON      a wasmton binary to use instead of building .build-release's
 #   GATEWAY_BENCH_NODE         the node binary [node]
+#   GATEWAY_BENCH_HALF         1: after each host's check_word_exists row, measure p50/p99 at about
+#                              half of the rate it reached (#15 asks p99 ≤ 2 ms there); 0: skip [1]
 #   GATEWAY_BENCH_HOSTS        which hosts to measure ["wasmton wasmtime node"] (wasmtime: wasmton on
 #                              --engine wasmtime); "node" alone skips the build
 #
@@ -65,6 +69,7 @@ wasmton_port=${GATEWAY_BENCH_PORT:-19140}
 node_port=$((wasmton_port + 1))
 node=${GATEWAY_BENCH_NODE:-node}
 hosts=${GATEWAY_BENCH_HOSTS:-wasmton wasmtime node}
+half=${GATEWAY_BENCH_HALF:-1}
 scratch="$repo/.build-release"
 wasmton=${GATEWAY_BENCH_WASMTON:-$scratch/release/wasmton}
 
@@ -199,6 +204,19 @@ bench() {
         "$case" "$host_label" "$case" "$host" "$variant" "$host_label" "$run")
     "$python" "$here/gateway/measure.py" run "$results" "$tags" "$server_pid" $((duration + 30)) "$out/wrk-$slug.txt" -- \
         "${wrk_base[@]}" "-d${duration}s" "${wrk_args[@]}" || failed=1
+    # Latency at half of the load just measured: 64 connections, each pausing between requests so
+    # that together they ask for about half the rate (wrk's delay() is whole milliseconds).
+    if [ "$half" = 1 ] && [ "$case" = check_word_exists ] && [[ $variant =~ ^(default|wasmtime)$ ]]; then
+        local rps pace
+        rps=$("$python" -c 'import json, sys; print(int(json.loads(sys.stdin.readlines()[-1]).get("requests_per_s") or 0))' <"$results")
+        pace=$((rps > 0 ? 64 * 1000 * 2 / rps : 10))
+        [ "$pace" -ge 1 ] || pace=1
+        tags=$(printf '{"label": "%s — %s at half load", "case": "%s", "host": "%s", "variant": "%s-half", "host_label": "%s at half load (64 conn, %d ms apart)", "run": %d}' \
+            "$case" "$host_label" "$case" "$host" "$variant" "$host_label" "$pace" "$run")
+        WRK_PACE_MS=$pace "$python" "$here/gateway/measure.py" run "$results" "$tags" "$server_pid" $((duration + 30)) \
+            "$out/wrk-$slug-half.txt" -- wrk "-t$threads" -c64 --timeout 5s --latency -s "$here/gateway/wrk.lua" \
+            "-d${duration}s" "${wrk_args[@]}" || failed=1
+    fi
     stop_server
 }
 
@@ -221,6 +239,10 @@ for run in $(seq 1 "$repeat"); do
         "${serve[@]}" "$echo_wasm"
     bench healthz node default "node_wapc_host.js (1 instance)" "$node_port" \
         "${node_host[@]}" "$echo_wasm" echo "$node_port"
+    bench check_word_exists wasmton router "wasmton serve --no-event-loop-answers" "$wasmton_port" \
+        "${serve[@]}" "$cuckoo" --default-operation check_word_exists --no-event-loop-answers
+    bench healthz wasmton router "wasmton serve --no-event-loop-answers" "$wasmton_port" \
+        "${serve[@]}" "$echo_wasm" --no-event-loop-answers
     bench check_word_exists wasmton pool1 "wasmton serve --pool-size 1" "$wasmton_port" \
         "${serve[@]}" "$cuckoo" --default-operation check_word_exists --pool-size 1
     bench check_word_exists wasmton fresh "wasmton serve --fresh-instance" "$wasmton_port" \

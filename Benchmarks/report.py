@@ -116,6 +116,12 @@ def main(argv):
         add("  host→guest call incl. export lookup by name",
             get("wasmton", "wasmtime", "call_noop"), get("wasmtime", "cranelift", "call_noop_lookup"), None,
             "wasmton-wasmtime-vs-wasmtime")
+        if any(k[0] == "wasmtime" and k[1] == "cranelift-epoch" for k in by_key):
+            section("Wasmton on Wasmtime vs Wasmtime's harness with epoch interruption on, as Wasmton configures it for "
+                    "deadlines; ratio = Wasmton-on-Wasmtime / Wasmtime+epoch")
+            for op, label in OPS:
+                add(label, get("wasmton", "wasmtime", op), get("wasmtime", "cranelift-epoch", op), None,
+                    "wasmton-wasmtime-vs-wasmtime-epoch")
         section("Wasmton on Wasmtime vs Wasmton on WasmKit; ratio = Wasmtime / WasmKit (below 1× = faster)")
         for op, label in OPS:
             add(label, get("wasmton", "wasmtime", op), None, get("wasmton", "baseline", op), "wasmtime-vs-wasmkit")

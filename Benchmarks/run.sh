@@ -99,6 +99,8 @@ for run in $(seq 1 "$repeat"); do
     "$bench" --guests "$guests" "${quick[@]}" | tee -a "$results" >&2
     say "run $run of $repeat: the Wasmtime harness (Cranelift)"
     "$harness" "$guests" --memloop "$here/guests/memloop.wat" "${quick[@]}" | tee -a "$results" >&2
+    say "run $run of $repeat: the Wasmtime harness (Cranelift, epoch interruption on as Wasmton runs it)"
+    "$harness" "$guests" --memloop "$here/guests/memloop.wat" --epoch "${quick[@]}" | tee -a "$results" >&2
     if [ "$pulley" = 1 ]; then
         say "run $run of $repeat: the Wasmtime harness (Pulley interpreter)"
         "$harness" "$guests" --memloop "$here/guests/memloop.wat" --target pulley64 "${quick[@]}" |

@@ -8,6 +8,15 @@
 -- those in errors.status) and latency percentiles (µs). No response() callback: parsing every
 -- response in Lua would cost wrk CPU on a machine where wrk shares the cores with the server.
 
+-- WRK_PACE_MS=N: each connection waits N ms between requests (a paced run, for latency below
+-- saturation); unset, connections send back to back.
+local pace = tonumber(os.getenv("WRK_PACE_MS") or "")
+if pace then
+    function delay()
+        return pace
+    end
+end
+
 function init(args)
     if args[1] == "POST" then
         wrk.method = "POST"

@@ -38,6 +38,8 @@ extern wasmtime_error_t *wasmtime_config_target_set(wasm_config_t *config, const
 extern void wasmtime_config_parallel_compilation_set(wasm_config_t *config, bool enable);
 
 extern wasmtime_store_t *wasmtime_store_new(wasm_engine_t *engine, void *data, void (*finalizer)(void *));
+extern void wasmtime_config_epoch_interruption_set(wasm_config_t *config, bool enable);
+extern void wasmtime_context_set_epoch_deadline(wasmtime_context_t *context, uint64_t ticks_beyond_current);
 extern wasmtime_context_t *wasmtime_store_context(wasmtime_store_t *store);
 extern void wasmtime_store_delete(wasmtime_store_t *store);
 
@@ -100,6 +102,9 @@ static int compare_doubles(const void *a, const void *b) {
 }
 
 static const char *variant = "cranelift";
+// --epoch: compile with epoch interruption, as Wasmton configures Wasmtime for its deadlines (a
+// check at every function entry and loop back-edge); each store gets a deadline far away.
+static bool epoch = false;
 static bool quick = false;
 
 // One sample: runs the operation `batch` times and returns the nanoseconds per operation of the
@@ -202,6 +207,13 @@ struct instantiate_ctx {
     wasmtime_module_t *module;
 };
 
+// A store, with a far epoch deadline under --epoch (the epoch never advances here).
+static wasmtime_store_t *new_store(wasm_engine_t *engine) {
+    wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);
+    if (epoch) wasmtime_context_set_epoch_deadline(wasmtime_store_context(store), 1ULL << 62);
+    return store;
+}
+
 // A fresh store per instance, as Wasmton makes one per instance; the store's teardown is not timed
 // (Wasmton's instance teardown is not timed either).
 static double sample_instantiate(void *raw, int batch) {
@@ -211,7 +223,7 @@ static double sample_instantiate(void *raw, int batch) {
         wasmtime_instance_t instance;
         wasm_trap_t *trap = NULL;
         double start = now_ns();
-        wasmtime_store_t *store = wasmtime_store_new(ctx->engine, NULL, NULL);
+        wasmtime_store_t *store = new_store(ctx->engine);
         wasmtime_error_t *error =
             wasmtime_instance_new(wasmtime_store_context(store), ctx->module, NULL, 0, &instance, &trap);
         total += now_ns() - start;
@@ -269,15 +281,21 @@ int main(int argc, char **argv) {
             memloop_path = argv[++i];
         } else if (strcmp(argv[i], "--quick") == 0) {
             quick = true;
+        } else if (strcmp(argv[i], "--epoch") == 0) {
+            epoch = true;
         } else {
             guests = argv[i];
         }
     }
     if (!guests) {
-        fprintf(stderr, "usage: harness GUEST_DIR [--memloop PATH.wat] [--target pulley64] [--quick]\n");
+        fprintf(stderr, "usage: harness GUEST_DIR [--memloop PATH.wat] [--target pulley64] [--epoch] [--quick]\n");
         return 2;
     }
     wasm_config_t *config = wasm_config_new();
+    if (epoch) {
+        wasmtime_config_epoch_interruption_set(config, true);
+        variant = target ? "pulley64-epoch" : "cranelift-epoch";
+    }
     if (target) {
         check("wasmtime_config_target_set", wasmtime_config_target_set(config, target), NULL);
         variant = target;
@@ -314,7 +332,7 @@ int main(int argc, char **argv) {
     // 3./4. Calls into bench.wasm, whose import bench.host_echo echoes its argument.
     wasmtime_module_t *bench_module = NULL;
     check("wasmtime_module_new(bench.wasm)", wasmtime_module_new(engine, bench, bench_size, &bench_module), NULL);
-    wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);
+    wasmtime_store_t *store = new_store(engine);
     wasmtime_context_t *context = wasmtime_store_context(store);
     wasm_valtype_t *param = wasm_valtype_new(WASM_I32), *result = wasm_valtype_new(WASM_I32);
     wasm_valtype_vec_t params, results;
@@ -336,7 +354,7 @@ int main(int argc, char **argv) {
 
     // 5. A small workload: big.wasm's run(1) calls 64 generated functions (arithmetic, loops,
     //    memory loads and stores, call_indirect).
-    wasmtime_store_t *big_store = wasmtime_store_new(engine, NULL, NULL);
+    wasmtime_store_t *big_store = new_store(engine);
     wasmtime_context_t *big_context = wasmtime_store_context(big_store);
     wasmtime_instance_t big_instance;
     check("wasmtime_instance_new(big.wasm)",
@@ -355,7 +373,7 @@ int main(int argc, char **argv) {
               wasmtime_module_new(engine, (const uint8_t *)binary.data, binary.size, &memloop_module), NULL);
         wasm_byte_vec_delete(&binary);
         free(wat);
-        memloop_store = wasmtime_store_new(engine, NULL, NULL);
+        memloop_store = new_store(engine);
         wasmtime_context_t *memloop_context = wasmtime_store_context(memloop_store);
         wasmtime_instance_t memloop_instance;
         check("wasmtime_instance_new(memloop)",

@@ -52,6 +52,13 @@ struct ServeCommand: ParsableCommand {
             valueName: "SECONDS"))
     var callSlice: String = "2ms"
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Answer /v1/…, / and the probes on the connection's event loop, without Hummingbird's task per "
+                + "connection (--no-event-loop-answers: every request through Hummingbird's router)."))
+    var eventLoopAnswers = true
+
     @OptionGroup(title: "Connections") var connectionOptions: ConnectionOptions
 
     @OptionGroup(title: "Filters (proxy-wasm)") var filterOptions: FilterOptions
@@ -139,7 +146,8 @@ struct ServeCommand: ParsableCommand {
             let configuration = GatewayConfiguration(
                 host: host, port: port, poolSize: poolSize, maxWaiting: maxWaiting, freshInstance: freshInstance,
                 maxBodyBytes: maxBody, requestTimeout: timeout, sandbox: guestSandbox, defaultOperation: defaultOperation,
-                filters: filters, connections: try connectionOptions.limits(), callSlice: try slice())
+                filters: filters, connections: try connectionOptions.limits(), callSlice: try slice(),
+                answersOnEventLoop: eventLoopAnswers)
             let gateway: Gateway
             do throws(GatewayConfigurationError) {
                 gateway = try Gateway(

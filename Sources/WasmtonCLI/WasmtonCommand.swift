@@ -1,7 +1,7 @@
 public import ArgumentParser
 import Foundation
 
-/// The `wasmton` command line: module tools now, triggers (`process`, `serve`) as they land.
+/// The `wasmton` command line: the triggers (`process`, `serve`, `proxy`) and the module tools.
 public struct WasmtonCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "wasmton",

@@ -39,44 +39,73 @@ final class FunctionPool: Sendable {
             close: { $0.close() })
     }
 
-    /// Runs `operation` with `payload` on a pooled instance, waiting for one until `deadline`.
-    ///
-    /// With a time slice, a module that can run in slices (``WapcGuest/runsInSlices``) is first
-    /// called right here, on the request's own thread, when an instance is idle: no hop to a
-    /// guest thread and back. A call that needs longer than the slice, or a host call, is cut
-    /// off before it acts outside the guest and runs again on a guest thread, so the request's
-    /// thread is never held longer than the slice.
+    /// Runs `operation` with `payload` on a pooled instance, waiting for one until `deadline`:
+    /// right here when ``callHere(_:payload:)`` can, on a guest thread otherwise.
     func call(_ operation: String, payload: [UInt8], deadline: ContinuousClock.Instant) async throws -> [UInt8] {
         let queued = ContinuousClock.now
+        if let response = try callHere(operation, payload: payload) { return response }
+        return try await callOnGuestThread(operation, payload: payload, deadline: deadline, queued: queued)
+    }
+
+    /// Tries `operation` in a time slice on the calling thread (an event loop): nil when it was
+    /// not run here or gave up part-way, and must go to ``callOnGuestThread(_:payload:deadline:queued:)``.
+    ///
+    /// Only a module that can run in slices (``WapcGuest/runsInSlices``), an operation that has
+    /// proved quick, and an idle instance qualify: no hop to a guest thread and back. A call that
+    /// needs longer than the slice, or a host call, is cut off before it acts outside the guest,
+    /// so the calling thread is never held longer than the slice.
+    func callHere(_ operation: String, payload: [UInt8]) throws -> [UInt8]? {
+        guard let slices, slices.isQuick(operation) else { return nil }
         let metrics = metrics
-        let name = name
-        if let slices, slices.isQuick(operation) {
-            let outcome = try pool.runHere { guest -> [UInt8]? in
-                metrics.wait.record(duration: .zero)
-                return try guest.callInSlice(operation, payload: payload, slice: slices.slice)
-            }
-            if case .finished(let response) = outcome {
-                metrics.sliceFinished.increment()
-                return response
-            }
-            slices.record(operation, took: nil)
-            metrics.sliceMoved.increment()
+        let outcome = try pool.runHere { guest -> [UInt8]? in
+            metrics.wait.record(duration: .zero)
+            return try guest.callInSlice(operation, payload: payload, slice: slices.slice)
         }
-        let run = { [pool, slices] () async throws -> [UInt8] in
-            try await pool.run(until: deadline) { guest in
-                let start = ContinuousClock.now
-                metrics.wait.record(duration: start - queued)
-                let response = try guest.call(operation, payload: payload)
-                slices?.record(operation, took: ContinuousClock.now - start)
-                return response
-            }
+        if case .finished(let response) = outcome {
+            metrics.sliceFinished.increment()
+            return response
         }
+        slices.record(operation, took: nil)
+        metrics.sliceMoved.increment()
+        return nil
+    }
+
+    /// Runs `operation` on a guest thread with a pooled instance, waiting for one until
+    /// `deadline`; `queued` is when the request asked, for the pool-wait metric.
+    func callOnGuestThread(
+        _ operation: String, payload: [UInt8], deadline: ContinuousClock.Instant, queued: ContinuousClock.Instant
+    ) async throws -> [UInt8] {
+        let call = guestCall(operation, payload: payload, queued: queued)
         // No span at all without a tracer: a no-op span still costs its name and attributes.
-        guard traced else { return try await run() }
-        return try await withSpan("guest call \(name)/\(operation)", ofKind: .internal) { span in
+        guard traced else { return try await pool.run(until: deadline, call) }
+        return try await withSpan("guest call \(name)/\(operation)", ofKind: .internal) { [pool] span in
             span.attributes["wasmton.module"] = name
             span.attributes["wasmton.operation"] = operation
-            return try await run()
+            return try await pool.run(until: deadline, call)
+        }
+    }
+
+    /// ``callOnGuestThread(_:payload:deadline:queued:)`` for a caller on an event loop, without
+    /// a task: `completion` gets the answer on the guest thread (no span: the event-loop path
+    /// runs only without a tracer).
+    func submitCall(
+        _ operation: String, payload: [UInt8], deadline: ContinuousClock.Instant, queued: ContinuousClock.Instant,
+        completion: @escaping @Sendable (Result<[UInt8], any Error>) -> Void
+    ) {
+        pool.submit(until: deadline, guestCall(operation, payload: payload, queued: queued), completion: completion)
+    }
+
+    /// The call as the pool runs it on a guest thread: it records how long it waited for an
+    /// instance, and how long it ran, for the slice decision.
+    private func guestCall(
+        _ operation: String, payload: [UInt8], queued: ContinuousClock.Instant
+    ) -> @Sendable (WapcGuest) throws -> [UInt8] {
+        { [metrics, slices] guest in
+            let start = ContinuousClock.now
+            metrics.wait.record(duration: start - queued)
+            let response = try guest.call(operation, payload: payload)
+            slices?.record(operation, took: ContinuousClock.now - start)
+            return response
         }
     }
 

@@ -23,7 +23,9 @@ public final class Gateway: Sendable {
     let logger: Logger
     let metricsText: (@Sendable () -> [UInt8])?
     let filters: FilterChain?
+    let accessLog: AccessLog
     private let ready = Mutex(false)
+    private let directAnswers = Atomic<Int>(0)
 
     /// Prepares pools for `modules` (nothing is instantiated until ``run(onListening:)``).
     ///
@@ -57,11 +59,20 @@ public final class Gateway: Sendable {
         }
         self.logger = logger
         self.metricsText = metricsText
+        accessLog = AccessLog(logger: logger, defaultRoute: defaultFunction)
     }
 
     /// The current counts of `module`'s instance pool (nil for a module not served).
     public func poolSnapshot(module: String) -> InstancePool<WapcGuest>.Snapshot? {
         functions[module]?.pool.snapshot
+    }
+
+    /// How many requests were answered on a connection's event loop rather than through
+    /// Hummingbird's router (see ``GatewayConfiguration/answersOnEventLoop``).
+    public var eventLoopAnswers: Int { directAnswers.load(ordering: .relaxed) }
+
+    func countEventLoopAnswer() {
+        directAnswers.add(1, ordering: .relaxed)
     }
 
     /// Whether `/readyz` answers 200: pools are warm and no shutdown has begun.
@@ -97,15 +108,23 @@ public final class Gateway: Sendable {
         // A server span per request, only when a tracer is bootstrapped (as `--otlp-endpoint` does):
         // with none, the middleware would still build its attributes on every request.
         if !(InstrumentationSystem.tracer is NoOpTracer) { router.add(middleware: TracingMiddleware()) }
-        router.add(
-            middleware: AccessLogMiddleware(logger: logger, defaultRoute: defaultFunction.map { ($0.module, $0.operation) }))
+        router.add(middleware: AccessLogMiddleware(log: accessLog))
         if let filters {
             router.add(middleware: FilterMiddleware(chain: filters, maxBodyBytes: configuration.maxBodyBytes))
         }
         addRoutes(to: router)
+        // The hot routes are answered on the event loop unless something needs Hummingbird's
+        // per-request machinery: filters (they stream bodies through async callbacks) or spans.
+        let connections = configuration.connections
+        let server =
+            configuration.answersOnEventLoop && filters == nil && InstrumentationSystem.tracer is NoOpTracer
+            ? connections.server(logger: logger) { [self] in
+                EventLoopResponder(gateway: self, idleTimeout: connections.idleTimeout)
+            }
+            : connections.server(logger: logger)
         return Application(
             router: router,
-            server: configuration.connections.server(logger: logger),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "wasmton"),
             onServerRunning: { [self] channel in
                 ready.withLock { $0 = true }
@@ -142,19 +161,10 @@ public final class Gateway: Sendable {
     // MARK: - Routes
 
     func addRoutes(to router: Router<ClientRequestContext>) {
-        router.get("healthz") { _, _ in "ok\n" }
-        router.get("readyz") { [self] _, _ -> Response in
-            isReady
-                ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
-                : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready\n")))
-        }
-        if let metricsText {
-            router.get("metrics") { [self] _, _ -> Response in
-                for function in functions.all { function.report() }
-                return Response(
-                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: metricsText())))
-            }
+        router.get("healthz") { [self] _, _ in healthAnswer.response }
+        router.get("readyz") { [self] _, _ in readyAnswer.response }
+        if metricsText != nil {
+            router.get("metrics") { [self] _, _ in metricsAnswer.response }
         }
         router.post("v1/:module/:operation") { [self] request, context -> Response in
             let module = try context.parameters.require("module")
@@ -165,7 +175,7 @@ public final class Gateway: Sendable {
             let body = try await collect(request)
             let payload = try PayloadFormat.payload(body: body, contentType: request.headers[.contentType])
             let result = try await call(function, operation, payload)
-            return PayloadFormat.response(result, accept: request.headers[.accept])
+            return PayloadFormat.answer(result, accept: request.headers[.accept]).response
         }
         if defaultFunction != nil {
             router.get("/") { [self] request, _ in try await callDefault(request) }
@@ -173,32 +183,111 @@ public final class Gateway: Sendable {
         }
     }
 
+    // MARK: - Answers (shared by Hummingbird's routes and the event-loop responder)
+
+    var healthAnswer: GatewayAnswer {
+        GatewayAnswer(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ByteBuffer(string: "ok\n"))
+    }
+
+    var readyAnswer: GatewayAnswer {
+        isReady
+            ? GatewayAnswer(status: .ok, body: ByteBuffer(string: "ready\n"))
+            : GatewayAnswer(status: .serviceUnavailable, body: ByteBuffer(string: "not ready\n"))
+    }
+
+    var metricsAnswer: GatewayAnswer {
+        for function in functions.all { function.report() }
+        return GatewayAnswer(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ByteBuffer(bytes: metricsText?() ?? []))
+    }
+
+    /// The payload for the default operation: the JSON of `?key=`, else the body (a form, JSON
+    /// or MessagePack).
+    func defaultPayload(key: String?, body: ByteBuffer, contentType: String?) throws(GatewayError) -> [UInt8] {
+        if let key { return try PayloadFormat.json(Array(key.utf8)) }
+        guard body.readableBytes > 0 else {
+            throw GatewayError.badPayload(
+                "send the argument as ?key=<json> or a form body such as name=foo (operation \(defaultFunction?.operation ?? "")")
+        }
+        let type = PayloadFormat.mediaType(contentType)
+        if type == "application/json" || PayloadFormat.messagePackTypes.contains(type) {
+            return try PayloadFormat.payload(body: body, contentType: type)
+        }
+        return try PayloadFormat.form(body)
+    }
+
+    /// The default route's answer: plain text for the book's clients, JSON or MessagePack when asked.
+    func defaultAnswer(_ result: [UInt8], accept: String?) -> GatewayAnswer {
+        if let accept, accept.contains("json") || accept.contains("msgpack") {
+            return PayloadFormat.answer(result, accept: accept)
+        }
+        return PayloadFormat.plainAnswer(result)
+    }
+
+    /// The answer of a call of `operation` with `payload`, rendered by `render`: right away when
+    /// the call finishes in a time slice on this thread (or fails), else a call to make on a
+    /// guest thread.
+    func answer(
+        _ function: FunctionPool, _ operation: String, _ payload: [UInt8],
+        render: @escaping @Sendable ([UInt8]) -> GatewayAnswer
+    ) -> DirectRequest.Outcome {
+        let queued = ContinuousClock.now
+        do {
+            if let result = try function.callHere(operation, payload: payload) { return .now(render(result)) }
+        } catch {
+            return .now(failure(error, function, operation).answer)
+        }
+        let deadline = queued + configuration.requestTimeout
+        return .later { [self] done in
+            function.submitCall(operation, payload: payload, deadline: deadline, queued: queued) { result in
+                switch result {
+                case .success(let answer): done(render(answer))
+                case .failure(let error):
+                    guard let current = self.replacement(of: function, after: error) else {
+                        done(self.failure(error, function, operation).answer)
+                        return
+                    }
+                    current.submitCall(operation, payload: payload, deadline: deadline, queued: queued) { result in
+                        switch result {
+                        case .success(let answer): done(render(answer))
+                        case .failure(let error): done(self.failure(error, current, operation).answer)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The module's current pool when `function`'s was shut down by a reload after the call
+    /// looked it up (the old pool drains once nothing runs or waits on it, which a call about
+    /// to start does not count as): the call runs again there, once. Nil for any other error.
+    private func replacement(of function: FunctionPool, after error: any Error) -> FunctionPool? {
+        guard case InstancePoolError.closed? = error as? InstancePoolError,
+            let current = functions[function.name], current !== function
+        else { return nil }
+        return current
+    }
+
+    /// What a failed call of `operation` answers, counted as a guest failure when it is one.
+    func failure(_ error: any Error, _ function: FunctionPool, _ operation: String) -> GatewayError {
+        let failure = GatewayError.from(error, module: function.name, operation: operation)
+        if failure.status.code >= 500 || failure.reason == "guest_error" {
+            GatewayMetrics().guestFailure(module: function.name, operation: operation, kind: failure.reason)
+        }
+        return failure
+    }
+
     /// The book's forms: `GET /?key=<json>`, or a form (or JSON) body on GET or POST.
     private func callDefault(_ request: Request) async throws -> Response {
         guard let (module, operation) = defaultFunction, let function = functions[module] else {
             throw GatewayError.unknownModule("/", served: [])
         }
-        let payload: [UInt8]
-        if let key = request.uri.queryParameters.get("key") {
-            payload = try PayloadFormat.json(Array(key.utf8))
-        } else {
-            let body = try await collect(request)
-            guard body.readableBytes > 0 else {
-                throw GatewayError.badPayload(
-                    "send the argument as ?key=<json> or a form body such as name=foo (operation \(operation))")
-            }
-            let type = PayloadFormat.mediaType(request.headers[.contentType])
-            if type == "application/json" || PayloadFormat.messagePackTypes.contains(type) {
-                payload = try PayloadFormat.payload(body: body, contentType: type)
-            } else {
-                payload = try PayloadFormat.form(body)
-            }
-        }
+        let key = request.uri.queryParameters.get("key")
+        let body = key == nil ? try await collect(request) : ByteBuffer()
+        let payload = try defaultPayload(key: key, body: body, contentType: request.headers[.contentType])
         let result = try await call(function, operation, payload)
-        if let accept = request.headers[.accept], accept.contains("json") || accept.contains("msgpack") {
-            return PayloadFormat.response(result, accept: accept)
-        }
-        return PayloadFormat.plainResponse(result)
+        return defaultAnswer(result, accept: request.headers[.accept]).response
     }
 
     private func collect(_ request: Request) async throws(GatewayError) -> ByteBuffer {
@@ -219,14 +308,16 @@ public final class Gateway: Sendable {
     ) async throws(GatewayError)
         -> [UInt8]
     {
+        let deadline = ContinuousClock.now + configuration.requestTimeout
         do {
-            return try await function.call(operation, payload: payload, deadline: .now + configuration.requestTimeout)
+            return try await function.call(operation, payload: payload, deadline: deadline)
         } catch {
-            let failure = GatewayError.from(error, module: function.name, operation: operation)
-            if failure.status.code >= 500 || failure.reason == "guest_error" {
-                GatewayMetrics().guestFailure(module: function.name, operation: operation, kind: failure.reason)
+            guard let current = replacement(of: function, after: error) else { throw failure(error, function, operation) }
+            do {
+                return try await current.call(operation, payload: payload, deadline: deadline)
+            } catch {
+                throw failure(error, current, operation)
             }
-            throw failure
         }
     }
 }

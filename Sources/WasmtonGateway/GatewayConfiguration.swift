@@ -32,14 +32,19 @@ public struct GatewayConfiguration: Sendable {
     /// How long a call may run on the request's own thread before it moves to a guest thread
     /// (see ``WapcGuest/callInSlice(_:payload:slice:)``); nil runs every call on a guest thread.
     public var callSlice: Duration?
+    /// Answer the hot routes (`/v1/…`, `/`, the probes) on the connection's event loop, without
+    /// Hummingbird's task per connection (see the gateway's `EventLoopResponder`); off sends
+    /// every request through Hummingbird's router. Filters and tracing always take the router.
+    public var answersOnEventLoop: Bool
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, poolSize: Int = GatewayConfiguration.processorCount,
         maxWaiting: Int = 128, freshInstance: Bool = false, maxBodyBytes: Int = 1 << 20,
         requestTimeout: Duration = .seconds(30), sandbox: Sandbox = Sandbox(), defaultOperation: String? = nil,
         filters: [HTTPFilter] = [], connections: ConnectionLimits = ConnectionLimits(),
-        callSlice: Duration? = .milliseconds(2)
+        callSlice: Duration? = .milliseconds(2), answersOnEventLoop: Bool = true
     ) {
+        self.answersOnEventLoop = answersOnEventLoop
         self.callSlice = callSlice
         self.connections = connections
         self.host = host

@@ -24,12 +24,17 @@ public struct GatewayError: HTTPResponseError, Equatable, CustomStringConvertibl
     public var description: String { "\(status.code) \(reason): \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        answer.response
+    }
+
+    /// The JSON error answer.
+    var answer: GatewayAnswer {
         var headers = headers
         headers[.contentType] = "application/json"
         let body: MessagePackValue = [
             "error": ["status": .uint(UInt64(status.code)), "reason": .string(reason), "message": .string(message)]
         ]
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.jsonText() + "\n")))
+        return GatewayAnswer(status: status, headers: headers, body: ByteBuffer(string: body.jsonText() + "\n"))
     }
 
     // MARK: - What each failure means over HTTP

@@ -314,7 +314,18 @@ struct JSONReader {
     private mutating func readString() throws(MessagePackError) -> String {
         let start = position
         position += 1
-        var buffer: [UInt8] = []
+        // Most strings have no escapes: decode them straight from the input, without a buffer.
+        let plain = scanStringRun()
+        if position < bytes.count && bytes[position] == 0x22 {
+            position += 1
+            guard let text = String(validating: bytes[plain], as: UTF8.self) else {
+                throw failure(at: start, "the string is not valid UTF-8")
+            }
+            return text
+        }
+        // Otherwise gather the runs between escapes (this loop starts at the first escape, the
+        // end of the input or a control character, and reports the last two).
+        var buffer = Array(bytes[plain])
         while true {
             let run = scanStringRun()
             buffer.append(contentsOf: bytes[run])

@@ -22,11 +22,18 @@ public final class GuestThreads: Sendable {
     /// awaiting task does not interrupt a guest already running: guests stop at their limits.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let accepted = lane.enqueue {
+            let accepted = submit {
                 continuation.resume(with: Result { try body() })
             }
             if !accepted { continuation.resume(throwing: GuestThreadsError.shutDown) }
         }
+    }
+
+    /// Queues `job` for a guest thread without waiting for it; false (nothing queued) after
+    /// ``shutdown()``. For callers that are not in a task (an event loop) and take the result
+    /// through a callback.
+    public func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
+        lane.enqueue(job)
     }
 
     /// Whether the calling thread is one of Wasmton's guest threads (of any pool, or a stream lane).

@@ -52,7 +52,8 @@ public final class InstancePool<Instance: Sendable>: Sendable {
 
     private struct Waiter {
         var id: UInt64
-        var continuation: CheckedContinuation<Void, any Error>
+        /// Called once: success when the waiter gets its slot, failure when it gives up.
+        var wake: @Sendable (Result<Void, any Error>) -> Void
         /// The wait's deadline timer, cancelled when the call gets its instance (a timer left to
         /// run out would keep a task asleep for the whole request timeout, one per call that
         /// ever waited).
@@ -102,34 +103,73 @@ public final class InstancePool<Instance: Sendable>: Sendable {
     public func run<R: Sendable>(
         until deadline: ContinuousClock.Instant? = nil, _ body: @escaping @Sendable (Instance) throws -> R
     ) async throws -> R {
-        try await acquire(until: deadline)
+        let id = newWaiterID()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, any Error>) in
+                start(id: id, until: deadline, body) { continuation.resume(with: $0) }
+            }
+        } onCancel: {
+            abandon(id, with: .cancelled)
+        }
+    }
+
+    /// ``run(until:_:)`` without a Swift task: `completion` gets the outcome, on the guest thread
+    /// that ran `body` (or on the calling thread when the call is refused at once). For callers
+    /// on an event loop, for whom a task and its continuations would add two thread hops.
+    public func submit<R: Sendable>(
+        until deadline: ContinuousClock.Instant? = nil, _ body: @escaping @Sendable (Instance) throws -> R,
+        completion: @escaping @Sendable (Result<R, any Error>) -> Void
+    ) {
+        start(id: newWaiterID(), until: deadline, body, completion: completion)
+    }
+
+    private func start<R: Sendable>(
+        id: UInt64, until deadline: ContinuousClock.Instant?, _ body: @escaping @Sendable (Instance) throws -> R,
+        completion: @escaping @Sendable (Result<R, any Error>) -> Void
+    ) {
+        admit(id: id, until: deadline) { [self] admitted in
+            switch admitted {
+            case .success: execute(body, completion: completion)
+            case .failure(let error): completion(.failure(error))
+            }
+        }
+    }
+
+    /// Runs `body` on a guest thread in a slot already taken, then frees the slot.
+    private func execute<R: Sendable>(
+        _ body: @escaping @Sendable (Instance) throws -> R, completion: @escaping @Sendable (Result<R, any Error>) -> Void
+    ) {
         let taken = state.withLock { $0.idle.popLast() }
         let reuse = configuration.reuse
         let discards = configuration.discards
         let (make, close) = (make, close)
-        let outcome: (Result<R, any Error>, Instance?)
-        do {
-            outcome = try await threads.run { () -> (Result<R, any Error>, Instance?) in
-                let instance: Instance
-                if let taken {
-                    instance = taken
-                } else {
-                    do { instance = try make() } catch { return (.failure(error), nil) }
+        let accepted = threads.submit { [self] in
+            let instance: Instance
+            if let taken {
+                instance = taken
+            } else {
+                do {
+                    instance = try make()
+                } catch {
+                    release(returning: nil, discarded: !reuse)
+                    completion(.failure(error))
+                    return
                 }
-                let result = Result { try body(instance) }
-                if !reuse || (result.failureValue.map(discards) ?? false) {
-                    close(instance)
-                    return (result, nil)
-                }
-                return (result, instance)
             }
-        } catch {
+            let result = Result { try body(instance) }
+            if !reuse || (result.failureValue.map(discards) ?? false) {
+                close(instance)
+                release(returning: nil, discarded: taken != nil || !reuse)
+            } else {
+                release(returning: instance, discarded: false)
+            }
+            completion(result)
+        }
+        if !accepted {
             if let taken { close(taken) }
             release(returning: nil, discarded: taken != nil)
-            throw error
+            completion(.failure(GuestThreadsError.shutDown))
         }
-        release(returning: outcome.1, discarded: outcome.1 == nil && (taken != nil || !reuse))
-        return try outcome.0.get()
     }
 
     /// What ``runHere(_:)`` did.
@@ -212,54 +252,54 @@ public final class InstancePool<Instance: Sendable>: Sendable {
         }
         for waiter in waiters {
             waiter.timer?.cancel()
-            waiter.continuation.resume(throwing: InstancePoolError.closed)
+            waiter.wake(.failure(InstancePoolError.closed))
         }
         for instance in idle { close(instance) }
     }
 
     // MARK: - Slots
 
-    private func acquire(until deadline: ContinuousClock.Instant?) async throws {
-        let id = state.withLock { state -> UInt64 in
+    private func newWaiterID() -> UInt64 {
+        state.withLock { state -> UInt64 in
             state.nextWaiter += 1
             return state.nextWaiter
         }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let admission = state.withLock { state -> Result<Admission, InstancePoolError> in
-                    if state.isClosed { return .failure(.closed) }
-                    if state.busy < configuration.size && state.waiters.isEmpty {
-                        state.busy += 1
-                        return .success(.now)
-                    }
-                    if state.waiters.count >= configuration.maxWaiting {
-                        return .failure(.full(size: configuration.size, waiting: state.waiters.count))
-                    }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
-                    return .success(.wait(id))
-                }
-                switch admission {
-                case .success(.now): continuation.resume()
-                case .failure(let error): continuation.resume(throwing: error)
-                case .success(.wait(let id)):
-                    if let deadline {
-                        let size = configuration.size
-                        let timer = Task { [weak self] in
-                            try? await Task.sleep(until: deadline, clock: .continuous)
-                            guard !Task.isCancelled else { return }
-                            self?.abandon(id, with: .timedOut(size: size))
-                        }
-                        let kept = state.withLock { state -> Bool in
-                            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return false }
-                            state.waiters[index].timer = timer
-                            return true
-                        }
-                        if !kept { timer.cancel() }
-                    }
-                }
+    }
+
+    /// Takes a slot for waiter `id` and calls `wake` with success at once, or when a slot frees
+    /// up; or with the reason it gets none (closed, full, the deadline passed while waiting).
+    private func admit(
+        id: UInt64, until deadline: ContinuousClock.Instant?, wake: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) {
+        let admission = state.withLock { state -> Result<Admission, InstancePoolError> in
+            if state.isClosed { return .failure(.closed) }
+            if state.busy < configuration.size && state.waiters.isEmpty {
+                state.busy += 1
+                return .success(.now)
             }
-        } onCancel: {
-            abandon(id, with: .cancelled)
+            if state.waiters.count >= configuration.maxWaiting {
+                return .failure(.full(size: configuration.size, waiting: state.waiters.count))
+            }
+            state.waiters.append(Waiter(id: id, wake: wake))
+            return .success(.wait(id))
+        }
+        switch admission {
+        case .success(.now): wake(.success(()))
+        case .failure(let error): wake(.failure(error))
+        case .success(.wait(let id)):
+            guard let deadline else { return }
+            let size = configuration.size
+            let timer = Task { [weak self] in
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                guard !Task.isCancelled else { return }
+                self?.abandon(id, with: .timedOut(size: size))
+            }
+            let kept = state.withLock { state -> Bool in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return false }
+                state.waiters[index].timer = timer
+                return true
+            }
+            if !kept { timer.cancel() }
         }
     }
 
@@ -270,7 +310,7 @@ public final class InstancePool<Instance: Sendable>: Sendable {
             return state.waiters.remove(at: index)
         }
         waiter?.timer?.cancel()
-        waiter?.continuation.resume(throwing: error)
+        waiter?.wake(.failure(error))
     }
 
     /// Frees a slot: puts `instance` back (if any) and wakes the first waiter, who takes the slot.
@@ -289,7 +329,7 @@ public final class InstancePool<Instance: Sendable>: Sendable {
         }
         if let refused { close(refused) }
         next?.timer?.cancel()
-        next?.continuation.resume()
+        next?.wake(.success(()))
         if discarded && configuration.reuse { refill() }
     }
 

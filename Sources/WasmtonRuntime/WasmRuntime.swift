@@ -75,17 +75,14 @@ public final class WasmRuntime: Sendable {
 
     /// Whether instances of `module` can run calls in time slices (``WasmInstance/call(_:_:slice:)``):
     /// this runtime can cut a call off (WasmKit with fuel metering, a slice being a fuel budget;
-    /// Wasmtime always, by its epoch), and the module's imports are host functions (which refuse
-    /// in a slice unless marked) or WASI functions that neither block nor act outside the guest
-    /// (``WasmModule/runsInSlices``).
+    /// Wasmtime always, by its epoch), and the module imports nothing but functions.
     ///
-    /// On Wasmtime every WASI call goes through Wasmton's own trampoline, which refuses the
-    /// blocking or effectful ones in a slice (ending the call there, as host functions do), so
-    /// any module whose imports are all functions qualifies: a call moves only if it really
-    /// reaches such a function.
+    /// On both engines every WASI call goes through Wasmton's own binding, which refuses the
+    /// blocking or effectful ones in a slice (ending the call there before they act, as host
+    /// functions do), so a call moves to a guest thread only if it really reaches such a function.
     public func runsInSlices(_ module: WasmModule) -> Bool {
-        if interruptsByEpoch { return module.imports.allSatisfy { if case .function = $0.kind { true } else { false } } }
-        return configuration.fuelMetering && module.runsInSlices
+        guard interruptsByEpoch || configuration.fuelMetering else { return false }
+        return module.imports.allSatisfy { if case .function = $0.kind { true } else { false } }
     }
 
     /// Loads, validates and caches the module in the file at `path` (`.wasm` or `.wat`).

@@ -20,10 +20,28 @@ public struct ConnectionLimits: Sendable, Equatable {
     }
 
     /// The HTTP/1.1 server with these limits, for Hummingbird's `Application`.
-    func server(logger: Logger) -> HTTPServerBuilder {
+    ///
+    /// `direct`, when given, makes a handler for each connection that answers requests on the
+    /// connection's event loop: it sits after Hummingbird's connection-state handler (so idle
+    /// timeouts and graceful close count the requests it answers) and before Hummingbird's
+    /// request loop, which gets every request the handler passes on.
+    func server(
+        logger: Logger, direct: (@Sendable () -> any RemovableChannelHandler)? = nil
+    ) -> HTTPServerBuilder {
         let counter = ConnectionCounter(limit: maxConnections, logger: logger)
         return .http1(
             configuration: .init(
-                additionalChannelHandlers: [ConnectionGuard(counter: counter)], idleTimeout: TimeAmount(idleTimeout)))
+                additionalChannelHandlers: [ConnectionGuard(counter: counter, direct: direct)],
+                idleTimeout: TimeAmount(idleTimeout)))
+    }
+
+    /// The HTTP/1.1 server with these limits whose connections each get an
+    /// ``EventLoopResponder`` from `responder` in front of Hummingbird's request loop (see
+    /// ``EventLoopHTTP1Channel``); the responder keeps the idle timeout.
+    func server(logger: Logger, responder: @escaping @Sendable () -> EventLoopResponder) -> HTTPServerBuilder {
+        let counter = ConnectionCounter(limit: maxConnections, logger: logger)
+        return HTTPServerBuilder { hummingbird in
+            EventLoopHTTP1Channel(responder: hummingbird) { [ConnectionGuard(counter: counter), responder()] }
+        }
     }
 }

@@ -247,11 +247,17 @@ final class WasmKitCallState {
     /// A WASI function (the bridge's, or one Wasmton layers over it) as a WasmKit function: its
     /// I/O vectors checked first (``WASIPointerChecks``), and a bad pointer it meets failing
     /// the call (``GuestMemoryFaults``).
+    ///
+    /// In a time slice, a function that blocks or acts outside the guest is refused before it
+    /// runs (the call then moves to a guest thread), as Wasmtime's trampoline does.
     func function(_ function: WASIFunction<WasmKitMemory>, name: String, store: Store) -> Function {
         let body = function.body
         let faults = wasiFaults
+        let context = context
+        let runsInSlice = WasmModule.sliceSafeWASI.contains(name)
         return Function(store: store, type: function.type) { [weak self] caller, arguments in
             guard let self else { throw GuestError.hostFunctionFailed(name: name, message: "instance is closed") }
+            try context.refuseInSlice(name, runsInSlice: runsInSlice)
             guard let memory = memory(of: caller) else { throw GuestError.missingMemory }
             try WASIPointerChecks.check(name, arguments: arguments, memory: LinearMemory(memory))
             return try faults.failing { try body(WasmKitMemory(memory: memory, faults: faults), arguments) }

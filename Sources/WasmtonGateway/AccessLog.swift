@@ -1,0 +1,55 @@
+import Foundation
+import HTTPTypes
+import Logging
+
+/// The gateway's per-request bookkeeping: one structured log line (method, path, status,
+/// duration, module, operation, sizes, request id) when the log level is info or lower, and the
+/// request metrics of waPC calls. Hummingbird's routes (through ``AccessLogMiddleware``) and the
+/// ``EventLoopResponder`` both record through it, so a request looks the same whichever answered it.
+struct AccessLog: Sendable {
+    let logger: Logger
+    let defaultRoute: (module: String, operation: String)?
+    private let metrics = GatewayMetrics()
+
+    init(logger: Logger, defaultRoute: (module: String, operation: String)?) {
+        self.logger = logger
+        self.defaultRoute = defaultRoute
+    }
+
+    /// One request answered: `start` is when its head arrived. `call` is the module and
+    /// operation when the caller knows them (else they are read from the path).
+    func record(
+        requestID: String, method: String, path: Substring, status: Int, start: ContinuousClock.Instant,
+        bytesIn: String?, bytesOut: Int?, call: (module: String, operation: String)?? = nil
+    ) {
+        let duration = ContinuousClock.now - start
+        let (module, operation) = call.map { ($0?.module, $0?.operation) } ?? route(of: path)
+        if let module, let operation {
+            metrics.request(module: module, operation: operation, status: status, duration: duration)
+        }
+        // Building the line costs more than the rest of a cheap request: skip it when not logged.
+        guard logger.logLevel <= .info else { return }
+        var metadata: Logger.Metadata = [
+            "request_id": "\(requestID)", "method": "\(method)", "path": "\(path)", "status": "\(status)",
+            "duration_ms": "\(String(format: "%.3f", duration.seconds * 1000))",
+        ]
+        if let module { metadata["module"] = "\(module)" }
+        if let operation { metadata["operation"] = "\(operation)" }
+        if let bytesIn { metadata["bytes_in"] = "\(bytesIn)" }
+        if let bytesOut { metadata["bytes_out"] = "\(bytesOut)" }
+        logger.info("request", metadata: metadata)
+    }
+
+    /// The module and operation a path names, for labels (nil for health and metrics paths).
+    private func route(of path: Substring) -> (String?, String?) {
+        let parts = path.split(separator: "/")
+        if parts.count == 3, parts[0] == "v1" { return (String(parts[1]), String(parts[2])) }
+        if parts.isEmpty, let defaultRoute { return (defaultRoute.module, defaultRoute.operation) }
+        return (nil, nil)
+    }
+
+    /// A new request id, for a request that came without `x-request-id`.
+    static func newRequestID() -> String {
+        String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+}

@@ -1,0 +1,208 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+
+/// A request that the ``EventLoopResponder`` answers itself, worked out from its head: a probe,
+/// a call of a served module (`POST /v1/{module}/{operation}`) or the default route (`/`).
+///
+/// Anything this type does not recognise exactly as Hummingbird's router would (another method,
+/// a percent-encoded path segment, an unknown module, `Expect`) is left to Hummingbird, so the two
+/// paths never answer the same request differently.
+struct DirectRequest: Sendable {
+    enum Target: Sendable {
+        case health
+        case ready
+        case metrics
+        /// A served module's operation. The module's pool is looked up when the body is in, not
+        /// at the head: a reload may swap it in between, and the old one then shuts down.
+        case call(module: String, operation: String)
+        /// The default route, with the JSON of `?key=` when the query has one.
+        case defaultCall(module: String, operation: String, key: String?)
+    }
+
+    /// What the request's answer is, now or after a call on a guest thread.
+    enum Outcome {
+        case now(GatewayAnswer)
+        /// Starts the call on a guest thread; the answer comes to the function given, on that thread.
+        case later(@Sendable (@escaping @Sendable (GatewayAnswer) -> Void) -> Void)
+    }
+
+    let target: Target
+    let method: NIOHTTP1.HTTPMethod
+    let version: HTTPVersion
+    /// The path without the query, for the access log.
+    let path: Substring
+    let contentType: String?
+    let accept: String?
+    let contentLength: String?
+    let requestID: String
+    /// The connection closes after this answer (`connection: close`, or HTTP/1.0 without keep-alive).
+    let closes: Bool
+    let start: ContinuousClock.Instant
+    private(set) var body = ByteBuffer()
+    /// The body is (or announced to be) larger than the gateway accepts: the answer is 413.
+    private(set) var tooLarge = false
+
+    /// The request for `head`, or nil when Hummingbird's router should answer it.
+    init?(_ head: HTTPRequestHead, gateway: Gateway) {
+        guard head.method == .GET || head.method == .POST, !head.headers.contains(name: "expect") else { return nil }
+        let full = head.uri
+        let query = full.utf8.firstIndex(of: UInt8(ascii: "?"))
+        let path = full[..<(query ?? full.endIndex)]
+        switch path {
+        case "/healthz" where head.method == .GET: target = .health
+        case "/readyz" where head.method == .GET: target = .ready
+        case "/metrics" where head.method == .GET && gateway.metricsText != nil: target = .metrics
+        case "/":
+            guard let (module, operation) = gateway.defaultFunction, gateway.functions[module] != nil else {
+                return nil
+            }
+            var key: String?
+            if let query {
+                switch Self.lookUp("key", in: full[full.index(after: query)...]) {
+                case .found(let value): key = value
+                case .absent: break
+                case .unclear: return nil
+                }
+            }
+            target = .defaultCall(module: module, operation: operation, key: key)
+        default:
+            guard head.method == .POST, path.hasPrefix("/v1/") else { return nil }
+            let parts = path.dropFirst(4).split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !path.utf8.contains(UInt8(ascii: "%")),
+                gateway.functions[String(parts[0])] != nil
+            else { return nil }
+            target = .call(module: String(parts[0]), operation: String(parts[1]))
+        }
+        self.path = path
+        method = head.method
+        version = head.version
+        contentType = head.headers.first(name: "content-type")
+        accept = head.headers.first(name: "accept")
+        contentLength = head.headers.first(name: "content-length")
+        requestID = head.headers.first(name: "x-request-id") ?? AccessLog.newRequestID()
+        closes = !head.isKeepAlive
+        start = .now
+        if let length = contentLength.flatMap(Int.init), length > gateway.configuration.maxBodyBytes {
+            tooLarge = true
+        }
+    }
+
+    /// The module and operation called (nil for a probe), for the access log and metrics.
+    var call: (module: String, operation: String)? {
+        switch target {
+        case .health, .ready, .metrics: return nil
+        case .call(let module, let operation), .defaultCall(let module, let operation, _): return (module, operation)
+        }
+    }
+
+    /// Adds a part of the body; past `limit` bytes the rest is dropped and the answer is 413.
+    mutating func append(_ part: ByteBuffer, limit: Int) {
+        guard !tooLarge else { return }
+        guard body.readableBytes + part.readableBytes <= limit else {
+            tooLarge = true
+            body = ByteBuffer()
+            return
+        }
+        if body.readableBytes == 0 {
+            body = part
+        } else {
+            var part = part
+            body.writeBuffer(&part)
+        }
+    }
+
+    /// The answer, worked out here when it can be (a probe, a call that finishes in its time
+    /// slice, a refused request), or a call to make on a guest thread.
+    func outcome(in gateway: Gateway) -> Outcome {
+        if tooLarge { return .now(GatewayError.tooLarge(limit: gateway.configuration.maxBodyBytes).answer) }
+        switch target {
+        case .health: return .now(gateway.healthAnswer)
+        case .ready: return .now(gateway.readyAnswer)
+        case .metrics: return .now(gateway.metricsAnswer)
+        case .call(let module, let operation):
+            guard let function = gateway.functions[module] else {
+                return .now(GatewayError.unknownModule(module, served: gateway.functions.names).answer)
+            }
+            let accept = accept
+            do {
+                let payload = try PayloadFormat.payload(body: body, contentType: contentType)
+                return gateway.answer(function, operation, payload) { PayloadFormat.answer($0, accept: accept) }
+            } catch {
+                return .now(error.answer)
+            }
+        case .defaultCall(let module, let operation, let key):
+            guard let function = gateway.functions[module] else {
+                return .now(GatewayError.unknownModule(module, served: gateway.functions.names).answer)
+            }
+            let accept = accept
+            do {
+                let payload = try gateway.defaultPayload(key: key, body: body, contentType: contentType)
+                return gateway.answer(function, operation, payload) { [gateway] in gateway.defaultAnswer($0, accept: accept) }
+            } catch {
+                return .now(error.answer)
+            }
+        }
+    }
+
+    private enum QueryLookup {
+        case found(String)
+        case absent
+        /// A value Hummingbird might read differently (a `+`, bad percent-encoding).
+        case unclear
+    }
+
+    /// The percent-decoded value of `name` in `query`, read byte by byte (Foundation's string
+    /// search and decoding cost more than the rest of a cheap request).
+    private static func lookUp(_ name: String, in query: Substring) -> QueryLookup {
+        var query = query
+        return query.withUTF8 { bytes in
+            let key = Array(name.utf8)
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
+                let field = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                let equals = field.firstIndex(of: UInt8(ascii: "=")) ?? field.count
+                if field[..<equals].elementsEqual(key) {
+                    let value = UnsafeBufferPointer(rebasing: field[min(equals + 1, field.count)...])
+                    guard !value.contains(UInt8(ascii: "+")), let decoded = percentDecoded(value) else { return .unclear }
+                    return .found(decoded)
+                }
+                start = end + 1
+            }
+            return .absent
+        }
+    }
+
+    /// `%XX` escapes decoded; nil for a bad escape or bytes that are not UTF-8.
+    private static func percentDecoded(_ text: UnsafeBufferPointer<UInt8>) -> String? {
+        guard text.contains(UInt8(ascii: "%")) else { return String(validating: text, as: UTF8.self) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.count)
+        var index = 0
+        while index < text.count {
+            let byte = text[index]
+            index += 1
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard index + 1 < text.count, let high = hexValue(text[index]), let low = hexValue(text[index + 1]) else {
+                return nil
+            }
+            index += 2
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
