@@ -4,6 +4,20 @@ import WasmtonTestSupport
 
 @testable import WasmtonGateway
 
+/// ``withProxyInstance(filters:upstream:workers:sandbox:logger:configure:_:)`` with the
+/// event-loop path on, whatever `WASMTON_TEST_PROXY_PATH` says.
+func withDirectProxy(
+    filters: [FilterSpec], upstream: UInt16, configure: (inout FilteringProxy.Configuration) -> Void = { _ in },
+    _ body: @Sendable (Int, FilteringProxy) async throws -> Void
+) async throws {
+    try await withProxyInstance(
+        filters: filters, upstream: upstream,
+        configure: { configuration in
+            configuration.directPath = true
+            configure(&configuration)
+        }, body)
+}
+
 /// The proxy's event-loop path (``ProxyConnectionHandler``): its upstream pool, request order
 /// on a connection, hand-over to the Hummingbird path, and failures on either side.
 @Suite("proxy: the event-loop path")
@@ -14,7 +28,7 @@ struct ProxyPathTests {
         defer { upstream.stop() }
         for filters in [[], [FilterSpec("proxy_header_filter")]] {
             let before = upstream.connectionCount
-            try await withProxyInstance(filters: filters, upstream: upstream.port) { port, proxy in
+            try await withDirectProxy(filters: filters, upstream: upstream.port) { port, proxy in
                 let statuses = try await RawHTTP.onThread { () -> [Int] in
                     var statuses: [Int] = []
                     for connection in 0..<4 {
@@ -39,7 +53,7 @@ struct ProxyPathTests {
     func pipelined() async throws {
         let upstream = try RecordingUpstream()
         defer { upstream.stop() }
-        try await withProxyInstance(filters: [FilterSpec("proxy_header_filter")], upstream: upstream.port) { port, proxy in
+        try await withDirectProxy(filters: [FilterSpec("proxy_header_filter")], upstream: upstream.port) { port, proxy in
             let texts = try await RawHTTP.onThread { () -> [String] in
                 let client = try RawHTTPConnection(port: UInt16(port))
                 var batch: [UInt8] = []
@@ -57,7 +71,7 @@ struct ProxyPathTests {
     func mixed() async throws {
         let upstream = try RecordingUpstream()
         defer { upstream.stop() }
-        try await withProxyInstance(filters: [FilterSpec("proxy_header_filter")], upstream: upstream.port) { port, proxy in
+        try await withDirectProxy(filters: [FilterSpec("proxy_header_filter")], upstream: upstream.port) { port, proxy in
             let answers = try await RawHTTP.onThread { () -> [String] in
                 let client = try RawHTTPConnection(port: UInt16(port))
                 let requests: [(method: String, path: String, body: String)] = [
@@ -110,7 +124,7 @@ struct ProxyPathTests {
     func upstreamCloses() async throws {
         let upstream = try LoopbackServer(.http(delay: .zero, body: { path in "one-shot \(path)" }))
         defer { upstream.stop() }
-        try await withProxyInstance(filters: [], upstream: upstream.port) { port, proxy in
+        try await withDirectProxy(filters: [], upstream: upstream.port) { port, proxy in
             let texts = try await RawHTTP.onThread { () -> [String] in
                 let client = try RawHTTPConnection(port: UInt16(port))
                 return try (0..<5).map { try client.exchange(path: "/o/\($0)", headers: [RawHeader("Host", "h")]).text }
@@ -125,7 +139,7 @@ struct ProxyPathTests {
     func upstreamFailures() async throws {
         let closed = try RecordingUpstream.closedPort()
         for filters in [[], [FilterSpec("proxy_header_filter")]] {
-            try await withProxyInstance(filters: filters, upstream: closed) { port, proxy in
+            try await withDirectProxy(filters: filters, upstream: closed) { port, proxy in
                 let answer = try await RawHTTP.request(port: port, path: "/")
                 #expect(answer.status == 502)
                 #expect(answer.reason == "upstream_unavailable", "\(answer)")
@@ -135,7 +149,7 @@ struct ProxyPathTests {
         }
         let silent = try LoopbackServer(.silent)
         defer { silent.stop() }
-        try await withProxyInstance(
+        try await withDirectProxy(
             filters: [FilterSpec("proxy_header_filter")], upstream: silent.port,
             configure: { $0.upstreamTimeout = .milliseconds(500) }
         ) { port, proxy in
@@ -152,7 +166,7 @@ struct ProxyPathTests {
     func clientGoesAwayMidBody() async throws {
         let upstream = try RecordingUpstream { request in RecordingUpstream.Reply(body: Array("got \(request.body.count)".utf8)) }
         defer { upstream.stop() }
-        try await withProxyInstance(filters: [], upstream: upstream.port) { port, proxy in
+        try await withDirectProxy(filters: [], upstream: upstream.port) { port, proxy in
             try await RawHTTP.onThread {
                 let client = try RawHTTPConnection(port: UInt16(port))
                 try client.send(
@@ -171,7 +185,7 @@ struct ProxyPathTests {
         let upstream = try RecordingUpstream { request in RecordingUpstream.Reply(body: request.body) }
         defer { upstream.stop() }
         let body = pattern(8 << 20)
-        try await withProxyInstance(filters: [], upstream: upstream.port) { port, proxy in
+        try await withDirectProxy(filters: [], upstream: upstream.port) { port, proxy in
             let answer = try await RawHTTP.request(
                 port: port, method: "POST", path: "/echo", headers: [RawHeader("Transfer-Encoding", "chunked")],
                 body: RawHTTP.chunked(body))
