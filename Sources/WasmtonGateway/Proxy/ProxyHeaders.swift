@@ -15,7 +15,7 @@ enum ProxyHeaders {
     ) -> HTTPRequestHead {
         let fields = request.headerFields
         let connection = fields[values: .connection]
-        let dropped = connection.isEmpty ? nil : FilteringProxy.dropped(connection)
+        let dropped = connection.isEmpty ? nil : listed(connection)
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 4)
         for field in fields {
@@ -41,10 +41,23 @@ enum ProxyHeaders {
             uri: pathPrefix.isEmpty ? path : pathPrefix + path, headers: headers)
     }
 
+    /// The names a `Connection` header lists beyond the hop-by-hop ones (nil for the usual
+    /// `keep-alive` or `close`, so most exchanges build no set).
+    static func listed(_ connection: [String]) -> Set<String>? {
+        var names: Set<String> = []
+        for value in connection {
+            for token in value.split(separator: ",") {
+                let name = token.filter { $0 != " " && $0 != "\t" }.lowercased()
+                if !FilteringProxy.hopByHop.contains(name) { names.insert(name) }
+            }
+        }
+        return names.isEmpty ? nil : names
+    }
+
     /// The client's response for the upstream's `head`: its status and end-to-end headers.
     static func response(_ head: HTTPResponseHead) -> HTTPResponse {
         let connection = head.headers["connection"]
-        let dropped = connection.isEmpty ? nil : FilteringProxy.dropped(connection)
+        let dropped = connection.isEmpty ? nil : listed(connection)
         var fields = HTTPFields()
         fields.reserveCapacity(head.headers.count + 2)
         for (name, value) in head.headers {
