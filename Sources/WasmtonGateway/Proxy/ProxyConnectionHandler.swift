@@ -35,6 +35,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var held = CircularBuffer<HTTPRequestPart>()
     private var replaying = false
     private var pendingRead = false
+    /// The connection's timer for its exchanges' upstream deadlines (at most one pending).
+    private var deadlineTimer: Scheduled<Void>?
     /// Parts went on to Hummingbird since the last read-complete it was given: its request
     /// loop takes reads in batches, at a read-complete, so replayed parts need one of their own.
     private var firedSinceComplete = false
@@ -54,6 +56,8 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
         exchange?.abandon()
         exchange = nil
         self.context = nil
@@ -163,6 +167,23 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func flush() {
         context?.flush()
+    }
+
+    /// Makes sure the connection's timer fires by `deadline`. Exchanges on a connection come one
+    /// after another with the same timeout, so a pending timer is never later than a new one's
+    /// deadline; when it fires it times out the exchange then in progress if that one is due,
+    /// else waits for its deadline.
+    func watch(_ deadline: NIODeadline) {
+        guard deadlineTimer == nil, let context else { return }
+        deadlineTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            deadlineTimer = nil
+            guard let exchange, let due = exchange.deadline else { return }
+            if due <= .now() {
+                exchange.timedOut()
+            } else {
+                watch(due)
+            }
+        }
     }
 
     func closeConnection() {

@@ -32,7 +32,10 @@ final class ProxyExchange: UpstreamDelegate {
     private var upstreamHead: HTTPRequestHead?
     private var upstream: UpstreamConnection?
     private var waiter: Int?
-    private var timer: Scheduled<Void>?
+    /// When the upstream must have answered by (nil once it has, or before the request went):
+    /// the connection's one timer (``ProxyConnectionHandler/watch(_:)``) checks it, so an
+    /// exchange schedules and cancels no timer of its own.
+    private(set) var deadline: NIODeadline?
     /// A reused connection failed before answering, and the request went again on another.
     private var retried = false
     private var sentBody = false
@@ -96,9 +99,9 @@ final class ProxyExchange: UpstreamDelegate {
         }
         upstreamHead = ProxyHeaders.upstreamHead(
             head, pathPrefix: proxy.upstream.pathPrefix, source: source?.address, chunked: chunked)
-        timer = loop.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(proxy.upstreamTimeout)) { [self] in
-            timedOut()
-        }
+        let deadline = NIODeadline.now() + TimeAmount(proxy.upstreamTimeout)
+        self.deadline = deadline
+        owner.watch(deadline)
         connect()
     }
 
@@ -164,8 +167,7 @@ final class ProxyExchange: UpstreamDelegate {
 
     func upstreamHead(_ head: HTTPResponseHead) {
         guard phase == .waitingForHead else { return }
-        timer?.cancel()
-        timer = nil
+        deadline = nil
         var response = ProxyHeaders.response(head)
         let length = response.headerFields[.contentLength].flatMap(Int.init)
         remaining = length
@@ -285,8 +287,7 @@ final class ProxyExchange: UpstreamDelegate {
     func abandon() {
         guard phase != .done else { return }
         phase = .done
-        timer?.cancel()
-        timer = nil
+        deadline = nil
         if let waiter { loop.pool.value.cancel(waiter) }
         waiter = nil
         dropUpstream()
@@ -374,8 +375,9 @@ final class ProxyExchange: UpstreamDelegate {
         }
     }
 
-    private func timedOut() {
-        timer = nil
+    /// The deadline passed: 504, unless the upstream answered meanwhile.
+    func timedOut() {
+        deadline = nil
         guard phase == .connecting || phase == .waitingForHead else { return }
         if let waiter { loop.pool.value.cancel(waiter) }
         waiter = nil
@@ -422,8 +424,7 @@ final class ProxyExchange: UpstreamDelegate {
 
     /// Closes the upstream connection in use (its exchange did not end cleanly).
     private func dropUpstream() {
-        timer?.cancel()
-        timer = nil
+        deadline = nil
         guard let upstream else { return }
         self.upstream = nil
         loop.pool.value.release(upstream, reusable: false)
@@ -431,8 +432,7 @@ final class ProxyExchange: UpstreamDelegate {
 
     private func finish() {
         phase = .done
-        timer?.cancel()
-        timer = nil
+        deadline = nil
         owner.exchangeFinished(self)
     }
 }
