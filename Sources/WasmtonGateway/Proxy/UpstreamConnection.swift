@@ -1,32 +1,6 @@
 import NIOCore
 import NIOHTTP1
 
-/// What an exchange hears from the upstream connection it holds.
-protocol UpstreamDelegate: AnyObject {
-    func upstreamHead(_ head: HTTPResponseHead)
-    func upstreamBody(_ body: ByteBuffer)
-    func upstreamEnd()
-    /// The upstream sent what it had for now: time to flush to the client.
-    func upstreamReadComplete()
-    /// The connection failed or closed while the exchange held it.
-    func upstreamFailed(_ error: any Error)
-    /// The connection can take more request body.
-    func upstreamWritable()
-}
-
-/// Why an upstream connection ended under an exchange.
-enum UpstreamConnectionError: Error, CustomStringConvertible {
-    case closed
-    case shuttingDown
-
-    var description: String {
-        switch self {
-        case .closed: return "the upstream closed the connection before it answered"
-        case .shuttingDown: return "the proxy is shutting down"
-        }
-    }
-}
-
 /// One keep-alive connection to the upstream, on the event loop of the client connections it
 /// serves (``UpstreamPool``): the last handler of its channel, after NIOHTTP1's client codec.
 /// It carries one exchange at a time to its ``delegate`` and can stop reading while the
