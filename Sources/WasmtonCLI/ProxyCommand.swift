@@ -115,7 +115,13 @@ struct ProxyCommand: ParsableCommand {
             }) {
                 throw CLIError.io("cannot proxy on \(host):\(port): \(error)")
             }
-            logger.notice("stopped")
+            let statistics = proxy.statistics
+            logger.notice(
+                "stopped",
+                metadata: [
+                    "requests_on_event_loop": "\(statistics.direct)", "requests_passed_on": "\(statistics.passedOn)",
+                    "upstream_connections": "\(statistics.upstreamConnects)",
+                ])
         }
     }
 

@@ -69,7 +69,9 @@ struct FilterBodyTests {
         }
         defer { upstream.stop() }
         let upload = Self.letters(300_000)
-        try await withProxy(filters: [FilterSpec("proxy_test_body")], upstream: upstream.port, sandbox: Self.sandbox) { port in
+        try await withProxy(
+            filters: [FilterSpec("proxy_test_body")], upstream: upstream.port, sandbox: Self.sandbox, direct: false
+        ) { port in
             for framing in ["chunked", "content-length"] {
                 let answer = try await RawHTTP.request(
                     port: port, method: "POST", path: "/collect",
@@ -126,7 +128,9 @@ struct FilterBodyTests {
         }
         defer { upstream.stop() }
         let upload = Self.letters(2 << 20)
-        try await withProxy(filters: [FilterSpec("proxy_test_body")], upstream: upstream.port, sandbox: Self.sandbox) { port in
+        try await withProxy(
+            filters: [FilterSpec("proxy_test_body")], upstream: upstream.port, sandbox: Self.sandbox, direct: false
+        ) { port in
             let answer = try await RawHTTP.request(
                 port: port, method: "POST", path: "/upload",
                 headers: [

@@ -6,10 +6,11 @@ import Logging
 import Synchronization
 import Testing
 import WasmtonContracts
-import WasmtonGateway
 import WasmtonMessagePack
 import WasmtonRuntime
 import WasmtonTestSupport
+
+@testable import WasmtonGateway
 
 /// A filter in a test's chain: a module from guests/build, its configuration, fail open or closed.
 struct FilterSpec: Sendable {
@@ -75,10 +76,36 @@ func withFilteredGateway(
 
 /// A ``FilteringProxy`` in front of 127.0.0.1:`upstream` with `filters` (`workers` VMs each), on a
 /// free loopback port; `body` gets the proxy's port.
+///
+/// The proxy's filters run on the event loop from the first request (a debug build's guest
+/// calls are slow, so the inline budget is generous), and `direct` says whether some request
+/// must have taken that path: the event-loop path is what these tests check, and the
+/// Hummingbird path (``FilteringProxy/Configuration/directPath`` off, or requests it passes on)
+/// is checked by the same assertions where requests are passed on.
 func withProxy(
     filters: [FilterSpec], upstream: UInt16, workers: Int = 1,
     sandbox: Sandbox = Sandbox(limits: Limits(timeout: .seconds(2))), logger: Logger = Logger(label: "test"),
-    configure: (inout FilteringProxy.Configuration) -> Void = { _ in }, _ body: @Sendable (Int) async throws -> Void
+    direct: Bool = true, configure: (inout FilteringProxy.Configuration) -> Void = { _ in },
+    _ body: @Sendable (Int) async throws -> Void
+) async throws {
+    try await withProxyInstance(
+        filters: filters, upstream: upstream, workers: workers, sandbox: sandbox, logger: logger, configure: configure
+    ) { port, proxy in
+        try await body(port)
+        let statistics = proxy.statistics
+        if direct && proxy.configuration.directPath {
+            #expect(statistics.direct > 0, "no request took the event-loop path: \(statistics)")
+        }
+    }
+}
+
+/// ``withProxy(filters:upstream:workers:sandbox:logger:direct:configure:_:)`` whose `body` also
+/// gets the proxy (its ``FilteringProxy/statistics``).
+func withProxyInstance(
+    filters: [FilterSpec], upstream: UInt16, workers: Int = 1,
+    sandbox: Sandbox = Sandbox(limits: Limits(timeout: .seconds(2))), logger: Logger = Logger(label: "test"),
+    configure: (inout FilteringProxy.Configuration) -> Void = { _ in },
+    _ body: @Sendable (Int, FilteringProxy) async throws -> Void
 ) async throws {
     let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: true))
     let chain =
@@ -89,10 +116,14 @@ func withProxy(
             logger: logger)
     var configuration = FilteringProxy.Configuration(
         host: "127.0.0.1", port: 0, upstream: try FilteringProxy.Upstream(parsing: "http://127.0.0.1:\(upstream)"))
+    configuration.inlineFilterBudget = .seconds(5)
+    // WASMTON_TEST_PROXY_PATH=hummingbird runs every proxy test on the Hummingbird path alone.
+    configuration.directPath = ProcessInfo.processInfo.environment["WASMTON_TEST_PROXY_PATH"] != "hummingbird"
     configure(&configuration)
     let proxy = FilteringProxy(configuration: configuration, chain: chain, logger: logger)
+    if configuration.inlineFilterBudget != nil { chain?.inline.prove() }
     do {
-        try await proxy.application().test(.live) { client in try await body(try #require(client.port)) }
+        try await proxy.application().test(.live) { client in try await body(try #require(client.port), proxy) }
     } catch {
         await proxy.shutdown()
         throw error
@@ -296,7 +327,8 @@ struct FilteringProxyTests {
         }
         defer { upstream.stop() }
         try await withProxy(
-            filters: [FilterSpec("proxy_header_filter"), FilterSpec("proxy_test_conformance")], upstream: upstream.port
+            filters: [FilterSpec("proxy_header_filter"), FilterSpec("proxy_test_conformance")], upstream: upstream.port,
+            direct: false
         ) { port in
             let answer = try await RawHTTP.request(
                 port: port, method: "PUT", path: "/thing", headers: [RawHeader("x-test", "maps")], body: Array("{}".utf8))
@@ -325,7 +357,7 @@ struct FilteringProxyTests {
                 body: Array("ok".utf8))
         }
         defer { upstream.stop() }
-        try await withProxy(filters: [FilterSpec("proxy_test_trap")], upstream: upstream.port) { port in
+        try await withProxy(filters: [FilterSpec("proxy_test_trap")], upstream: upstream.port, direct: false) { port in
             let body = Array("hop body".utf8)
             let answer = try await RawHTTP.request(
                 port: port, method: "POST", path: "/hop",
@@ -393,7 +425,7 @@ struct FilteringProxyTests {
         defer { upstream.stop() }
         let body = pattern(3 << 20)
         for filters in [[], [FilterSpec("proxy_test_trap")]] {
-            try await withProxy(filters: filters, upstream: upstream.port) { port in
+            try await withProxy(filters: filters, upstream: upstream.port, direct: filters.isEmpty) { port in
                 let answer = try await RawHTTP.request(
                     port: port, method: "POST", path: "/upload", headers: [RawHeader("Transfer-Encoding", "chunked")],
                     body: RawHTTP.chunked(body))

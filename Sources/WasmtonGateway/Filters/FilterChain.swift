@@ -11,6 +11,8 @@ public import WasmtonRuntime
 public final class FilterChain: Sendable {
     let filters: [FilterVMs]
     let threads: GuestThreads
+    /// Whether events have lately been quick enough to run inline, where the request arrived.
+    let inline = FilterInlineGate()
     private let metrics = FilterMetrics()
     private let logger: Logger
 
@@ -61,12 +63,22 @@ public final class FilterChain: Sendable {
         let responseFlow = Mutex(FilterFlow())
         /// The filters the response visits, last opened first; fixed by the first response event.
         let responseOrder = Mutex<[Entry]?>(nil)
+        /// The worker whose VMs this exchange leases (the proxy's event loop), or round robin.
+        let slot: Int?
 
         /// An exchange for `stream`; a filter that buffers more than `bufferLimit` body bytes
         /// fails the request.
         public init(stream: FilterStream, bufferLimit: Int) {
             self.stream = stream
             self.bufferLimit = bufferLimit
+            self.slot = nil
+        }
+
+        /// An exchange whose VMs are those of worker `slot` (modulo the worker count).
+        init(stream: FilterStream, bufferLimit: Int, slot: Int?) {
+            self.stream = stream
+            self.bufferLimit = bufferLimit
+            self.slot = slot
         }
 
         func withFlow<R>(_ direction: Direction, _ body: (inout FilterFlow) -> R) -> R {
@@ -109,22 +121,45 @@ public final class FilterChain: Sendable {
     private func run(
         _ exchange: Exchange, _ direction: Exchange.Direction, body: [UInt8]?, endOfStream: Bool
     ) async throws -> FilterStep {
-        try await threads.run { [self] in
-            do {
-                let step = try step(exchange, direction, body: body, endOfStream: endOfStream)
-                switch step {
-                case .respond:
-                    close(exchange)
-                case .forward where direction == .response && endOfStream:
-                    close(exchange)
-                default:
-                    break
-                }
-                return step
-            } catch {
+        try await threads.run { [self] in try event(exchange, direction, body: body, endOfStream: endOfStream) }
+    }
+
+    /// Runs one event on the calling thread (the proxy's event loop), without a hop: as
+    /// ``requestHeaders(_:endOfStream:)`` and the others, for callers that checked
+    /// ``FilterInlineGate/isOpen`` first. A filter callback is bounded by the sandbox's timeout.
+    func runHere(
+        _ exchange: Exchange, _ direction: Exchange.Direction, body: [UInt8]?, endOfStream: Bool
+    ) throws -> FilterStep {
+        try event(exchange, direction, body: body, endOfStream: endOfStream)
+    }
+
+    /// Ends the exchange's open contexts on the calling thread (``finish(_:)`` without the hop).
+    func finishHere(_ exchange: Exchange) {
+        guard exchange.entries.withLock({ !$0.isEmpty }) else { return }
+        close(exchange)
+    }
+
+    /// One event through the filters, timed for ``inline``; a local response, a failure or the
+    /// response's end closes the exchange's contexts.
+    private func event(
+        _ exchange: Exchange, _ direction: Exchange.Direction, body: [UInt8]?, endOfStream: Bool
+    ) throws -> FilterStep {
+        let start = ContinuousClock.now
+        defer { inline.record(took: ContinuousClock.now - start) }
+        do {
+            let step = try step(exchange, direction, body: body, endOfStream: endOfStream)
+            switch step {
+            case .respond:
                 close(exchange)
-                throw error
+            case .forward where direction == .response && endOfStream:
+                close(exchange)
+            default:
+                break
             }
+            return step
+        } catch {
+            close(exchange)
+            throw error
         }
     }
 
@@ -209,7 +244,7 @@ public final class FilterChain: Sendable {
             defer { metrics.duration(filter: vms.name, phase: "request", ContinuousClock.now - start) }
             var leased: (slot: Int, vm: ProxyWasmPlugin)?
             do {
-                let lease = try vms.lease()
+                let lease = try vms.lease(preferring: exchange.slot)
                 leased = lease
                 let context = try lease.vm.open(stream)
                 exchange.entries.withLock {

@@ -10,7 +10,12 @@ import WasmtonContracts
 enum FilterHTTP {
     /// The stream for `request`, whose client is `source` (`address`, `port`) when known.
     static func stream(for request: Request, source: (address: String, port: Int)?, requestID: String?) -> FilterStream {
-        let head = request.head
+        stream(for: request.head, source: source, requestID: requestID)
+    }
+
+    /// The stream for a request with `head` (the proxy's event-loop path, which has no
+    /// Hummingbird request).
+    static func stream(for head: HTTPRequest, source: (address: String, port: Int)?, requestID: String?) -> FilterStream {
         let authority = head.authority ?? ""
         let path = head.path ?? "/"
         var headers = HeaderList([
@@ -29,7 +34,7 @@ enum FilterHTTP {
             "request.protocol": FilterStream.property("HTTP/1.1"),
         ]
         if let requestID { properties["request.id"] = FilterStream.property(requestID) }
-        if let agent = request.headers[.userAgent] { properties["request.useragent"] = FilterStream.property(agent) }
+        if let agent = head.headerFields[.userAgent] { properties["request.useragent"] = FilterStream.property(agent) }
         if let source {
             properties["source.address"] = FilterStream.property("\(source.address):\(source.port)")
             properties["source.port"] = FilterStream.property(Int64(source.port))
@@ -47,12 +52,7 @@ enum FilterHTTP {
     /// carrying `body`. `wholeBody`: the filters held the entire body before letting the headers
     /// go, so its final length is known and replaces the client's framing.
     static func apply(_ stream: FilterStream, to request: Request, body: RequestBody, wholeBody: Int?) -> Request {
-        let headers = stream.requestHeaders
-        var head = request.head
-        if let method = headers[":method"].flatMap({ HTTPRequest.Method($0) }) { head.method = method }
-        if let path = headers[":path"] { head.path = path }
-        if let authority = headers[":authority"] { head.authority = authority }
-        head.headerFields = fields(headers)
+        var head = apply(stream, to: request.head)
         if let length = wholeBody, length > 0 || !hasNoBody(request) {
             head.headerFields[.contentLength] = "\(length)"
             head.headerFields[.transferEncoding] = nil
@@ -60,21 +60,43 @@ enum FilterHTTP {
         return Request(head: head, body: body)
     }
 
+    /// `head` with the method, path, authority and headers the filters left in the stream.
+    static func apply(_ stream: FilterStream, to head: HTTPRequest) -> HTTPRequest {
+        let headers = stream.requestHeaders
+        var head = head
+        if let method = headers[":method"].flatMap({ HTTPRequest.Method($0) }) { head.method = method }
+        if let path = headers[":path"] { head.path = path }
+        if let authority = headers[":authority"] { head.authority = authority }
+        head.headerFields = fields(headers)
+        return head
+    }
+
     /// Puts `response`'s status and headers into the stream for the response callbacks.
     static func load(_ response: Response, into stream: FilterStream) {
-        var headers = HeaderList([(":status", "\(response.status.code)")])
-        for field in response.headers { headers.add(field.name.canonicalName, field.value) }
+        load(status: response.status, headers: response.headers, into: stream)
+    }
+
+    /// Puts a response's status and headers into the stream for the response callbacks.
+    static func load(status: HTTPResponse.Status, headers fields: HTTPFields, into stream: FilterStream) {
+        var headers = HeaderList([(":status", "\(status.code)")])
+        for field in fields { headers.add(field.name.canonicalName, field.value) }
         stream.withContents {
             $0.responseHeaders = headers
-            $0.properties["response.code"] = FilterStream.property(Int64(response.status.code))
+            $0.properties["response.code"] = FilterStream.property(Int64(status.code))
         }
     }
 
     /// `response` as the filters left it (status and headers from the stream), carrying `body`.
     /// `wholeBody`: the filters held the entire body, so its final length is known.
     static func apply(_ stream: FilterStream, to response: Response, body: ResponseBody, wholeBody: Int?) -> Response {
+        let head = apply(stream, status: response.status, wholeBody: wholeBody)
+        return Response(status: head.status, headers: head.headerFields, body: body)
+    }
+
+    /// The response head the filters left in the stream (`status` unless they set a valid one).
+    static func apply(_ stream: FilterStream, status: HTTPResponse.Status, wholeBody: Int?) -> HTTPResponse {
         let headers = stream.responseHeaders
-        var status = response.status
+        var status = status
         if let code = headers[":status"].flatMap(Int.init), (100...599).contains(code) {
             status = HTTPResponse.Status(code: code)
         }
@@ -83,17 +105,22 @@ enum FilterHTTP {
             fields[.contentLength] = "\(length)"
             fields[.transferEncoding] = nil
         }
-        return Response(status: status, headers: fields, body: body)
+        return HTTPResponse(status: status, headerFields: fields)
     }
 
     /// The answer a filter sent with `proxy_send_local_response`.
     static func response(_ local: FilterStream.LocalResponse) -> Response {
+        let head = localHead(local)
+        return Response(
+            status: head.status, headers: head.headerFields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: local.body)))
+    }
+
+    /// The head of the answer a filter sent (its body is `local.body`).
+    static func localHead(_ local: FilterStream.LocalResponse) -> HTTPResponse {
         var headers = fields(local.headers)
         if headers[.contentType] == nil && !local.body.isEmpty { headers[.contentType] = "text/plain" }
         headers[.contentLength] = "\(local.body.count)"
-        return Response(
-            status: HTTPResponse.Status(code: local.status), headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: local.body)))
+        return HTTPResponse(status: HTTPResponse.Status(code: local.status), headerFields: headers)
     }
 
     /// The regular (non-pseudo) fields of a header list.

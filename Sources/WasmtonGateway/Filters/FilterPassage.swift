@@ -31,18 +31,24 @@ struct FilterPassage {
             // A filter that answered while the body was on its way (the routes or the upstream
             // then saw the body fail) has the last word.
             if let local = stream.localResponse { return FilterHTTP.response(local) }
-            switch error {
-            case FilterChainError.bufferFull(_, let limit) where !forwarded:
-                throw GatewayError.tooLarge(limit: limit)
-            case FilterChainError.bufferFull(let filter, let limit):
-                throw GatewayError(
-                    .badGateway, reason: "response_too_large",
-                    message: "filter \(filter) buffered more than \(limit) bytes of response body")
-            case let error as FilterChainError:
-                throw GatewayError.filterFailed(error)
-            default:
-                throw error
-            }
+            throw Self.failure(error, forwarded: forwarded)
+        }
+    }
+
+    /// What a client gets for a failure of the chain: `forwarded` says whether the request had
+    /// gone on (so a full buffer is the response's, 502, rather than the request's, 413).
+    static func failure(_ error: any Error, forwarded: Bool) -> any Error {
+        switch error {
+        case FilterChainError.bufferFull(_, let limit) where !forwarded:
+            return GatewayError.tooLarge(limit: limit)
+        case FilterChainError.bufferFull(let filter, let limit):
+            return GatewayError(
+                .badGateway, reason: "response_too_large",
+                message: "filter \(filter) buffered more than \(limit) bytes of response body")
+        case let error as FilterChainError:
+            return GatewayError.filterFailed(error)
+        default:
+            return error
         }
     }
 

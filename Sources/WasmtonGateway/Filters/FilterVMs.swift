@@ -54,10 +54,11 @@ final class FilterVMs: Sendable {
         self.slots = slots
     }
 
-    /// The VM for a new stream, round robin; starts a replacement if the slot's VM was dropped.
-    /// Call on a guest thread: starting a VM runs guest code.
-    func lease() throws(LeaseFailure) -> (slot: Int, vm: ProxyWasmPlugin) {
-        let index = cursor.add(1, ordering: .relaxed).oldValue % slots.count
+    /// The VM for a new stream: worker `slot`'s (modulo the count; the proxy's event loops each
+    /// keep to one, so their inline calls do not wait on each other's call locks), else round
+    /// robin. Starts a replacement if the slot's VM was dropped (this runs guest code).
+    func lease(preferring slot: Int? = nil) throws(LeaseFailure) -> (slot: Int, vm: ProxyWasmPlugin) {
+        let index = slot.map { $0 % slots.count } ?? cursor.add(1, ordering: .relaxed).oldValue % slots.count
         return try slots[index].mutex.withLock { slot throws(LeaseFailure) -> (slot: Int, vm: ProxyWasmPlugin) in
             if let vm = slot.vm { return (index, vm) }
             let now = ContinuousClock.now

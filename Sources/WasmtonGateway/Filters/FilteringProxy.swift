@@ -28,6 +28,14 @@ public final class FilteringProxy: Sendable {
         public var upstreamTimeout: Duration
         /// Idle timeout and connection cap of the listener.
         public var connections: ConnectionLimits
+        /// Answer the requests it can on the event loop (``ProxyConnectionHandler``); off: every
+        /// request takes the Hummingbird path.
+        public var directPath = true
+        /// Upstream connections each event loop keeps open at most (the event-loop path's pool).
+        public var upstreamConnectionsPerLoop = 64
+        /// How long filter events may take to run inline on the event loop: a chain whose last
+        /// few events each took less runs there; nil: filters always run on guest threads.
+        public var inlineFilterBudget: Duration? = .milliseconds(1)
 
         public init(
             host: String, port: Int, upstream: Upstream, maxBodyBytes: Int = 1 << 20, upstreamTimeout: Duration = .seconds(30),
@@ -75,6 +83,9 @@ public final class FilteringProxy: Sendable {
 
     public let configuration: Configuration
     let chain: FilterChain?
+    let counters = ProxyCounters()
+    /// The event-loop path (nil when ``Configuration/directPath`` is off).
+    private let direct: DirectProxy?
     private let client: HTTPClient
     private let logger: Logger
     private let metricsText: (@Sendable () -> [UInt8])?
@@ -85,6 +96,8 @@ public final class FilteringProxy: Sendable {
         self.chain = chain
         self.logger = logger
         self.metricsText = nil
+        chain?.inline.setBudget(configuration.inlineFilterBudget)
+        direct = configuration.directPath ? DirectProxy(configuration: configuration, chain: chain, counters: counters) : nil
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         clientConfiguration.decompression = .disabled
@@ -96,7 +109,9 @@ public final class FilteringProxy: Sendable {
     public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             responder: ProxyResponder(proxy: self, traced: !(InstrumentationSystem.tracer is NoOpTracer)),
-            server: configuration.connections.server(logger: logger),
+            server: configuration.connections.server(
+                logger: logger,
+                direct: direct.map { direct in { @Sendable () -> any RemovableChannelHandler in direct.handler() } }),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "wasmton"),
             onServerRunning: { [configuration] channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
@@ -124,6 +139,7 @@ public final class FilteringProxy: Sendable {
 
     /// Closes upstream connections and stops the filters.
     public func shutdown() async {
+        direct?.shutdown()
         try? await client.shutdown()
         chain?.shutdown()
     }
@@ -191,7 +207,7 @@ public final class FilteringProxy: Sendable {
     }
 
     /// The hop-by-hop header names, plus those a `Connection` header lists.
-    private static func dropped(_ connection: [String]) -> Set<String> {
+    static func dropped(_ connection: [String]) -> Set<String> {
         var names = hopByHop
         for value in connection {
             for token in value.split(separator: ",") { names.insert(token.trimmingCharacters(in: .whitespaces).lowercased()) }
