@@ -56,6 +56,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
     /// The server is shutting down: close once no request is in progress.
     private var closing = false
     private var lastActivity = NIODeadline.now()
+    private let dates = HTTPDateCache()
     private var idleCheck: Scheduled<Void>?
 
     init(gateway: Gateway, idleTimeout: Duration) {
@@ -245,7 +246,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         headers.reserveCapacity(answer.headers.count + 5)
         for field in answer.headers { headers.add(name: field.name.rawName, value: field.value) }
         headers.add(name: "x-request-id", value: request.requestID)
-        headers.add(name: "date", value: ResponseDate.now)
+        headers.add(name: "date", value: dates.now)
         headers.add(name: "server", value: "wasmton")
         let length = answer.body.readableBytes
         if answer.status != .noContent { headers.add(name: "content-length", value: String(length)) }

@@ -4,8 +4,9 @@
     import Darwin
 #endif
 
-/// The `date` header value (IMF-fixdate), formatted at most once a second per event loop: what
-/// Hummingbird adds to every response, without formatting a date per request.
+/// The `date` header value (IMF-fixdate), formatted at most once a second: what Hummingbird adds
+/// to every response, without formatting a date per request. Confined to one event loop (the
+/// proxy keeps one per loop, serve's ``EventLoopResponder`` one per connection), so it needs no lock.
 final class HTTPDateCache {
     private var second: time_t = -1
     private var text = ""
