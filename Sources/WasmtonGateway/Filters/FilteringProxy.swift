@@ -208,11 +208,7 @@ public final class FilteringProxy: Sendable {
 
     /// The hop-by-hop header names, plus those a `Connection` header lists.
     static func dropped(_ connection: [String]) -> Set<String> {
-        var names = hopByHop
-        for value in connection {
-            for token in value.split(separator: ",") { names.insert(token.trimmingCharacters(in: .whitespaces).lowercased()) }
-        }
-        return names
+        hopByHop.union(ProxyHeaders.listed(connection) ?? [])
     }
 
     private static func upstreamError(_ error: any Error, upstream: String) -> GatewayError {

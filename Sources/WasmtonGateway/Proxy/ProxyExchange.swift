@@ -399,9 +399,11 @@ final class ProxyExchange: UpstreamDelegate {
     private func answer(_ error: any Error) {
         let failure =
             error as? GatewayError ?? GatewayError(.internalServerError, reason: "internal", message: "\(error)")
-        let body = ProxyErrorAnswer.body(failure)
-        owner.write(.head(stamped(ProxyErrorAnswer.head(failure, bodyLength: body.readableBytes))))
-        owner.write(.body(body))
+        let answer = failure.answer
+        var headers = answer.headers
+        headers[.contentLength] = String(answer.body.readableBytes)
+        owner.write(.head(stamped(HTTPResponse(status: answer.status, headerFields: headers))))
+        owner.write(.body(answer.body))
         owner.write(.end(nil))
         finish()
     }
