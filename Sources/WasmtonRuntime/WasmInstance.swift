@@ -137,6 +137,15 @@ public final class WasmInstance: @unchecked Sendable {
         }
     }
 
+    /// The fuel (about one unit per Wasm operator executed) all calls on this instance burned so
+    /// far, failed and cut-off calls included, instantiation not; `nil` when the runtime does not
+    /// meter fuel (``WasmRuntime/Configuration/fuelMetering``). Read it before and after a call
+    /// to know what that call cost, for accounting and for comparing two versions of a module.
+    public var fuelConsumed: UInt64? {
+        guard runtime.configuration.fuelMetering else { return nil }
+        return lock.withLock { _ in engineInstance.fuelConsumed }
+    }
+
     /// Whether the instance exports a function called `name`.
     public func hasFunction(_ name: String) -> Bool {
         module.signature(ofExport: name) != nil

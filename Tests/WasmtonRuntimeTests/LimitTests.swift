@@ -53,6 +53,45 @@ struct LimitTests {
         #expect(try big.call("count", [.i32(10_000)]) == [.i32(10_000)])
     }
 
+    @Test("fuelConsumed counts what each call burned, with or without a limit, failed calls included")
+    func fuelConsumedPerCall() throws {
+        let module = try Guests.wat(
+            """
+            (module (func (export "count") (param $n i32) (result i32) (local $i i32)
+              (block $done (loop $again
+                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $again)))
+              (local.get $i)))
+            """, name: "count")
+        for limits in [Limits(), Limits(fuel: 10_000_000)] {
+            let instance = try Guests.runtime.instantiate(module, sandbox: Sandbox(limits: limits))
+            let start = try #require(instance.fuelConsumed)
+            try instance.call("count", [.i32(10_000)])
+            let afterOne = try #require(instance.fuelConsumed)
+            try instance.call("count", [.i32(20_000)])
+            let afterTwo = try #require(instance.fuelConsumed)
+            let first = afterOne - start
+            let second = afterTwo - afterOne
+            // Each iteration runs nine operators: at least one unit each time round, and twice
+            // the iterations cost twice the fuel, give or take the call's fixed part.
+            #expect(first >= 10_000 && first <= 200_000, "10,000 iterations burned \(first)")
+            #expect(abs(Double(second) / Double(first) - 2) < 0.01, "\(first) then \(second)")
+        }
+        let limited = try Guests.runtime.instantiate(module, sandbox: Sandbox(limits: Limits(fuel: 1_000)))
+        #expect(throws: GuestError.outOfFuel(budget: 1_000, function: "count")) {
+            try limited.call("count", [.i32(10_000)])
+        }
+        let burned = try #require(limited.fuelConsumed)
+        #expect(burned > 900 && burned <= 1_000, "a call that ran out of 1000 fuel burned \(burned)")
+
+        let unmetered = WasmRuntime.forTests(configuration: .init(fuelMetering: false))
+        let plain = try unmetered.instantiate(
+            try unmetered.load(bytes: Array(#"(module (func (export "ok")))"#.utf8), name: "plain"))
+        try plain.call("ok")
+        #expect(plain.fuelConsumed == nil)
+    }
+
     @Test("a start function is bounded by the fuel limit too")
     func fuelBoundsStart() throws {
         let module = try Guests.wat("(module (func $spin (loop $l (br $l))) (start $spin))", name: "spin-start")

@@ -8,6 +8,9 @@ protocol EngineInstance: AnyObject {
     func call(_ name: String, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]?
     /// The exported `memory`, if any.
     var exportedMemory: LinearMemory? { get }
+    /// The fuel every call so far burned, summed (instantiation not included); stays 0 on a
+    /// runtime without fuel metering.
+    var fuelConsumed: UInt64 { get }
     /// Drops the engine's hold on host functions and memory.
     func close()
 }

@@ -5,6 +5,8 @@ import WasmKit
 final class WasmKitEngine: Sendable {
     let configuration: EngineConfiguration
     let calibration: FuelCalibration
+    /// Whether instances charge fuel (``WasmRuntime/Configuration/fuelMetering``).
+    var metersFuel: Bool { configuration.fuelMetering }
 
     init(configuration: WasmRuntime.Configuration) {
         let bounds: EngineConfiguration.MemoryBoundsChecking? =

@@ -18,6 +18,10 @@ final class WasmKitInstance: EngineInstance {
     /// The export called last: a processor calls the same one per record, and comparing a short
     /// name costs less than WasmKit's lookup.
     private var lastFunction: (name: String, function: Function)?
+    /// Whether the engine charges fuel: then every call gets a budget, `UInt64.max` when
+    /// unlimited, so that ``fuelConsumed`` can be read off it.
+    private let metersFuel: Bool
+    private(set) var fuelConsumed: UInt64 = 0
 
     init(engine wasmKit: WasmKitEngine, setup: EngineInstanceSetup) throws(GuestError) {
         let limiter = MemoryLimiter(maxBytes: setup.sandbox.limits.maxMemoryPages.map { $0 * 65_536 })
@@ -51,7 +55,7 @@ final class WasmKitInstance: EngineInstance {
         }
 
         let budget = context.begin(limits: setup.sandbox.limits, calibration: wasmKit.calibration)
-        Self.applyFuel(budget, to: store)
+        Self.applyFuel(budget, to: store, metered: wasmKit.metersFuel)
         do {
             let instance = try setup.module.module.instantiate(store: store, imports: imports)
             state.memory = instance.exports[memory: "memory"]
@@ -67,6 +71,7 @@ final class WasmKitInstance: EngineInstance {
         self.limiter = limiter
         self.context = context
         self.calibration = wasmKit.calibration
+        self.metersFuel = wasmKit.metersFuel
         self.limits = setup.sandbox.limits
         self.state = state
     }
@@ -93,8 +98,11 @@ final class WasmKitInstance: EngineInstance {
         }
         let values = arguments.map(\.engineValue)
         let budget = context.begin(limits: limits, calibration: calibration, slice: slice)
-        Self.applyFuel(budget, to: store)
-        defer { context.end() }
+        let fuel = Self.applyFuel(budget, to: store, metered: metersFuel)
+        defer {
+            context.end()
+            if metersFuel { fuelConsumed &+= fuel &- (store.fuel?.remaining ?? fuel) }
+        }
         _ = limiter.takeDenied()
         let results: [Value]
         do {
@@ -118,12 +126,18 @@ final class WasmKitInstance: EngineInstance {
         }
     }
 
-    private static func applyFuel(_ budget: CallContext.Budget, to store: Store) {
-        if budget.isLimited {
-            store.fuel = Fuel(remaining: budget.fuel)
+    /// Sets the store's budget for a call and returns it: on a metering engine always a number
+    /// (`UInt64.max` when unlimited, which no call can exhaust), so the fuel burned can be read
+    /// off what remains.
+    @discardableResult
+    private static func applyFuel(_ budget: CallContext.Budget, to store: Store, metered: Bool) -> UInt64 {
+        let fuel = budget.isLimited ? budget.fuel : UInt64.max
+        if metered || budget.isLimited {
+            store.fuel = Fuel(remaining: fuel)
         } else if store.fuel != nil {
             store.fuel = nil
         }
+        return fuel
     }
 
     /// A host function's call back into `instance` (``HostCall/callGuest(_:_:)``), sharing the

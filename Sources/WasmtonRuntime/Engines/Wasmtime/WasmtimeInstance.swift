@@ -25,6 +25,7 @@ final class WasmtimeInstance: EngineInstance {
     /// The function called last: a processor calls the same one per record, and comparing a
     /// short name costs less than hashing it.
     private var lastFunction: (name: String, entry: (function: wasmtime_func_t, results: Int))?
+    private(set) var fuelConsumed: UInt64 = 0
     /// Argument arrays of host calls, reused between calls.
     private let hostArguments = HostArguments()
     /// Out-of-bounds accesses of WASI calls, failed after the call (``GuestMemoryFaults``).
@@ -92,7 +93,10 @@ final class WasmtimeInstance: EngineInstance {
     func call(_ name: String, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
         var (function, resultCount) = try exportedFunction(name)
         let budget = begin(slice: slice)
-        defer { callContext.end() }
+        defer {
+            callContext.end()
+            if engine.consumesFuel { countFuel(from: budget) }
+        }
         memoryLimit.pointee.denied = false
         let outcome = invoke(&function, arguments, resultCount: resultCount)
         switch outcome {
@@ -134,6 +138,17 @@ final class WasmtimeInstance: EngineInstance {
         functions[name] = entry
         lastFunction = (name, entry)
         return entry
+    }
+
+    /// Adds what the call burned of the fuel ``begin(slice:)`` set to ``fuelConsumed``.
+    private func countFuel(from budget: CallContext.Budget) {
+        let start = budget.isLimited ? budget.fuel : UInt64.max
+        var remaining = start
+        if let error = api.pointee.wasmtime_context_get_fuel(context, &remaining) {
+            api.pointee.wasmtime_error_delete(error)
+            return
+        }
+        fuelConsumed &+= start &- min(remaining, start)
     }
 
     /// Sets the call's fuel and epoch deadline.
