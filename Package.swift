@@ -53,6 +53,7 @@ let package = Package(
                 "CWasmtime",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WasmKitWASI", package: "WasmKit"),
+                .product(name: "WASI", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "WasmParser", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -68,6 +69,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // The waPC HTTP link speaks AsyncHTTPClient, whose requests carry NIO's buffers and headers.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -91,6 +95,7 @@ let package = Package(
         .target(
             name: "WasmtonStreams",
             dependencies: [
+                "WasmtonRuntime",
                 "WasmtonContracts",
                 "WasmtonKafka",
                 "CSQLite",
@@ -149,7 +154,9 @@ let package = Package(
                 "WasmtonStreams",
                 "WasmtonMessagePack",
                 "WasmtonGateway",
+                "WasmtonKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -174,7 +181,12 @@ let package = Package(
         ),
         .testTarget(
             name: "WasmtonRuntimeTests",
-            dependencies: ["WasmtonRuntime", "WasmtonTestSupport"],
+            dependencies: [
+                "WasmtonRuntime", "WasmtonTestSupport",
+                // WasmKitErrorTextTests raises WasmKit's own link errors to pin the texts the Runtime matches.
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -215,12 +227,15 @@ let package = Package(
                 "WasmtonGateway", "WasmtonContracts", "WasmtonRuntime", "WasmtonMessagePack", "WasmtonTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "WasmtonCLITests",
-            dependencies: ["WasmtonCLI", "WasmtonTestSupport"],
+            dependencies: ["WasmtonCLI", "WasmtonContracts", "WasmtonStreams", "WasmtonTestSupport"],
             swiftSettings: strict
         ),
     ],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Formats every tracked Swift file with swift-format (settings in .swift-format) and fails if
-# that changed anything, so formatting never drifts. Run it before committing; CI runs it too.
+# Checks what a reviewer should not have to: formatting (swift-format with .swift-format; fails
+# if it changed anything, so formatting never drifts) and layer edges (every import declared;
+# builds the debug products and tests once). Run it before committing; CI runs it too.
 set -euo pipefail
 export SWIFT_DETERMINISTIC_HASHING=1
 cd "$(dirname "$0")/.."
@@ -13,3 +14,9 @@ if [[ "$before" != "$after" ]]; then
     exit 1
 fi
 echo "validate: formatting ok"
+
+# Layer edges: every import names a dependency its target declares (the check SwiftPM's flag
+# below is too lenient for: it accepts modules that arrive through another dependency).
+python3 scripts/check-imports.py
+swift build --build-tests --explicit-target-dependency-import-check error
+echo "validate: imports ok"

@@ -1,4 +1,7 @@
 import Synchronization
+// `@_spi(Fuzzing)`: WasmKit 0.4.2 exposes `ResourceLimiter` and `Store.resourceLimiter`, the only
+// way to cap a store's memory growth, under its fuzzing SPI. Package.swift pins WasmKit exactly,
+// so an upgrade that moves or renames them fails to compile here rather than drifting.
 @_spi(Fuzzing) import WasmKit
 
 /// Caps the linear memory one instance may have, and remembers when it said no.

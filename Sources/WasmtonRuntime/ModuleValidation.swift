@@ -1,4 +1,9 @@
 import Foundation
+// `@_spi(Fuzzing)` for `Module.dropStartFunction()`: WasmKit 0.4.2 validates function bodies only
+// when it instantiates, and dropping the start function lets validation instantiate without
+// running guest code. `@_spi(OnlyForCLI)` for `Module.functionType(at:)`, to read signatures.
+// WasmKit is pinned exactly in Package.swift, so an upgrade that changes them breaks this
+// file's build, never its behaviour.
 @_spi(Fuzzing) @_spi(OnlyForCLI) import WasmKit
 import WasmParser
 

@@ -1,3 +1,6 @@
+// `@_spi(OnlyForCLI)`: `Module.functionType(at:)`, which WasmKit 0.4.2 keeps for its own CLI, is
+// how an export's signature is read without instantiating. Pinned by the exact WasmKit version
+// in Package.swift; a change fails the build here.
 @_spi(OnlyForCLI) import WasmKit
 import WasmParser
 

@@ -1,5 +1,3 @@
-import WasmtonRuntime
-
 /// A token bucket: at most `perSecond` tasks a second on average, with bursts up to one
 /// second's worth. Decaton's per-partition `processing.rate.per.partition`.
 struct RateLimiter {
@@ -17,7 +15,7 @@ struct RateLimiter {
     mutating func take(now: ContinuousClock.Instant) -> Bool {
         let elapsed = now - last
         last = now
-        tokens = min(perSecond, tokens + elapsed.seconds * perSecond)
+        tokens = min(perSecond, tokens + elapsed / .seconds(1) * perSecond)
         guard tokens >= 1 else { return false }
         tokens -= 1
         return true

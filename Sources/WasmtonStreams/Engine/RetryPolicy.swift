@@ -1,6 +1,5 @@
 import Foundation
 import WasmtonContracts
-import WasmtonRuntime
 
 /// What happens to a record whose processing failed (a trap, exhausted fuel or deadline, a host
 /// error, or the guest's own `retry` status): it goes to the retry topic with a backoff and a
@@ -49,7 +48,7 @@ public struct RetryPolicy: Sendable, Equatable {
         headers.append(.init(name: Header.retryCount, value: Array(String(failures).utf8)))
         headers.append(.init(name: Header.failure, value: Array(failure.utf8)))
         if failures <= maxRetries, let retryTopic {
-            let due = now.addingTimeInterval(backoff.seconds)
+            let due = now.addingTimeInterval(backoff / .seconds(1))
             headers.append(.init(name: Header.notBefore, value: Array(String(Int64(due.timeIntervalSince1970 * 1000)).utf8)))
             return (false, OutgoingRecord(topic: retryTopic, key: task.key, value: task.value, headers: headers))
         }

@@ -3,7 +3,6 @@ import Logging
 import Metrics
 import Tracing
 import WasmtonContracts
-import WasmtonRuntime
 
 /// The engine's coordinator thread: polls the source, registers and dispatches records, turns
 /// completions into commits, retries and outputs, pauses partitions under back-pressure, and

@@ -1,6 +1,5 @@
 import Foundation
 import WasmtonContracts
-import WasmtonRuntime
 
 #if canImport(Glibc)
     import Glibc
@@ -82,7 +81,7 @@ public final class FileRecordSource: RecordSource {
         }
         let exhausted = !follow && endOfFile && (retryTopic?.isDrained ?? true)
         if records.isEmpty, follow, timeout > .zero {
-            usleep(UInt32(min(timeout, .milliseconds(50)).seconds * 1e6))
+            usleep(UInt32(min(timeout, .milliseconds(50)) / .microseconds(1)))
         }
         return SourceBatch(records: records, exhausted: exhausted)
     }

@@ -3,7 +3,6 @@ public import Logging
 import Synchronization
 import WasmtonContracts
 public import WasmtonKafka
-import WasmtonRuntime
 
 /// Records from Kafka topics through a librdkafka consumer group: partitions are assigned and
 /// revoked by the group, offsets are committed by the engine only (never automatically).
@@ -60,7 +59,7 @@ public final class KafkaRecordSource: RecordSource {
     }
 
     public func poll(maxRecords: Int, timeout: Duration) throws(StreamError) -> SourceBatch {
-        let milliseconds = Int(timeout.seconds * 1000)
+        let milliseconds = Int(timeout / .milliseconds(1))
         do {
             var records = try consumer.poll(maxRecords: maxRecords, timeoutMilliseconds: milliseconds)
             var tasks: [StreamTask] = []

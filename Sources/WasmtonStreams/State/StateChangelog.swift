@@ -93,7 +93,7 @@ public struct StateChangelog: Sendable {
             let from = max(position, low)
             guard from < high else {
                 try store.setMeta(Self.positionMeta, high)
-                return Restore(records: 0, seconds: (ContinuousClock.now - start).seconds)
+                return Restore(records: 0, seconds: (ContinuousClock.now - start) / .seconds(1))
             }
             let consumer = try KafkaConsumer(
                 properties: properties.filter { $0.key != "group.instance.id" && $0.key != "group.id" }
@@ -120,7 +120,7 @@ public struct StateChangelog: Sendable {
                 }
             }
             try store.setMeta(Self.positionMeta, next)
-            return Restore(records: records, seconds: (ContinuousClock.now - start).seconds)
+            return Restore(records: records, seconds: (ContinuousClock.now - start) / .seconds(1))
         } catch let error as StreamError {
             throw error
         } catch let error as StateStoreError {

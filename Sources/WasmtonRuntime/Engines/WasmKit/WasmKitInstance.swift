@@ -1,5 +1,7 @@
 import Foundation
 import WASI
+// `@_spi(Fuzzing)`: `Store.resourceLimiter`, to install the ``MemoryLimiter`` (WasmKit 0.4.2,
+// pinned exactly in Package.swift).
 @_spi(Fuzzing) import WasmKit
 import WasmKitWASI
 
@@ -151,6 +153,12 @@ final class WasmKitInstance: EngineInstance {
 
     // MARK: - Errors
 
+    /// Turns what WasmKit threw into a ``GuestError``.
+    ///
+    /// WasmKit 0.4.2 has no typed cause for running out of fuel, a memory above the limit at
+    /// instantiation, link failures or most trap kinds: their text is the only detail, so they
+    /// are matched here and in ``TrapKind/init(engineText:)``. Every text matched is pinned by
+    /// `WasmKitErrorTextTests`, which fails, naming the text, if an upgrade rewords one.
     static func classify(
         _ error: any Error, function: String, budget: CallContext.Budget, limiter: MemoryLimiter, limits: Limits
     ) -> GuestError {
@@ -281,6 +289,8 @@ final class WasmKitCallState {
 
 extension TrapKind {
     /// Names WasmKit's trap message.
+    /// The kind of a WasmKit trap, from its text (see ``WasmKitInstance/classify(_:function:budget:limiter:limits:)``
+    /// for why text, and `WasmKitErrorTextTests` for the test that pins each one).
     init(engineText text: String) {
         switch text {
         case "unreachable": self = .unreachable
