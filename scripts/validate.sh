@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks what a reviewer should not have to: formatting (swift-format with .swift-format; fails
-# if it changed anything, so formatting never drifts) and layer edges (every import declared;
-# builds the debug products and tests once). Run it before committing; CI runs it too.
+# if it changed anything, so formatting never drifts), layer edges (every import declared;
+# builds the debug products and tests once) and the DocC documentation (scripts/docs.sh). Run it
+# before committing; CI runs it too.
 set -euo pipefail
 export SWIFT_DETERMINISTIC_HASHING=1
 cd "$(dirname "$0")/.."
@@ -20,3 +21,6 @@ echo "validate: formatting ok"
 python3 scripts/check-imports.py
 swift build --build-tests --explicit-target-dependency-import-check error
 echo "validate: imports ok"
+
+# Documentation: a DocC archive per library target, failing on any warning.
+scripts/docs.sh

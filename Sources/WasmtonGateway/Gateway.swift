@@ -27,7 +27,7 @@ public final class Gateway: Sendable {
     private let ready = Mutex(false)
     private let directAnswers = Atomic<Int>(0)
 
-    /// Prepares pools for `modules` (nothing is instantiated until ``run(onListening:)``).
+    /// Prepares pools for `modules` (nothing is instantiated until ``run(alongside:onListening:)``).
     ///
     /// Guests reach `hostCalls` through `__host_call`; `metricsText`, if given, renders
     /// `GET /metrics`.
@@ -99,7 +99,7 @@ public final class Gateway: Sendable {
     }
 
     /// The Hummingbird application that serves the gateway's routes, for embedding in a
-    /// `ServiceGroup` of your own; ``run(onListening:)`` is the all-in-one alternative.
+    /// `ServiceGroup` of your own; ``run(alongside:onListening:)`` is the all-in-one alternative.
     /// `onListening` gets the bound port (useful with port 0). Call ``prewarm()`` first.
     public func application(
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }

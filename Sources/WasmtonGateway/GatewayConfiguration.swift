@@ -5,7 +5,7 @@ public import WasmtonRuntime
 public struct GatewayConfiguration: Sendable {
     /// The address to listen on; loopback unless the operator says otherwise.
     public var host: String
-    /// The TCP port; 0 picks a free one (see ``Gateway/run(onListening:)``).
+    /// The TCP port; 0 picks a free one (see ``Gateway/run(alongside:onListening:)``).
     public var port: Int
     /// Instances per module (calls that run at once); defaults to the number of cores.
     public var poolSize: Int
@@ -30,7 +30,7 @@ public struct GatewayConfiguration: Sendable {
     /// Idle timeout and connection cap of the listener.
     public var connections: ConnectionLimits
     /// How long a call may run on the request's own thread before it moves to a guest thread
-    /// (see ``WapcGuest/callInSlice(_:payload:slice:)``); nil runs every call on a guest thread.
+    /// (see `WapcGuest.callInSlice(_:payload:slice:)`); nil runs every call on a guest thread.
     public var callSlice: Duration?
     /// Answer the hot routes (`/v1/…`, `/`, the probes) on the connection's event loop, without
     /// Hummingbird's task per connection (see the gateway's `EventLoopResponder`); off sends

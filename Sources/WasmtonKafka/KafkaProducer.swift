@@ -41,8 +41,12 @@ public final class KafkaProducer: Sendable {
     /// Enqueues one record; `onDelivery` later gets its partition and offset, or why it failed.
     ///
     /// - Parameters:
+    ///   - topic: the topic to write to.
     ///   - partition: nil lets librdkafka's partitioner choose (by key hash when there is a key).
     ///   - key: nil for a record without key.
+    ///   - value: the record's bytes.
+    ///   - headers: the record's headers, in order.
+    ///   - onDelivery: called once from librdkafka's delivery report, on the producer's poll thread.
     /// - Throws: `.produce` if librdkafka refuses the record (e.g. too large, or its queue stayed full for
     ///   30 s), `.closed` after `close()`. `onDelivery` is not called then.
     public func send(

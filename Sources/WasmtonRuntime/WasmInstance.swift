@@ -11,7 +11,7 @@ import WASI
 /// A host function must not call back into the instance it was called from.
 ///
 /// The same type runs on either engine of its runtime (``WasmRuntime/Configuration/engine``):
-/// what differs lives in an ``EngineInstance``; the sandbox, its files, WASI and sockets are
+/// what differs lives in an `EngineInstance`; the sandbox, its files, WASI and sockets are
 /// set up here once for both.
 public final class WasmInstance: @unchecked Sendable {
     // Why @unchecked Sendable is sound: the engine's instance, the WASI bridge and the socket

@@ -2,7 +2,7 @@ public import WasmtonRuntime
 
 /// Why `inspect` could not report on a module or disassemble a function.
 public enum InspectError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The file is missing, unreadable, not Wasm, truncated or malformed (see ``ModuleError``).
+    /// The file is missing, unreadable, not Wasm, truncated or malformed (see `ModuleError`).
     case module(ModuleError)
     /// `--disassemble FUNC` named no function with code: `available` lists some that exist.
     case unknownFunction(name: String, path: String, available: [String], total: Int)

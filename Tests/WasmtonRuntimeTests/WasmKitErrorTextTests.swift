@@ -1,6 +1,7 @@
 import Testing
 import WAT
 import WasmKit
+
 @testable import WasmtonRuntime
 
 /// WasmKit reports traps, running out of fuel and link failures as errors whose only stable
@@ -41,8 +42,10 @@ struct WasmKitErrorTextTests {
                   (func (export "table_oob") (result funcref) (table.get 0 (i32.const 5))))
                 """#.utf8), name: "texts")
         let instance = try Self.runtime.instantiate(module)
-        #expect(guestError { try instance.call("trunc") } == .trap(.invalidConversionToInteger, function: "trunc"), "\(Self.changed)")
-        #expect(guestError { try instance.call("table_oob") } == .trap(.tableOutOfBounds, function: "table_oob"), "\(Self.changed)")
+        #expect(
+            guestError { try instance.call("trunc") } == .trap(.invalidConversionToInteger, function: "trunc"), "\(Self.changed)")
+        #expect(
+            guestError { try instance.call("table_oob") } == .trap(.tableOutOfBounds, function: "table_oob"), "\(Self.changed)")
     }
 
     @Test("running out of fuel is .outOfFuel, and a memory above the limit at instantiation is .memoryLimitExceeded")
@@ -53,7 +56,9 @@ struct WasmKitErrorTextTests {
             guestError { try limited.call("infinite_loop") } == .outOfFuel(budget: 10_000, function: "infinite_loop"),
             "\(Self.changed)")
         let big = try Self.runtime.load(bytes: Array("(module (memory 4))".utf8), name: "big")
-        let error = guestError { try Self.runtime.instantiate(big, sandbox: Sandbox(limits: WasmtonRuntime.Limits(maxMemoryBytes: 65_536))) }
+        let error = guestError {
+            try Self.runtime.instantiate(big, sandbox: Sandbox(limits: WasmtonRuntime.Limits(maxMemoryBytes: 65_536)))
+        }
         #expect(error == .memoryLimitExceeded(limitBytes: 65_536, function: GuestError.instantiation), "\(Self.changed)")
     }
 

@@ -108,7 +108,7 @@ public final class WapcGuest: Sendable {
     }
 
     /// Runs `operation` like ``call(_:payload:)``, but only for about `slice` and without waiting
-    /// on the host (``WasmInstance/call(_:_:slice:)``): `nil` when the guest needed longer or
+    /// on the host (`WasmInstance.call(_:_:slice:)`): `nil` when the guest needed longer or
     /// asked for a host call, and then this guest must be closed (it stopped part-way) and the
     /// call run again elsewhere with ``call(_:payload:)`` on a fresh one. Nothing outside the
     /// guest has happened by then.

@@ -28,7 +28,7 @@ public final class FilteringProxy: Sendable {
         public var upstreamTimeout: Duration
         /// Idle timeout and connection cap of the listener.
         public var connections: ConnectionLimits
-        /// Answer the requests it can on the event loop (``ProxyConnectionHandler``); off: every
+        /// Answer the requests it can on the event loop (`ProxyConnectionHandler`); off: every
         /// request takes the Hummingbird path.
         public var directPath = true
         /// Upstream connections each event loop keeps open at most (the event-loop path's pool).

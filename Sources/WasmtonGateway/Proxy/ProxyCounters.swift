@@ -12,7 +12,7 @@ final class ProxyCounters: Sendable {
 }
 
 extension FilteringProxy {
-    /// A snapshot of ``ProxyCounters``.
+    /// A snapshot of `ProxyCounters`.
     public struct Statistics: Sendable, Equatable {
         /// Requests answered on the event loop, without Hummingbird's request task.
         public var direct: Int
