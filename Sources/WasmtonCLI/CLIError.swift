@@ -100,6 +100,19 @@ func reportingFailures(_ body: () throws -> Void) throws {
     }
 }
 
+/// ``reportingFailures(_:)`` for an asynchronous command body (the triggers).
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as CLIError {
+        fail(error)
+    } catch let error as ModuleError {
+        fail(.module(error))
+    } catch let error as GuestError {
+        fail(.guest(error))
+    }
+}
+
 private func fail(_ error: CLIError) -> Never {
     FileHandle.standardOutput.synchronizeFile()
     FileHandle.standardError.write(Data("error: \(ConfigCommandLine.locate(error.description))\n".utf8))

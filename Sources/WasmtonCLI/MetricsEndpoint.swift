@@ -1,49 +1,43 @@
-import Foundation
 import Hummingbird
 import Logging
-import Synchronization
+import ServiceLifecycle
 
-/// Serves the process's metrics in Prometheus' text format at `GET /metrics` (and `GET /healthz`),
-/// on a Hummingbird server running beside a synchronous command such as `process`.
-final class MetricsEndpoint: Sendable {
-    private let task: Task<Void, any Error>
+/// Serves the process's metrics in Prometheus' text format at `GET /metrics` (and `GET /healthz`)
+/// beside a trigger that has no HTTP server of its own (`process`, `proxy`): a service for the
+/// command's `ServiceGroup`.
+struct MetricsEndpoint: Service {
+    private let host: String
+    private let port: Int
+    private let render: @Sendable () -> [UInt8]
+    private let onListening: @Sendable () -> Void
 
-    /// Bootstraps the metrics system with a Prometheus registry, starts the server, and returns
-    /// once it listens; throws if it cannot (the port is taken, say).
-    init(host: String, port: Int) throws(CLIError) {
-        let render = PrometheusExport.bootstrap()
+    /// Bootstraps the metrics system with a Prometheus registry; the server starts with ``run()``
+    /// and calls `onListening` once it accepts connections.
+    init(host: String, port: Int, onListening: @escaping @Sendable () -> Void = {}) {
+        self.host = host
+        self.port = port
+        self.onListening = onListening
+        render = PrometheusExport.bootstrap()
+    }
+
+    /// Serves until the group shuts down; fails with one line when it cannot listen (the port is taken, say).
+    func run() async throws {
         let router = Router()
-        router.get("metrics") { _, _ -> Response in
+        router.get("metrics") { [render] _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: render())))
         }
         router.get("healthz") { _, _ in "ok\n" }
-        let started = DispatchSemaphore(value: 0)
-        let failure = Mutex<String?>(nil)
         var logger = Logger(label: "wasmton.metrics")
         logger.logLevel = .warning
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "wasmton"),
-            onServerRunning: { _ in started.signal() }, logger: logger)
-        task = Task.detached {
-            do {
-                try await app.runService(gracefulShutdownSignals: [])
-            } catch {
-                failure.withLock { $0 = "\(error)" }
-                started.signal()
-            }
+            onServerRunning: { [onListening] _ in onListening() }, logger: logger)
+        do {
+            try await app.run()
+        } catch {
+            throw CLIError.io("cannot serve metrics on \(host):\(port): \(error)")
         }
-        if started.wait(timeout: .now() + 10) == .timedOut {
-            task.cancel()
-            throw .io("the metrics server on \(host):\(port) did not start within 10 s")
-        }
-        if let message = failure.withLock({ $0 }) {
-            throw .io("cannot serve metrics on \(host):\(port): \(message)")
-        }
-    }
-
-    func stop() {
-        task.cancel()
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 import WasmtonContracts
 import WasmtonRuntime
@@ -13,7 +14,7 @@ import WasmtonStreams
 
 /// `wasmton process MODULE (--input FILE | --bootstrap-servers … --topic … --group …)`: run a
 /// PollTask processor over a file or a Kafka topic with Decaton's processing model.
-struct ProcessCommand: ParsableCommand {
+struct ProcessCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "process",
         abstract: "Run a PollTask stream processor over a local file or a Kafka topic.",
@@ -59,8 +60,8 @@ struct ProcessCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try reportingFailures {
+    func run() async throws {
+        try await reportingFailures {
             let input = try StreamInput(file: file, kafka: kafka)
             var limits = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
             if limits.limits.timeout == nil { limits.limits.timeout = ProcessingOptions.defaultTimeout }
@@ -72,30 +73,43 @@ struct ProcessCommand: ParsableCommand {
             settings.state = try state.settings(for: input)
 
             try service.bootstrap()
-            let tracing = TraceExport(try service.tracing(), logger: Logger(label: "wasmton.process"))
-            defer { tracing.finish() }
             let logger = Logger(label: "wasmton.process")
-            let metrics = try metricsPort.map { port throws(CLIError) in try MetricsEndpoint(host: metricsHost, port: port) }
-            defer { metrics?.stop() }
+            // Listed first so that they stop last: the group shuts its services down in reverse.
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            if let tracing = try service.tracing() { services.append(.init(service: tracing)) }
+            let metricsUp = ListeningGate()
+            if let port = metricsPort {
+                services.append(.init(service: MetricsEndpoint(host: metricsHost, port: port, onListening: metricsUp.open)))
+            } else {
+                metricsUp.open()
+            }
             let engine: StreamEngine
             do throws(StreamError) {
                 engine = try StreamEngine(settings: settings, factory: factory, logger: logger)
             } catch {
                 throw CLIError.stream(error)
             }
-            let signals = ShutdownSignals { engine.shutdown() }
-            defer { signals.cancel() }
-            let watcher = StreamWatcher(
+            let streamService = StreamService(engine: engine) { [input] engine throws(StreamError) in
+                try input.run(engine: engine)
+            }
+            // When the input ends (a file without --follow), or the stream fails, the rest stop too.
+            services.append(
                 .init(
-                    engine: engine, runtime: runtime, sandbox: limits, isolateTasks: processing.isolateTasks, modulePath: module,
-                    configPath: service.config, stream: stream, interval: try reload.interval(), logger: logger))
-            defer { watcher.stop() }
-            let summary: StreamSummary
-            do throws(StreamError) {
-                summary = try input.run(engine: engine)
-            } catch {
+                    service: metricsUp.holding(streamService), successTerminationBehavior: .gracefullyShutdownGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup))
+            let reloading = ProcessReload(
+                engine: engine, runtime: runtime, sandbox: limits, isolateTasks: processing.isolateTasks, modulePath: module,
+                configPath: service.config, stream: stream, logger: logger)
+            services.insert(.init(service: reloading.watcher(interval: try reload.interval())), at: services.count - 1)
+            let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+            let signals = ShutdownSignals { Task { await group.triggerGracefulShutdown() } }
+            defer { signals.cancel() }
+            do {
+                try await group.run()
+            } catch let error as StreamError {
                 throw CLIError.stream(error)
             }
+            guard let summary = streamService.summary else { throw CLIError.io("the stream stopped without a summary") }
             let line =
                 "processed \(summary.processed), discarded \(summary.discarded), retried \(summary.retried), dead-lettered \(summary.deadLettered), emitted \(summary.emitted)"
             FileHandle.standardError.write(Data("wasmton: \(line)\n".utf8))

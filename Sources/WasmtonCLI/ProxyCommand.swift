@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import WasmtonContracts
 import WasmtonGateway
 import WasmtonRuntime
 
 /// `wasmton proxy --listen :P --upstream http://HOST:Q --filter F.wasm…`: a filtering reverse
 /// proxy, like Envoy's HTTP listener with the wasm filter in front of one cluster.
-struct ProxyCommand: ParsableCommand {
+struct ProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy",
         abstract: "A reverse proxy that runs proxy-wasm filters (Envoy's wasm filter ABI 0.2.1) on every request.",
@@ -78,8 +79,8 @@ struct ProxyCommand: ParsableCommand {
         return (host, port, target, maxBody, timeout)
     }
 
-    func run() throws {
-        try reportingFailures {
+    func run() async throws {
+        try await reportingFailures {
             let (host, port, target, maxBody, timeout) = try settings()
             var guestSandbox = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
             // A filter callback that never returns must not hold a worker forever.
@@ -88,8 +89,7 @@ struct ProxyCommand: ParsableCommand {
             let filters = try filterOptions.filters(runtime: runtime)
             try service.bootstrap()
             let tracing = try service.tracing()
-            let metrics = try metricsPort.map { port throws(CLIError) in try MetricsEndpoint(host: "127.0.0.1", port: port) }
-            defer { metrics?.stop() }
+            let metrics = metricsPort.map { MetricsEndpoint(host: "127.0.0.1", port: $0) }
             let logger = Logger(label: "wasmton.proxy")
             let chain: FilterChain?
             do throws(GatewayConfigurationError) {
@@ -106,13 +106,20 @@ struct ProxyCommand: ParsableCommand {
                     connections: try connectionOptions.limits()),
                 chain: chain, logger: logger)
             let names = filters.map(\.configuration.name).joined(separator: ", ")
-            if let error = BlockingRun.run({
-                try await proxy.run(alongside: tracing.map { [$0] } ?? []) { port in
-                    logger.notice(
-                        "listening",
-                        metadata: ["address": "http://\(host):\(port)", "upstream": "\(target.base)", "filters": "\(names)"])
-                }
-            }) {
+            let server = ProxyService(proxy) { port in
+                logger.notice(
+                    "listening",
+                    metadata: ["address": "http://\(host):\(port)", "upstream": "\(target.base)", "filters": "\(names)"])
+            }
+            // The exporter and metrics first, so that they stop last.
+            let services: [any Service] = (tracing.map { [$0] } ?? []) + (metrics.map { [$0] } ?? []) + [server]
+            let group = ServiceGroup(
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            do {
+                try await group.run()
+            } catch let error as CLIError {
+                throw error
+            } catch {
                 throw CLIError.io("cannot proxy on \(host):\(port): \(error)")
             }
             let statistics = proxy.statistics

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import WasmtonContracts
 import WasmtonGateway
 import WasmtonRuntime
 
 /// `wasmton serve MODULE… --port P`: serve waPC modules over HTTP through the gateway.
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve waPC modules over HTTP: POST /v1/MODULE/OPERATION with a JSON or MessagePack body.",
@@ -105,8 +106,8 @@ struct ServeCommand: ParsableCommand {
         return (maxBody, timeout)
     }
 
-    func run() throws {
-        try reportingFailures {
+    func run() async throws {
+        try await reportingFailures {
             let (maxBody, timeout) = try limits()
             let names = modules.map { ServedModule.nameAndPath($0).name }
             // `--allow-connect MODULE=` may name linked modules too.
@@ -162,21 +163,27 @@ struct ServeCommand: ParsableCommand {
                 let (name, path) = ServedModule.nameAndPath(argument)
                 paths[name] = path
             }
-            let watcher = ModuleWatcher(
-                gateway: gateway, runtime: runtime, modules: paths, configPath: service.config, interval: try reload.interval(),
-                logger: logger)
-            let failure = BlockingRun.run {
-                try await gateway.run(alongside: [watcher] + (tracing.map { [$0] } ?? [])) { port in
-                    logger.notice(
-                        "listening",
-                        metadata: [
-                            "address": "http://\(configuration.host):\(port)", "modules": "\(servedNames)",
-                            "filters": "\(filterNames)",
-                        ])
-                }
+            let watcher = ServeReload(
+                gateway: gateway, runtime: runtime, modules: paths, configPath: service.config, logger: logger
+            )
+            .watcher(interval: try reload.interval())
+            let server = GatewayService(gateway) { port in
+                logger.notice(
+                    "listening",
+                    metadata: [
+                        "address": "http://\(configuration.host):\(port)", "modules": "\(servedNames)",
+                        "filters": "\(filterNames)",
+                    ])
             }
-            if let error = failure {
-                if let error = error as? GatewayConfigurationError { throw CLIError.gateway(error) }
+            // The exporter first, so that it stops last and flushes the final spans.
+            let services: [any Service] = (tracing.map { [$0] } ?? []) + [watcher, server]
+            let group = ServiceGroup(
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            do {
+                try await group.run()
+            } catch let error as GatewayConfigurationError {
+                throw CLIError.gateway(error)
+            } catch {
                 throw CLIError.io("cannot serve on \(host):\(port): \(error)")
             }
             logger.notice("stopped")

@@ -2,7 +2,11 @@ public import ArgumentParser
 import Foundation
 
 /// The `wasmton` command line: the triggers (`process`, `serve`, `proxy`) and the module tools.
-public struct WasmtonCommand: ParsableCommand {
+///
+/// Asynchronous, so that the triggers run their services (the stream, the gateway or proxy, a
+/// metrics endpoint, a trace exporter, a module watcher) in one `ServiceGroup` on the main
+/// task; the module tools stay plain synchronous subcommands.
+public struct WasmtonCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "wasmton",
         abstract: "A server-side WebAssembly host: run sandboxed Wasm modules and inspect them.",
@@ -18,7 +22,7 @@ public struct WasmtonCommand: ParsableCommand {
 
     /// Parses the process's arguments and runs the command. Usage errors are reported like every
     /// other failure: one `error:` line on stderr and exit status 2 (`--help` for the details).
-    public static func runFromCommandLine() -> Never {
+    public static func runFromCommandLine() async -> Never {
         let arguments: [String]
         do {
             arguments = try ConfigCommandLine.expand(Array(CommandLine.arguments.dropFirst()))
@@ -28,7 +32,11 @@ public struct WasmtonCommand: ParsableCommand {
         }
         do {
             var command = try parseAsRoot(arguments)
-            try command.run()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
             Foundation.exit(0)
         } catch {
             let status = exitCode(for: error)

@@ -135,19 +135,22 @@ public final class Gateway: Sendable {
 
     /// Warms the pools, then serves until SIGTERM or SIGINT, on which `/readyz` starts failing,
     /// the server stops accepting, in-flight requests finish, and this returns.
-    /// `alongside` runs with the server and stops with it (a module watcher, say).
+    /// `alongside` runs with the server and stops with it (a module watcher, say). The same as
+    /// running a ``GatewayService`` in a `ServiceGroup` that handles those signals.
     public func run(
         alongside: [any Service] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
-        try await prewarm()
-        let drain = DrainSignal { [self] in ready.withLock { $0 = false } }
         let group = ServiceGroup(
             configuration: .init(
-                services: [application(onListening: onListening), drain, FilterTicker(chain: filters)] + alongside,
+                services: [GatewayService(self, onListening: onListening)] + alongside,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        defer { shutdown() }
         try await group.run()
+    }
+
+    /// Makes `/readyz` fail, so load balancers stop sending while in-flight requests finish.
+    func markDraining() {
+        ready.withLock { $0 = false }
     }
 
     /// Stops the pools and guest threads; requests still arriving get 503.

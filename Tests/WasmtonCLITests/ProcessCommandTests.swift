@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `wasmton process --input`: the stream engine on the embedded default (no broker), run as a
 /// user runs it, with the real guests of `guests/`.
 @Suite("process --input")
@@ -177,6 +181,35 @@ struct ProcessCommandTests {
             try outputValues(outputs().joined(separator: "\n")).map { $0.split(separator: ":").last! } == [
                 "first", "second", "third",
             ])
+    }
+
+    @Test("a --metrics-port that is taken: one line, nonzero exit, and no record processed")
+    func metricsPortTaken() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        // Hold a port with a listening socket of our own.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(bound == 0 && listen(holder, 1) == 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let input = try dir.write("records.txt", "a\nb\n")
+        let output = dir.file("out.jsonl")
+        let result = try CLI.run([
+            "process", CLI.guest("task_probe.wasm"), "--input", input, "--output", output, "--metrics-port", "\(port)",
+        ])
+        expectError(result, status: 1, mentioning: ["cannot serve metrics", "127.0.0.1:\(port)"])
+        #expect(((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").isEmpty, "records ran without metrics")
     }
 
     @Test("user errors: one line, nonzero exit, before anything is processed")

@@ -87,7 +87,7 @@ public final class FilteringProxy: Sendable {
     /// The event-loop path (nil when ``Configuration/directPath`` is off).
     private let direct: DirectProxy?
     private let client: HTTPClient
-    private let logger: Logger
+    let logger: Logger
     private let metricsText: (@Sendable () -> [UInt8])?
 
     /// A proxy in front of `configuration.upstream`, filtering with `chain` (none: a plain proxy).
@@ -118,23 +118,17 @@ public final class FilteringProxy: Sendable {
     }
 
     /// Serves until SIGTERM or SIGINT (in-flight requests finish), running filter ticks.
-    /// `alongside` runs with the server and stops with it (a trace exporter, say).
+    /// `alongside` runs with the server and stops with it (a trace exporter, say). The same as
+    /// running a ``ProxyService`` in a `ServiceGroup` that handles those signals.
     public func run(
         alongside: [any Service] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
-        let ticker = FilterTicker(chain: chain)
         let group = ServiceGroup(
             configuration: .init(
-                services: [application(onListening: onListening), ticker] + alongside,
+                services: [ProxyService(self, onListening: onListening)] + alongside,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        do {
-            try await group.run()
-        } catch {
-            await shutdown()
-            throw error
-        }
-        await shutdown()
+        try await group.run()
     }
 
     /// Closes upstream connections and stops the filters.

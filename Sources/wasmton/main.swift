@@ -1,3 +1,0 @@
-import WasmtonCLI
-
-WasmtonCommand.runFromCommandLine()
