@@ -107,7 +107,7 @@ public final class KafkaProducer: Sendable {
     /// One produce attempt; on failure takes back the box and frees the headers.
     private func produceOnce(
         topic: String, partition: Int32?, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader],
-        _ onDelivery: @escaping DeliveryBox.Handler
+        _ onDelivery: @escaping PendingDelivery.Handler
     ) -> rd_kafka_resp_err_t {
         var headerList: OpaquePointer?
         if !headers.isEmpty {
@@ -118,7 +118,7 @@ public final class KafkaProducer: Sendable {
                 }
             }
         }
-        let box = Unmanaged.passRetained(DeliveryBox(onDelivery))
+        let box = Unmanaged.passRetained(PendingDelivery(onDelivery))
         let err = value.withUnsafeBytes { valueBytes in
             withOptionalBytes(key) { keyBytes in
                 wasmton_rdk_produce(

@@ -5,7 +5,7 @@ internal import CRdKafka
 /// Ownership: `send` retains the box once (`passRetained`) and hands the pointer to librdkafka; exactly one
 /// of two places takes that reference back: the delivery-report callback (which then calls the closure), or
 /// `send` itself when librdkafka did not accept the message (the closure is then not called; `send` throws).
-final class DeliveryBox: Sendable {
+final class PendingDelivery: Sendable {
     typealias Handler = @Sendable (Result<(partition: Int32, offset: Int64), KafkaError>) -> Void
 
     let handler: Handler
@@ -20,7 +20,7 @@ let producerDeliveryCallback:
     @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
         _, message, _ in
         guard let message, let opaque = message.pointee._private else { return }
-        let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
+        let box = Unmanaged<PendingDelivery>.fromOpaque(opaque).takeRetainedValue()
         let m = message.pointee
         if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
             box.handler(.success((partition: m.partition, offset: m.offset)))
