@@ -43,14 +43,14 @@ struct InspectCommand: ParsableCommand {
                     ? try ModuleInspector.report(bytes: bytes, path: file, disassembling: selected)
                     : try ModuleInspector.report(bytes: bytes, path: file)
                 if json {
-                    print(ModuleInspector.json(report))
+                    print(ModuleReportText.json(report))
                     return
                 }
-                var output = ModuleInspector.header(report, fileName: URL(fileURLWithPath: file).lastPathComponent)
+                var output = ModuleReportText.header(report, fileName: URL(fileURLWithPath: file).lastPathComponent)
                 if details {
-                    output += ModuleInspector.details(report)
+                    output += ModuleReportText.details(report)
                 } else if !disassemble {
-                    output += ModuleInspector.sectionTable(report)
+                    output += ModuleReportText.sectionTable(report)
                 }
                 if let code = report.disassembly {
                     output += ModuleInspector.disassemble(code)

@@ -1,6 +1,6 @@
 /// Everything `wasmton inspect` knows about a module: its section table and the contents of
-/// each section, in a form that prints as text (``ModuleInspector/sectionTable(_:)``,
-/// ``ModuleInspector/details(_:)``) or encodes as JSON (``ModuleInspector/json(_:)``).
+/// each section, in a form that prints as text (``ModuleReportText/sectionTable(_:)``,
+/// ``ModuleReportText/details(_:)``) or encodes as JSON (``ModuleReportText/json(_:)``).
 ///
 /// Indices are the module's index spaces (imports first), so `functions[0].index` is the number
 /// of imported functions. Names come from the `name` custom section, falling back to export

@@ -13,7 +13,7 @@ struct InspectTests {
     func json(module: String) throws {
         let path = Objdump.path(ofExample: module)
         let report = try ModuleInspector.report(path: path)
-        let json = ModuleInspector.json(report)
+        let json = ModuleReportText.json(report)
 
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let sections = try #require(object["sections"] as? [[String: Any]])
@@ -58,7 +58,7 @@ struct InspectTests {
         var report = try ModuleInspector.report(path: path)
         report.disassembly = try ModuleInspector.disassembly(bytes: ModuleInspector.read(path: path), function: "bump")
         let object = try #require(
-            try JSONSerialization.jsonObject(with: Data(ModuleInspector.json(report).utf8)) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(ModuleReportText.json(report).utf8)) as? [String: Any])
         let imports = try #require(object["imports"] as? [[String: Any]])
         #expect(imports.map { "\($0["module"] ?? "").\($0["name"] ?? "")" } == ["env.log", "env.base"])
         #expect(imports.first?["description"] as? String == "func[0] sig=1 <log> <- env.log")
@@ -249,7 +249,7 @@ struct InspectTests {
 
         guard let output = Objdump.run("-d", binary) else { return }
         let report = try ModuleInspector.report(bytes: bytes)
-        let text = ModuleInspector.header(report, fileName: "varied.wasm") + ModuleInspector.disassemble(functions)
+        let text = ModuleReportText.header(report, fileName: "varied.wasm") + ModuleInspector.disassemble(functions)
         let expected = output.split(separator: "\n").map(ObjdumpDifferentialTests.withoutLocalIndices)
         let actual = text.split(separator: "\n").map(ObjdumpDifferentialTests.withoutLocalIndices)
         #expect(actual == expected)

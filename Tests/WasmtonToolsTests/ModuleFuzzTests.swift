@@ -143,8 +143,8 @@ struct ModuleFuzzTests {
                 disassembling
                 ? try ModuleInspector.report(bytes: mutant, path: name, disassembling: nil)
                 : try ModuleInspector.report(bytes: mutant, path: name)
-            _ = ModuleInspector.details(report)
-            _ = ModuleInspector.json(report)
+            _ = ModuleReportText.details(report)
+            _ = ModuleReportText.json(report)
         } catch {
             tally.rejectedByInspect += 1
             #expect(!error.description.isEmpty, "\(name): inspect failed without a message")

@@ -29,7 +29,7 @@ struct ObjdumpDifferentialTests {
             #expect(section.size == section.end - section.start)
         }
         // And the text itself, header included, byte for byte.
-        #expect(ModuleInspector.header(report, fileName: module) + ModuleInspector.sectionTable(report) == output)
+        #expect(ModuleReportText.header(report, fileName: module) + ModuleReportText.sectionTable(report) == output)
     }
 
     @Test("imports, exports, types and functions match wasm-objdump -x", arguments: Objdump.exampleModules)
@@ -58,7 +58,7 @@ struct ObjdumpDifferentialTests {
                 == Objdump.detailLines(output, section: "Code").map(Self.withoutName))
 
         // The details view prints those same lines.
-        let details = ModuleInspector.details(report)
+        let details = ModuleReportText.details(report)
         for section in ["Type", "Export", "Import", "Function", "Code", "Memory", "Start", "DataCount"] {
             #expect(
                 Objdump.detailLines(details, section: section).map(Self.withoutName)
@@ -72,7 +72,7 @@ struct ObjdumpDifferentialTests {
         let path = Objdump.path(ofExample: "sections.wasm")
         guard let output = Objdump.run("-x", path) else { return }
         let report = try ModuleInspector.report(path: path)
-        let details = ModuleInspector.details(report)
+        let details = ModuleReportText.details(report)
         for section in ["Type", "Import", "Function", "Table", "Memory", "Global", "Export", "Start", "Code", "DataCount"] {
             #expect(Objdump.detailLines(details, section: section) == Objdump.detailLines(output, section: section), "\(section)")
         }
@@ -126,7 +126,7 @@ struct ObjdumpDifferentialTests {
         let bytes = try ModuleInspector.read(path: path)
         let report = try ModuleInspector.report(bytes: bytes)
         let text =
-            ModuleInspector.header(report, fileName: module)
+            ModuleReportText.header(report, fileName: module)
             + ModuleInspector.disassemble(try ModuleInspector.disassembly(bytes: bytes))
         // wasm-objdump numbers declared locals inconsistently (`local[7..10]` for the first local of
         // a two-parameter function), so local declarations are compared without their indices.

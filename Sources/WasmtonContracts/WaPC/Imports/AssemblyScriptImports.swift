@@ -12,8 +12,8 @@ struct AssemblyScriptImports {
         var functions: [HostFunction] = []
         if imported.contains("abort") {
             functions.append(
-                HostFunction(module: "env", name: "abort", signature: .init(parameters: [.i32, .i32, .i32, .i32], results: []))
-                { call, a in
+                HostFunction(module: "env", name: "abort", signature: .init(parameters: [.i32, .i32, .i32, .i32], results: [])) {
+                    call, a in
                     throw abort(call, message: a[0], file: a[1], line: a[2], column: a[3])
                 })
         }
