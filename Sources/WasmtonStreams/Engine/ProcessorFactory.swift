@@ -10,15 +10,17 @@ public struct ProcessorFactory: Sendable {
     /// A fresh instance for every task (no state carried between tasks), at the cost of one
     /// instantiation per task.
     public let isolateTasks: Bool
-    /// Where the lanes account the module's calls (``GuestAccounting``, under the module's name).
-    public let accounting: GuestAccounting
+    /// Where the lanes account the module's calls (``GuestAccounting``, under the module's name):
+    /// looked up when a lane starts, so after the application bootstrapped its metrics backend.
+    public var accounting: GuestAccounting {
+        GuestAccounting.of(module.name, runtime: runtime)
+    }
 
     public init(runtime: WasmRuntime, module: WasmModule, sandbox: Sandbox, isolateTasks: Bool = false) {
         self.runtime = runtime
         self.module = module
         self.sandbox = sandbox
         self.isolateTasks = isolateTasks
-        accounting = GuestAccounting.of(module.name, runtime: runtime)
     }
 
     /// A new processor: instantiates the module and runs its `_initialize`.

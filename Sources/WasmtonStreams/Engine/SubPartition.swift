@@ -84,7 +84,7 @@ private final class LaneWork {
         self.factory = factory
         lastReport = Self.now()
         accounting = factory.accounting
-        runOperation = factory.accounting.operation("run")
+        runOperation = accounting.operation("run")
         completions.reserveCapacity(256)
     }
 
