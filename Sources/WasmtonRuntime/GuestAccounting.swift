@@ -54,6 +54,8 @@ public final class GuestAccounting: Sendable {
     private let instances: Counter
     private let memory: Gauge
     private let memoryHighWater = Atomic<Int>(0)
+    /// Serializes rises of ``memoryHighWater`` with their gauge updates.
+    private let memoryLock = Mutex<Void>(())
 
     /// The label of calls whose operation got no series of its own (past ``operationLimit``,
     /// or an operation the guest does not know).
@@ -129,25 +131,15 @@ public final class GuestAccounting: Sendable {
     }
 
     /// Raises the memory high-water mark to `bytes` if it is higher (an instance's linear memory
-    /// only grows, so its current size is its own high-water mark).
+    /// only grows, so its current size is its own high-water mark). The common case, no change,
+    /// is one atomic load; a rise takes a lock, so the gauge never goes back to a lower mark.
     public func memoryUsed(_ bytes: Int) {
-        var seen = memoryHighWater.load(ordering: .relaxed)
-        while bytes > seen {
-            let (exchanged, original) = memoryHighWater.compareExchange(
-                expected: seen, desired: bytes, ordering: .relaxed)
-            if exchanged {
-                memory.record(bytes)
-                return
-            }
-            seen = original
+        guard bytes > memoryHighWater.load(ordering: .relaxed) else { return }
+        memoryLock.withLock { _ in
+            guard bytes > memoryHighWater.load(ordering: .relaxed) else { return }
+            memoryHighWater.store(bytes, ordering: .relaxed)
+            memory.record(bytes)
         }
-    }
-
-    /// Counts one failure of a call (``GuestError/accountingKind``); errors raised before the
-    /// guest ran are not counted.
-    public func failed(_ error: GuestError) {
-        guard let kind = error.accountingKind else { return }
-        trapCounter(kind).increment()
     }
 
     private func trapCounter(_ kind: String) -> Counter {
@@ -207,6 +199,7 @@ public struct GuestUsage: Sendable {
     /// Failures by ``GuestError/accountingKind``, when any.
     public private(set) var traps: [String: Int]?
 
+    /// Nothing counted yet.
     public init() {}
 
     /// Records one call's fuel, for the total and the fuel-per-call histogram.
