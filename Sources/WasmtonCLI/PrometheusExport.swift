@@ -1,5 +1,6 @@
 import Metrics
 import Prometheus
+import WasmtonRuntime
 
 /// The process's Prometheus registry: bootstraps swift-metrics with it once and renders the
 /// text exposition format, for `process --metrics-port` and `serve`'s `/metrics`.
@@ -10,9 +11,10 @@ enum PrometheusExport {
         return registry
     }()
 
-    /// Bootstraps the metrics system (first call only) and returns a renderer of its metrics.
+    /// Bootstraps the metrics system (first call only) and returns a renderer of its metrics,
+    /// with the guests' fuel-per-call histograms (``GuestAccounting/renderHistograms()``) after them.
     static func bootstrap() -> @Sendable () -> [UInt8] {
         let registry = registry
-        return { registry.emitToBuffer() }
+        return { registry.emitToBuffer() + GuestAccounting.renderHistograms() }
     }
 }

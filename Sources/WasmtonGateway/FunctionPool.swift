@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Tracing
 import WasmtonContracts
@@ -13,6 +14,9 @@ final class FunctionPool: Sendable {
     /// this module never run in one (no slice configured, fresh instances on WasmKit, tracing
     /// on, or a module that imports blocking functions).
     private let slices: QuickOperations?
+    /// The module's accounting (under its served name), one flush per call: a call costs tens of
+    /// microseconds, a flush well under one.
+    private let accounting: GuestAccounting
 
     init(
         served: ServedModule, runtime: WasmRuntime, configuration: GatewayConfiguration, sandbox: Sandbox,
@@ -20,6 +24,8 @@ final class FunctionPool: Sendable {
     ) {
         name = served.name
         metrics = GatewayMetrics.PoolHandles(module: served.name)
+        let accounting = GuestAccounting.of(served.name, runtime: runtime)
+        self.accounting = accounting
         let module = served.module
         // A fresh instance per call runs in a slice only where making one is cheap (Wasmtime's
         // compiled code: microseconds; WasmKit's instantiation would hold the event loop longer).
@@ -35,7 +41,12 @@ final class FunctionPool: Sendable {
                 size: configuration.poolSize, maxWaiting: configuration.maxWaiting, reuse: !configuration.freshInstance,
                 discards: { error in (error as? WapcError)?.poisonsInstance ?? true }),
             threads: threads,
-            make: { try WapcGuest(runtime: runtime, module: module, sandbox: sandbox, hostCalls: hostCalls, logger: logger) },
+            make: {
+                let guest = try WapcGuest(
+                    runtime: runtime, module: module, sandbox: sandbox, hostCalls: hostCalls, logger: logger)
+                accounting.instancesCreated()
+                return guest
+            },
             close: { $0.close() })
     }
 
@@ -56,10 +67,12 @@ final class FunctionPool: Sendable {
     /// so the calling thread is never held longer than the slice.
     func callHere(_ operation: String, payload: [UInt8]) throws -> [UInt8]? {
         guard let slices, slices.isQuick(operation) else { return nil }
-        let metrics = metrics
+        let (metrics, accounting) = (metrics, accounting)
         let outcome = try pool.runHere { guest -> [UInt8]? in
             metrics.wait.record(duration: .zero)
-            return try guest.callInSlice(operation, payload: payload, slice: slices.slice)
+            return try Self.accounted(guest, operation, in: accounting, readsCPU: false) { () throws(WapcError) in
+                try guest.callInSlice(operation, payload: payload, slice: slices.slice)
+            }
         }
         if case .finished(let response) = outcome {
             metrics.sliceFinished.increment()
@@ -100,13 +113,56 @@ final class FunctionPool: Sendable {
     private func guestCall(
         _ operation: String, payload: [UInt8], queued: ContinuousClock.Instant
     ) -> @Sendable (WapcGuest) throws -> [UInt8] {
-        { [metrics, slices] guest in
+        { [metrics, slices, accounting] guest in
             let start = ContinuousClock.now
             metrics.wait.record(duration: start - queued)
-            let response = try guest.call(operation, payload: payload)
+            // A call on a guest thread has paid for a thread hop already: its CPU time is read
+            // around it (two system calls).
+            let response = try Self.accounted(guest, operation, in: accounting, readsCPU: true) { () throws(WapcError) in
+                try guest.call(operation, payload: payload)
+            }
             slices?.record(operation, took: ContinuousClock.now - start)
-            return response
+            return response ?? []
         }
+    }
+
+    /// Runs `call` on `guest` (its response; `nil` when a time slice gave up) and accounts it to
+    /// its operation: wall time, fuel from the instance's meter, memory, the kind of failure.
+    /// `readsCPU`: read the thread's CPU time around the call; otherwise the call runs in a time
+    /// slice, where nothing may block (host functions that could refuse to run there), so its CPU
+    /// time is its wall time. A slice given up counts its fuel and time but no call. An
+    /// operation the guest does not know is accounted under ``GuestAccounting/otherOperation``,
+    /// so request paths cannot add series.
+    private static func accounted(
+        _ guest: WapcGuest, _ operation: String, in accounting: GuestAccounting, readsCPU: Bool,
+        _ call: () throws(WapcError) -> [UInt8]?
+    ) throws(WapcError) -> [UInt8]? {
+        let instance = guest.instance
+        let fuelBefore = instance.fuelConsumed
+        let cpuStart = readsCPU ? GuestAccounting.threadCPUNanoseconds() : 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var usage = GuestUsage()
+        var label = operation
+        var finished = true
+        let result: Result<[UInt8]?, WapcError>
+        do throws(WapcError) {
+            let response = try call()
+            finished = response != nil
+            result = .success(response)
+        } catch {
+            if error.isUnknownOperation { label = GuestAccounting.otherOperation }
+            if case .guestFailed(_, let failure) = error { usage.recordFailure(failure) }
+            result = .failure(error)
+        }
+        usage.wallNanoseconds = DispatchTime.now().uptimeNanoseconds &- start
+        usage.cpuNanoseconds = readsCPU ? GuestAccounting.threadCPUNanoseconds() &- cpuStart : usage.wallNanoseconds
+        if finished { usage.calls = 1 }
+        if let fuelBefore, let fuelAfter = instance.fuelConsumed {
+            if finished { usage.recordFuel(fuelAfter &- fuelBefore) } else { usage.addFuel(fuelAfter &- fuelBefore) }
+        }
+        usage.recordMemory(instance.memoryBytes)
+        accounting.flush(&usage, to: accounting.operation(label))
+        return try result.get()
     }
 
     /// Waits until no call runs or waits on this pool (at most `limit`), then shuts it down: the

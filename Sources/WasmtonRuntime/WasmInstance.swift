@@ -146,6 +146,12 @@ public final class WasmInstance: @unchecked Sendable {
         return lock.withLock { _ in engineInstance.fuelConsumed }
     }
 
+    /// The size of the exported `memory` in bytes (0 without one, or once closed). Linear memory
+    /// only grows, so this is also the largest it has been: the instance's high-water mark.
+    public var memoryBytes: Int {
+        lock.withLock { _ in isClosed ? 0 : engineInstance.exportedMemory?.byteCount ?? 0 }
+    }
+
     /// Whether the instance exports a function called `name`.
     public func hasFunction(_ name: String) -> Bool {
         module.signature(ofExport: name) != nil

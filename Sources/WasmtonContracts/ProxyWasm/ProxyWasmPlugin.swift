@@ -1,3 +1,4 @@
+import Dispatch
 public import Logging
 import Synchronization
 public import WasmtonRuntime
@@ -36,18 +37,33 @@ public final class ProxyWasmPlugin: Sendable {
     private let nextContext = Mutex<Int32>(2)
     private let lastTick = Mutex<ContinuousClock.Instant>(.now)
     /// Held from pointing the host functions at a stream until the callback returns: streams
-    /// share the VM, and another's callback must not run (or see this stream) in between.
-    private let callLock = Mutex<Void>(())
+    /// share the VM, and another's callback must not run (or see this stream) in between. It
+    /// holds the instance's ``WasmInstance/fuelConsumed`` as last read, so a callback's fuel is
+    /// the rise (every call after start-up is a callback, made under this lock).
+    private let callLock = Mutex<UInt64>(0)
+    /// Where callbacks are accounted, and the series of each exported callback (a fixed set).
+    private let accounting: GuestAccounting?
+    private let operations: [String: GuestAccounting.Operation]
     static let rootContextID: Int32 = 1
 
     /// Instantiates `module` in `sandbox` and starts its root context with `configuration`.
+    /// `accounting`: where each callback after start-up is accounted, under its name (fuel, wall
+    /// time, failures; its CPU time is taken as its wall time, since a callback waits on
+    /// nothing outside the guest: reading the thread's CPU clock per callback would cost more
+    /// than many callbacks do).
     public init(
         runtime: WasmRuntime, module: WasmModule, sandbox: Sandbox = Sandbox(), configuration: Configuration,
-        logger: Logger = Logger(label: "wasmton.filter")
+        logger: Logger = Logger(label: "wasmton.filter"), accounting: GuestAccounting? = nil
     ) throws(ProxyWasmError) {
         try Self.check(module)
         let exports = Set(module.exportedFunctions)
         self.exports = exports
+        self.accounting = accounting
+        var operations: [String: GuestAccounting.Operation] = [:]
+        if let accounting {
+            for name in exports where name.hasPrefix("proxy_on_") { operations[name] = accounting.operation(name) }
+        }
+        self.operations = operations
         let allocator = exports.contains("proxy_on_memory_allocate") ? "proxy_on_memory_allocate" : "malloc"
         let state = ProxyWasmState(
             pluginName: configuration.name, pluginConfiguration: configuration.pluginConfiguration,
@@ -63,6 +79,8 @@ public final class ProxyWasmPlugin: Sendable {
         }
         do throws(ProxyWasmError) {
             try start(module)
+            let instance = instance
+            callLock.withLock { $0 = instance.fuelConsumed ?? 0 }
             let root = Self.rootContextID
             _ = try callback("proxy_on_context_create", [.i32(root), .i32(0)], stream: nil)
             if try callback("proxy_on_vm_start", [.i32(root), .i32(Int32(configuration.vmConfiguration.count))], stream: nil)
@@ -194,20 +212,39 @@ public final class ProxyWasmPlugin: Sendable {
         throws(ProxyWasmError) -> Int32
     {
         guard exports.contains(name) else { return value }
-        return try callLock.withLock { _ throws(ProxyWasmError) -> Int32 in
+        return try callLock.withLock { fuelSeen throws(ProxyWasmError) -> Int32 in
             state.withCurrent {
                 $0.stream = stream
                 $0.effectiveContext = 0
             }
             defer { state.withCurrent { $0.stream = nil } }
+            let start = accounting == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             do throws(GuestError) {
                 let results = try instance.call(name, arguments)
+                account(name, since: start, fuelSeen: &fuelSeen, failure: nil)
                 if case .i32(let result)? = results.first { return result }
                 return value
             } catch {
+                account(name, since: start, fuelSeen: &fuelSeen, failure: error)
                 throw .callbackFailed(callback: name, error)
             }
         }
+    }
+
+    /// Accounts one callback that started at `start` (uptime nanoseconds), under the call lock.
+    private func account(_ name: String, since start: UInt64, fuelSeen: inout UInt64, failure: GuestError?) {
+        guard let accounting, let operation = operations[name] else { return }
+        var usage = GuestUsage()
+        usage.calls = 1
+        usage.wallNanoseconds = DispatchTime.now().uptimeNanoseconds &- start
+        usage.cpuNanoseconds = usage.wallNanoseconds
+        if let consumed = instance.fuelConsumed {
+            usage.recordFuel(consumed &- fuelSeen)
+            fuelSeen = consumed
+        }
+        if let failure { usage.recordFailure(failure) }
+        usage.recordMemory(instance.memoryBytes)
+        accounting.flush(&usage, to: operation)
     }
 
     /// `_initialize` then `main(0, 0)` when exported (as Envoy does), else `_start`. A WASI exit

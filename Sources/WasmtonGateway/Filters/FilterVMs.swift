@@ -35,6 +35,8 @@ final class FilterVMs: Sendable {
     private let metrics = FilterMetrics()
     private let slots: [SlotLock]
     private let cursor = Atomic<Int>(0)
+    /// The filter's accounting, under its name: VMs started, and each callback (``ProxyWasmPlugin``).
+    private let accounting: GuestAccounting
 
     var name: String { filter.configuration.name }
 
@@ -44,11 +46,14 @@ final class FilterVMs: Sendable {
         self.runtime = runtime
         self.sandbox = sandbox
         self.logger = logger
+        let accounting = GuestAccounting.of(filter.configuration.name, runtime: runtime)
+        self.accounting = accounting
         var slots: [SlotLock] = []
         for _ in 0..<max(1, count) {
             let vm = try ProxyWasmPlugin(
                 runtime: runtime, module: filter.module, sandbox: sandbox, configuration: filter.configuration,
-                logger: logger)
+                logger: logger, accounting: accounting)
+            accounting.instancesCreated()
             slots.append(SlotLock(Slot(vm: vm)))
         }
         self.slots = slots
@@ -71,7 +76,8 @@ final class FilterVMs: Sendable {
             do throws(ProxyWasmError) {
                 let vm = try ProxyWasmPlugin(
                     runtime: runtime, module: filter.module, sandbox: sandbox, configuration: filter.configuration,
-                    logger: logger)
+                    logger: logger, accounting: accounting)
+                accounting.instancesCreated()
                 slot.vm = vm
                 logger.notice("filter VM restarted", metadata: ["filter": "\(name)", "slot": "\(index)"])
                 return (index, vm)

@@ -60,6 +60,17 @@ private final class LaneWork {
     /// When the last task ended, while the lane works through a batch: the next task starts
     /// then, so one clock reading per task suffices.
     private var lastEnd: UInt64?
+    /// The module's calls since the last report, flushed to ``GuestAccounting`` with it.
+    private var usage = GuestUsage()
+    private let accounting: GuestAccounting
+    /// The series of the PollTask call, `run`.
+    private let runOperation: GuestAccounting.Operation
+    /// The processor's ``WasmInstance/fuelConsumed`` when last read: a task's fuel is the rise.
+    private var fuelSeen: UInt64 = 0
+    /// The thread's CPU time when the batch (or the part of it since the last report) began;
+    /// read once per batch, not per task (it is a system call). The lane runs only this
+    /// module, so the thread's CPU time is the module's (with the lane's own small share).
+    private var cpuStart: UInt64?
 
     init(
         partition: TopicPartition, generation: Int, index: Int, inbox: EngineInbox, factory: ProcessorFactory,
@@ -72,6 +83,8 @@ private final class LaneWork {
         self.inbox = inbox
         self.factory = factory
         lastReport = Self.now()
+        accounting = factory.accounting
+        runOperation = accounting.operation("run")
         completions.reserveCapacity(256)
     }
 
@@ -85,44 +98,78 @@ private final class LaneWork {
             process: { [self] task in process(task) },
             batchFinished: { [self] in
                 lastEnd = nil
-                report()
+                report(endingBatch: true)
             },
             stopped: { [self] in
-                report()
+                report(endingBatch: true)
                 processor?.close()
                 processor = nil
             })
     }
 
+    /// A processor for the next task: the lane's own, or a new one (counted as an instance made).
+    private func currentProcessor() throws(GuestError) -> PollTaskProcessor {
+        if let processor { return processor }
+        let made = try factory.make()
+        usage.instancesCreated += 1
+        fuelSeen = made.instance.fuelConsumed ?? 0
+        processor = made
+        return made
+    }
+
+    /// Adds the fuel `processor`'s instance burned since it was last read to the usage.
+    private func chargeFuel(_ processor: PollTaskProcessor) {
+        guard let consumed = processor.instance.fuelConsumed else { return }
+        usage.recordFuel(consumed &- fuelSeen)
+        fuelSeen = consumed
+    }
+
+    /// Closes the lane's processor, keeping its memory's high-water mark.
+    private func retireProcessor() {
+        guard let processor else { return }
+        usage.recordMemory(processor.instance.memoryBytes)
+        processor.close()
+        self.processor = nil
+    }
+
     private func process(_ task: StreamTask) {
         let start = lastEnd ?? Self.now()
+        if cpuStart == nil { cpuStart = GuestAccounting.threadCPUNanoseconds() }
         let span = traced ? RecordTracing.start(task, module: factory.module.name) : nil
         let outcome: TaskCompletion.Outcome
         var keep = false
         var staged: [PartitionStateStore.Change] = []
+        var charged = false
         do {
-            let current = try processor ?? factory.make()
-            processor = current
-            let result =
-                if let span {
-                    try RecordTracing.child("guest call run", of: span) { try current.process(task, state: store) }
-                } else {
-                    try current.process(task, state: store)
-                }
+            let current = try currentProcessor()
+            usage.calls += 1
+            let result: TaskResult
+            do {
+                result =
+                    if let span {
+                        try RecordTracing.child("guest call run", of: span) { try current.process(task, state: store) }
+                    } else {
+                        try current.process(task, state: store)
+                    }
+            } catch {
+                chargeFuel(current)
+                charged = true
+                throw error
+            }
+            chargeFuel(current)
+            charged = true
             if let store, result.status == .ok, !result.stateChanges.isEmpty, let key = task.key {
                 // Staged here, before the next task of the key can run, so that it reads them.
                 staged = try store.stage(key: key, offset: task.offset, changes: result.stateChanges)
             }
             outcome = .processed(result)
             keep = result.status == .retry
-            if factory.isolateTasks {
-                current.close()
-                processor = nil
-            }
+            if factory.isolateTasks { retireProcessor() }
         } catch {
+            if !charged, let processor { chargeFuel(processor) }
+            if let error = error as? GuestError { usage.recordFailure(error) }
             // A failed call may leave the instance inconsistent: start the next task afresh.
-            processor?.close()
-            processor = nil
+            retireProcessor()
             outcome = .failed(reason: "\(error)")
             keep = true
         }
@@ -134,11 +181,15 @@ private final class LaneWork {
                 offset: task.offset, outcome: outcome, task: keep ? task : nil, nanoseconds: nanoseconds, span: span,
                 stateChanges: staged))
         busy &+= nanoseconds
+        usage.wallNanoseconds &+= UInt64(nanoseconds)
         if end &- lastReport >= 1_000_000 { report(at: end) }
     }
 
-    private func report(at now: UInt64? = nil) {
+    /// Reports the completions so far to the coordinator and the calls' cost to the accounting;
+    /// `endingBatch`: the lane is about to wait, so CPU time is read again at the next task.
+    private func report(at now: UInt64? = nil, endingBatch: Bool = false) {
         lastReport = now ?? Self.now()
+        account(endingBatch: endingBatch)
         guard !completions.isEmpty else { return }
         inbox.post(
             .finished(
@@ -147,5 +198,16 @@ private final class LaneWork {
                     busyNanoseconds: busy)))
         completions.removeAll(keepingCapacity: true)
         busy = 0
+    }
+
+    /// Flushes ``usage`` with the thread's CPU time since ``cpuStart`` and the memory of the
+    /// lane's instance (its size now is its high-water mark).
+    private func account(endingBatch: Bool) {
+        guard let cpuStart else { return }
+        let cpu = GuestAccounting.threadCPUNanoseconds()
+        usage.cpuNanoseconds &+= cpu &- cpuStart
+        self.cpuStart = endingBatch ? nil : cpu
+        if let processor { usage.recordMemory(processor.instance.memoryBytes) }
+        accounting.flush(&usage, to: runOperation)
     }
 }
