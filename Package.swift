@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "WasmtonKafka", targets: ["WasmtonKafka"]),
         .library(name: "WasmtonMessagePack", targets: ["WasmtonMessagePack"]),
         .library(name: "WasmtonGateway", targets: ["WasmtonGateway"]),
+        .library(name: "WasmtonCapture", targets: ["WasmtonCapture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
@@ -101,6 +102,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Capture: the capture file format (stream records, waPC requests) that `capture`, `serve --capture` write and `replay` reads.
+        .target(
+            name: "WasmtonCapture",
+            dependencies: ["WasmtonContracts"],
+            swiftSettings: strict
+        ),
         // MessagePack: the waPC payload convention, and its lossless mapping to and from JSON. No dependencies.
         .target(
             name: "WasmtonMessagePack",
@@ -113,6 +120,7 @@ let package = Package(
                 "WasmtonRuntime",
                 "WasmtonContracts",
                 "WasmtonMessagePack",
+                "WasmtonCapture",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -130,11 +138,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Tools: what a Wasm developer reaches for first (section table, details, disassembly).
+        // Tools: what a Wasm developer reaches for first (section table, details, disassembly), and
+        // `replay` (a module, or two versions of it, over recorded records or requests).
         .target(
             name: "WasmtonTools",
             dependencies: [
                 "WasmtonRuntime",
+                "WasmtonContracts",
+                "WasmtonStreams",
+                "WasmtonKafka",
+                "WasmtonCapture",
                 .product(name: "WasmParser", package: "WasmKit"),
             ],
             swiftSettings: strict
@@ -149,6 +162,7 @@ let package = Package(
                 "WasmtonStreams",
                 "WasmtonMessagePack",
                 "WasmtonGateway",
+                "WasmtonCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -200,7 +214,9 @@ let package = Package(
         ),
         .testTarget(
             name: "WasmtonToolsTests",
-            dependencies: ["WasmtonTools", "WasmtonRuntime", "WasmtonTestSupport"],
+            dependencies: [
+                "WasmtonTools", "WasmtonRuntime", "WasmtonContracts", "WasmtonCapture", "WasmtonStreams", "WasmtonTestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

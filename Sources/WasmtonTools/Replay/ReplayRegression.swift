@@ -1,0 +1,26 @@
+/// A percentile of the candidate past the allowed increase over the baseline's.
+public struct ReplayRegression: Sendable, Equatable {
+    public enum Measure: String, Sendable {
+        case fuel
+        case latency
+    }
+
+    public var measure: Measure
+    /// `p50` or `p99`.
+    public var statistic: String
+    public var baseline: UInt64
+    public var candidate: UInt64
+    /// The increase, in percent.
+    public var increase: Double
+    /// The allowed increase, in percent (`--max-fuel-increase`, `--max-latency-increase`).
+    public var allowed: Double
+
+    public init(measure: Measure, statistic: String, baseline: UInt64, candidate: UInt64, increase: Double, allowed: Double) {
+        self.measure = measure
+        self.statistic = statistic
+        self.baseline = baseline
+        self.candidate = candidate
+        self.increase = increase
+        self.allowed = allowed
+    }
+}

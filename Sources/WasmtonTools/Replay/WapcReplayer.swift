@@ -1,0 +1,73 @@
+import WasmtonContracts
+public import WasmtonRuntime
+
+/// Runs captured waPC requests through one waPC module the way `serve` does: one instance
+/// reused from call to call (a new one after a failure that poisons it), or a fresh one per call
+/// with `freshInstance` (`serve --fresh-instance`). Not safe to share between threads.
+public final class WapcReplayer {
+    public let runtime: WasmRuntime
+    public let module: WasmModule
+    public let sandbox: Sandbox
+    public let freshInstance: Bool
+    private var guest: WapcGuest?
+
+    public init(runtime: WasmRuntime, module: WasmModule, sandbox: Sandbox, freshInstance: Bool = false) {
+        self.runtime = runtime
+        self.module = module
+        self.sandbox = sandbox
+        self.freshInstance = freshInstance
+    }
+
+    deinit {
+        guest?.close()
+    }
+
+    /// Calls `operation` with `payload`; the response is the one output of an ok outcome.
+    public func replay(operation: String, payload: [UInt8]) -> ReplayObservation {
+        var start = ReplayClock.now()
+        let current: WapcGuest
+        do throws(WapcError) {
+            if let guest {
+                current = guest
+            } else {
+                current = try WapcGuest(runtime: runtime, module: module, sandbox: sandbox)
+            }
+        } catch {
+            return ReplayObservation(outcome: Self.outcome(error), nanoseconds: ReplayClock.now() &- start)
+        }
+        if !freshInstance { start = ReplayClock.now() }
+        let fuelBefore = current.instance.fuelConsumed
+        var observation: ReplayObservation
+        var keep = !freshInstance
+        do {
+            let response = try current.call(operation, payload: payload)
+            observation = ReplayObservation(outcome: .ok, outputs: [.init(key: nil, value: response)])
+        } catch {
+            observation = ReplayObservation(outcome: Self.outcome(error))
+            keep = keep && !error.poisonsInstance
+        }
+        observation.nanoseconds = ReplayClock.now() &- start
+        if let before = fuelBefore, let after = current.instance.fuelConsumed { observation.fuel = after &- before }
+        if keep {
+            guest = current
+        } else {
+            current.close()
+            guest = nil
+        }
+        return observation
+    }
+
+    /// Releases the instance.
+    public func close() {
+        guest?.close()
+        guest = nil
+    }
+
+    private static func outcome(_ error: WapcError) -> ReplayOutcome {
+        switch error {
+        case .guestError(_, let message): return .guestError(message)
+        case .guestFailed(_, let failure), .startupFailed(_, let failure): return ReplayOutcome(failure: failure)
+        case .notAWapcModule(let reason): return .failed("not a waPC module: \(reason)")
+        }
+    }
+}
