@@ -116,21 +116,22 @@ struct ReplayCommand: ParsableCommand {
             var builder = ReplayReportBuilder(
                 candidate: module, baseline: baseline,
                 thresholds: ReplayThresholds(maxFuelIncrease: maxFuelIncrease, maxLatencyIncrease: maxLatencyIncrease))
-            let progress = isatty(STDERR_FILENO) == 1 ? ReplayProgressLine() : nil
+            let terminal = isatty(STDERR_FILENO) == 1
             let noun = source.wapc ? "requests" : "records"
+            var line = ReplayProgressLine()
             let replayer = Replayer(
                 modules: modules, onlyModule: servedModule,
-                progress: progress.map { line in
-                    { done, total in
-                        FileHandle.standardError.write(Data("\r\u{1B}[K\(line.text(done: done, total: total, noun: noun))".utf8))
-                    }
-                })
+                progress: terminal
+                    ? { done, total in
+                        let text = line.text(done: done, total: total, noun: noun)
+                        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+                    } : nil)
             do throws(ReplayError) {
                 try replayer.run(source.input, into: &builder)
             } catch {
                 throw CLIError.replay(error)
             }
-            if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             let report = builder.report()
             let text = json ? ReplayReportJSON.render(report) : ReplayReportText.render(report)
             FileHandle.standardOutput.write(Data(text.utf8))

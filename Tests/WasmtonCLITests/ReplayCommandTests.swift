@@ -184,6 +184,34 @@ struct ReplayCommandTests {
         #expect(differences.first?["key"] as? String == "zoe")
     }
 
+    @Test("on a terminal, stderr shows a progress line (done, total, rate) and ends it; the report stays on stdout")
+    func progressOnATerminal() throws {
+        let script = "/usr/bin/script"
+        guard FileManager.default.isExecutableFile(atPath: script) else { return }
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let input = try dir.write("orders.jsonl", String(repeating: Self.orders, count: 200))
+        let report = dir.file("report.txt")
+        let command = [
+            CLI.binaryPath, "replay", CLI.guest("pricing_v2.wasm"), "--input", input, "--input-format", "jsonl", ">", report,
+        ].joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        process.arguments = ["-qec", command, "/dev/null"]
+        let terminal = Pipe()
+        process.standardOutput = terminal
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let shown = String(decoding: terminal.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(shown)")
+        #expect(shown.contains("replaying: 1200/1200 records"), "\(shown.debugDescription)")
+        #expect(shown.hasSuffix("\r\u{1B}[K"), "the line is cleared at the end: \(shown.debugDescription)")
+        let text = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(text.hasPrefix("replayed 1200 records"), "\(text)")
+        #expect(!text.contains("replaying:"))
+    }
+
     @Test("bad input is exit 2 with one error line, distinct from 1 (the modules differ)")
     func badInput() throws {
         let dir = try TemporaryDirectory()

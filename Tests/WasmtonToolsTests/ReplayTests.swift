@@ -89,6 +89,35 @@ struct ReplayTests {
         #expect(text.contains("fuel p99 +30.0% (allowed +20.0%): 100 -> 130"), "\(text)")
     }
 
+    @Test("a slower candidate is a latency regression past --max-latency-increase; fuel unchanged is none")
+    func latencyRegression() {
+        var builder = ReplayReportBuilder(
+            candidate: "new", baseline: "old", thresholds: ReplayThresholds(maxFuelIncrease: 0, maxLatencyIncrease: 50))
+        for offset in 0..<100 {
+            builder.add(
+                .record(topic: "t", partition: 0, offset: Int64(offset), key: nil),
+                candidate: ReplayObservation(outcome: .ok, fuel: 10, nanoseconds: 3_000_000),
+                baseline: ReplayObservation(outcome: .ok, fuel: 10, nanoseconds: 1_000_000))
+        }
+        let report = builder.report()
+        #expect(report.differences.isEmpty)
+        #expect(report.regressions.map(\.measure) == [.latency, .latency])
+        #expect(report.regressions.map(\.increase) == [200, 200])
+        let text = ReplayReportText.render(report)
+        #expect(text.contains("wall time p50 +200.0% (allowed +50.0%): 1.00 ms -> 3.00 ms"), "\(text)")
+        #expect(text.contains("verdict: different (2 regressions)"), "\(text)")
+    }
+
+    @Test("the progress line: done and total, then the rate since the first update and the time left")
+    func progressLine() {
+        var line = ReplayProgressLine()
+        #expect(line.text(done: 1, total: 1000, noun: "records", now: 5_000_000_000) == "replaying: 1/1000 records")
+        #expect(
+            line.text(done: 401, total: 1000, noun: "records", now: 7_000_000_000)
+                == "replaying: 401/1000 records, 200/s, ETA 3s")
+        #expect(line.text(done: 501, total: nil, noun: "requests", now: 7_500_000_000) == "replaying: 501 requests, 200/s")
+    }
+
     @Test("PollTaskReplayer: v2 differs from v1 on the changed orders; the heavy version burns about twice the fuel")
     func pollTaskReplay() throws {
         let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: true))

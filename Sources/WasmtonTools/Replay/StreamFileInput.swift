@@ -1,3 +1,4 @@
+import Foundation
 import WasmtonCapture
 public import WasmtonStreams
 
@@ -5,7 +6,8 @@ public import WasmtonStreams
 /// own file source: the same records, topic (the file's name), partition 0 and offsets (line
 /// numbers) that `process` would see.
 public final class StreamFileInput: ReplayInput {
-    public let expectedCount: Int? = nil
+    /// The file's non-blank lines, counted up front for progress and ETA.
+    public let expectedCount: Int?
     private let source: FileRecordSource
     private var pending: [CapturedRecord] = []
     private var exhausted = false
@@ -16,6 +18,29 @@ public final class StreamFileInput: ReplayInput {
         } catch {
             throw .input(error)
         }
+        expectedCount = Self.nonBlankLines(path)
+    }
+
+    /// How many lines of `path` hold more than spaces and tabs; `nil` if it cannot be read.
+    static func nonBlankLines(_ path: String) -> Int? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var count = 0
+        var blank = true
+        while let chunk = try? handle.read(upToCount: 1 << 16), !chunk.isEmpty {
+            for byte in chunk {
+                switch byte {
+                case UInt8(ascii: "\n"):
+                    if !blank { count += 1 }
+                    blank = true
+                case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                    break
+                default:
+                    blank = false
+                }
+            }
+        }
+        return blank ? count : count + 1
     }
 
     deinit {
