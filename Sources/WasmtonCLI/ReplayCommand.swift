@@ -113,6 +113,11 @@ struct ReplayCommand: ParsableCommand {
             let source = try openInput()
             let modules = try makeModules(wapc: source.wapc)
             defer { modules.close() }
+            do throws(ReplayError) {
+                try modules.check()
+            } catch {
+                throw CLIError.replay(error)
+            }
             var builder = ReplayReportBuilder(
                 candidate: module, baseline: baseline,
                 thresholds: ReplayThresholds(maxFuelIncrease: maxFuelIncrease, maxLatencyIncrease: maxLatencyIncrease))

@@ -231,6 +231,12 @@ struct ReplayCommandTests {
         let badModule = try CLI.run(["replay", dir.file("missing.wasm"), "--input", notCapture])
         expectError(badModule, status: 2, mentioning: ["missing.wasm"])
 
+        let wrongContract = try CLI.run(["replay", v1, "--baseline", CLI.guest("calc.wasm"), "--input", notCapture])
+        expectError(wrongContract, status: 2, mentioning: ["calc (baseline) is not a PollTask processor", "memory"])
+
+        let notWapc = try CLI.run(["replay", v1, "--wapc", "--input", dir.file("none.capture")])
+        expectError(notWapc, status: 2, mentioning: ["none.capture"])
+
         let usage = try CLI.run(["replay", v1, "--input", notCapture, "--baseline", v1, "--max-fuel-increase", "-5"])
         expectError(usage, status: 2, mentioning: ["--max-fuel-increase"])
 

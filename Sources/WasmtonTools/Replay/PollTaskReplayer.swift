@@ -1,5 +1,5 @@
 public import WasmtonContracts
-import WasmtonRuntime
+public import WasmtonRuntime
 public import WasmtonStreams
 
 /// Runs records through one PollTask processor the way the stream engine's workers do: one
@@ -17,6 +17,19 @@ public final class PollTaskReplayer {
 
     deinit {
         processor?.close()
+    }
+
+    /// Makes the first instance now, so that a module that is not a PollTask processor (no
+    /// `run`, no `memory`, an import the host lacks) is reported before any record is replayed.
+    /// A failure while instantiating that production would meet per record (a trap in
+    /// `_initialize`, a limit) is left to the records' outcomes.
+    public func check() throws(GuestError) {
+        guard processor == nil else { return }
+        do throws(GuestError) {
+            processor = try factory.make()
+        } catch {
+            if !error.poisonsInstance { throw error }
+        }
     }
 
     /// Processes `task` and says what happened. A failure to instantiate is an outcome too

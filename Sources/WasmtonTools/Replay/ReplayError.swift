@@ -10,6 +10,9 @@ public enum ReplayError: Error, Equatable, Sendable, CustomStringConvertible {
     case input(StreamError)
     /// Kafka could not be read.
     case kafka(KafkaError)
+    /// A module that cannot be replayed as the contract asks (not a PollTask processor, not a
+    /// waPC guest).
+    case module(String)
     /// The input holds the wrong kind of entries for the modules (records for waPC modules, say).
     case mismatch(String)
 
@@ -19,6 +22,7 @@ public enum ReplayError: Error, Equatable, Sendable, CustomStringConvertible {
         case .input(let error): return error.description
         case .kafka(let error): return error.description
         case .mismatch(let message): return message
+        case .module(let message): return message
         }
     }
 }

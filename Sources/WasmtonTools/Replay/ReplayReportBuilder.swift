@@ -68,8 +68,8 @@ public struct ReplayReportBuilder: Sendable {
     private struct Side: Sendable {
         var module: String
         var outcomes: [String: Int] = [:]
+        /// Fuel of the inputs whose call was metered (not those that failed to instantiate).
         var fuel: [UInt64] = []
-        var metered = true
         var latency: [UInt64] = []
 
         init(module: String) {
@@ -78,7 +78,7 @@ public struct ReplayReportBuilder: Sendable {
 
         mutating func add(_ observation: ReplayObservation) {
             outcomes[observation.outcome.label, default: 0] += 1
-            if let used = observation.fuel { fuel.append(used) } else { metered = false }
+            if let used = observation.fuel { fuel.append(used) }
             latency.append(observation.nanoseconds)
         }
 
@@ -87,7 +87,7 @@ public struct ReplayReportBuilder: Sendable {
                 ($0.count, $1.label) > ($1.count, $0.label)
             }
             return ReplaySummary(
-                module: module, outcomes: counts, fuel: metered ? ReplayPercentiles(of: fuel) : nil,
+                module: module, outcomes: counts, fuel: ReplayPercentiles(of: fuel),
                 latency: ReplayPercentiles(of: latency))
         }
     }

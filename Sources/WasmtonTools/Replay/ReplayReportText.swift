@@ -16,11 +16,13 @@ public enum ReplayReportText {
         lines += outcomeTable(report)
         lines.append("")
         lines += percentileTable(
-            "fuel", report.candidate.fuel, report.baseline?.fuel, format: ReplayFormat.count,
+            "fuel", report.candidate.fuel, report.baseline?.fuel, compared: report.baseline != nil,
+            format: ReplayFormat.count,
             missing: "fuel: not metered")
         lines.append("")
         lines += percentileTable(
-            "wall time", report.candidate.latency, report.baseline?.latency, format: ReplayFormat.duration,
+            "wall time", report.candidate.latency, report.baseline?.latency, compared: report.baseline != nil,
+            format: ReplayFormat.duration,
             missing: "wall time: nothing replayed")
         guard report.baseline != nil else { return lines.joined(separator: "\n") + "\n" }
         lines.append("")
@@ -92,30 +94,33 @@ public enum ReplayReportText {
     }
 
     private static func percentileTable(
-        _ title: String, _ candidate: ReplayPercentiles?, _ baseline: ReplayPercentiles?,
+        _ title: String, _ candidate: ReplayPercentiles?, _ baseline: ReplayPercentiles?, compared: Bool,
         format: (UInt64) -> String, missing: String
     ) -> [String] {
-        guard let candidate else { return [missing] }
+        guard candidate != nil || baseline != nil else { return [missing] }
         let rows: [(String, KeyPath<ReplayPercentiles, UInt64>, KeyPath<ReplayPercentiles.Change, Double?>)] = [
             ("p50", \.p50, \.p50), ("p99", \.p99, \.p99), ("max", \.max, \.max),
         ]
-        guard let baseline else {
-            var lines = [ReplayFormat.left(title, 12) + ReplayFormat.right("", 10)]
+        func cell(_ value: ReplayPercentiles?, _ path: KeyPath<ReplayPercentiles, UInt64>) -> String {
+            value.map { format($0[keyPath: path]) } ?? "n/a"
+        }
+        guard compared else {
+            var lines = [title]
             for (name, value, _) in rows {
-                lines.append(ReplayFormat.left("  " + name, 12) + ReplayFormat.right(format(candidate[keyPath: value]), 10))
+                lines.append(ReplayFormat.left("  " + name, 12) + ReplayFormat.right(cell(candidate, value), 10))
             }
             return lines
         }
-        let change = candidate.change(from: baseline)
+        let change = candidate.flatMap { new in baseline.map { new.change(from: $0) } }
         var lines = [
             ReplayFormat.left(title, 12) + ReplayFormat.right("baseline", 12) + ReplayFormat.right("candidate", 12)
-                + ReplayFormat.right("change", 10)
+                + ReplayFormat.right("change", 12)
         ]
         for (name, value, delta) in rows {
             lines.append(
-                ReplayFormat.left("  " + name, 12) + ReplayFormat.right(format(baseline[keyPath: value]), 12)
-                    + ReplayFormat.right(format(candidate[keyPath: value]), 12)
-                    + ReplayFormat.right(ReplayFormat.percent(change[keyPath: delta]), 10))
+                ReplayFormat.left("  " + name, 12) + ReplayFormat.right(cell(baseline, value), 12)
+                    + ReplayFormat.right(cell(candidate, value), 12)
+                    + ReplayFormat.right(ReplayFormat.percent(change?[keyPath: delta]), 12))
         }
         return lines
     }

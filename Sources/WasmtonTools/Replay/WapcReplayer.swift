@@ -1,4 +1,4 @@
-import WasmtonContracts
+public import WasmtonContracts
 public import WasmtonRuntime
 
 /// Runs captured waPC requests through one waPC module the way `serve` does: one instance
@@ -20,6 +20,22 @@ public final class WapcReplayer {
 
     deinit {
         guest?.close()
+    }
+
+    /// Makes the first instance now, so that a module that is not a waPC guest is reported
+    /// before any request is replayed (failures of its start-up functions are left to the
+    /// requests' outcomes, as `serve` meets them per instance).
+    public func check() throws(WapcError) {
+        guard guest == nil else { return }
+        do {
+            guest = try WapcGuest(runtime: runtime, module: module, sandbox: sandbox)
+        } catch {
+            switch error {
+            case .notAWapcModule: throw error
+            case .startupFailed(_, let failure) where !failure.poisonsInstance: throw error
+            default: return
+            }
+        }
     }
 
     /// Calls `operation` with `payload`; the response is the one output of an ok outcome.
