@@ -1,11 +1,13 @@
 /// A stretch of one partition to read: offsets `start..<end`.
 public struct KafkaRange: Sendable, Equatable, CustomStringConvertible {
+    /// The partition read.
     public var partition: KafkaPartition
     /// The first offset to read.
     public var start: Int64
     /// One past the last offset to read (a high watermark, or `start + count`).
     public var end: Int64
 
+    /// The offsets `start..<end` of `partition`.
     public init(partition: KafkaPartition, start: Int64, end: Int64) {
         self.partition = partition
         self.start = start

@@ -8,6 +8,7 @@ public final class KafkaRangeInput: ReplayInput {
     public let expectedCount: Int?
     private let reader: KafkaRangeReader
 
+    /// Starts reading `ranges` (see ``KafkaRangeReader``); `properties` needs `bootstrap.servers`.
     public init(ranges: [KafkaRange], properties: KafkaProperties) throws(ReplayError) {
         do throws(KafkaError) {
             reader = try KafkaRangeReader(ranges: ranges, properties: properties)

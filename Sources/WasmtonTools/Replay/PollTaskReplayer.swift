@@ -11,6 +11,7 @@ public final class PollTaskReplayer {
     public let factory: ProcessorFactory
     private var processor: PollTaskProcessor?
 
+    /// A replayer over `factory`'s processors; nothing is instantiated until ``check()`` or the first record.
     public init(factory: ProcessorFactory) {
         self.factory = factory
     }

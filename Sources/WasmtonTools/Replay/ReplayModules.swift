@@ -8,6 +8,7 @@ public enum ReplayModules {
     /// waPC modules, for captured requests.
     case wapc(candidate: WapcReplayer, baseline: WapcReplayer?)
 
+    /// Whether a baseline module is compared with.
     var hasBaseline: Bool {
         switch self {
         case .pollTask(_, let baseline): return baseline != nil

@@ -1,9 +1,13 @@
 /// p50, p99 and the maximum of a set of samples (nearest rank: each is a sample that occurred).
 public struct ReplayPercentiles: Sendable, Equatable {
+    /// The median.
     public var p50: UInt64
+    /// The 99th percentile.
     public var p99: UInt64
+    /// The largest sample.
     public var max: UInt64
 
+    /// Percentiles with known values.
     public init(p50: UInt64, p99: UInt64, max: UInt64) {
         self.p50 = p50
         self.p99 = p99
@@ -31,8 +35,11 @@ public struct ReplayPercentiles: Sendable, Equatable {
 
     /// Changes in percent (+12.5 is 12.5% more); `nil` where the baseline is 0.
     public struct Change: Sendable, Equatable {
+        /// The change of the median.
         public var p50: Double?
+        /// The change of the 99th percentile.
         public var p99: Double?
+        /// The change of the maximum.
         public var max: Double?
     }
 

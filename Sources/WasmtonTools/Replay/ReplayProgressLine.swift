@@ -4,6 +4,7 @@
 public struct ReplayProgressLine {
     private var first: (done: Int, time: UInt64)?
 
+    /// A line with no update yet.
     public init() {}
 
     /// `replaying: 1200/5000 records, 830/s, ETA 4s` (no rate before a second update).

@@ -14,15 +14,20 @@ public struct ReplayReport: Sendable, Equatable {
 
     /// Inputs replayed.
     public var total: Int
+    /// Records or waPC requests.
     public var unit: Unit
     /// The new module.
     public var candidate: ReplaySummary
     /// The module it is compared with; `nil` for a replay of one module.
     public var baseline: ReplaySummary?
+    /// Every input the two modules handled differently, in input order.
     public var differences: [ReplayDifference]
+    /// The percentiles past the thresholds.
     public var regressions: [ReplayRegression]
+    /// The thresholds the regressions were found with.
     public var thresholds: ReplayThresholds
 
+    /// A report with every field given.
     public init(
         total: Int, unit: Unit = .records, candidate: ReplaySummary, baseline: ReplaySummary?, differences: [ReplayDifference],
         regressions: [ReplayRegression], thresholds: ReplayThresholds

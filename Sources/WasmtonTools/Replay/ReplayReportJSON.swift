@@ -4,6 +4,7 @@ import Foundation
 /// differing input. Bytes are a UTF-8 string under their name (`key`, `value`) when valid UTF-8,
 /// else base64 under `key_base64`/`value_base64`. Times are nanoseconds; changes are percent.
 public enum ReplayReportJSON {
+    /// The report as one line of JSON (sorted keys), with a trailing newline.
     public static func render(_ report: ReplayReport) -> String {
         var object: [String: Any] = [
             "equivalent": report.isEquivalent,

@@ -4,6 +4,7 @@ public enum ReplayReportText {
     /// How many differing inputs the text shows (`--json` has them all).
     public static let shownDifferences = 20
 
+    /// The report as lines of text, with a trailing newline.
     public static func render(_ report: ReplayReport) -> String {
         var lines: [String] = []
         let replayed = "replayed \(report.total) \(report.unit.noun(report.total)) through \(report.candidate.module)"

@@ -10,6 +10,7 @@ public struct ReplaySummary: Sendable, Equatable {
     /// Wall time in nanoseconds; `nil` when nothing was replayed.
     public var latency: ReplayPercentiles?
 
+    /// A summary with every field given.
     public init(
         module: String, outcomes: [(label: String, count: Int)], fuel: ReplayPercentiles?, latency: ReplayPercentiles?
     ) {
@@ -24,6 +25,7 @@ public struct ReplaySummary: Sendable, Equatable {
         outcomes.first { $0.label == label }?.count ?? 0
     }
 
+    /// Equal modules, counts in the same order, and percentiles.
     public static func == (lhs: ReplaySummary, rhs: ReplaySummary) -> Bool {
         lhs.module == rhs.module && lhs.fuel == rhs.fuel && lhs.latency == rhs.latency
             && lhs.outcomes.map(\.label) == rhs.outcomes.map(\.label) && lhs.outcomes.map(\.count) == rhs.outcomes.map(\.count)

@@ -2,13 +2,16 @@
 /// at a time, and builds the report. Reports progress to `progress` at most every `interval`
 /// nanoseconds; only the caller prints.
 public struct Replayer {
+    /// The modules every input runs through.
     public var modules: ReplayModules
     /// Replay only the captured waPC requests addressed to this served module (`nil`: all).
     public var onlyModule: String?
     /// Called with the inputs done so far and the expected total, when known.
     public var progress: ((_ done: Int, _ total: Int?) -> Void)?
+    /// The least time between two progress reports, in nanoseconds.
     public var progressInterval: UInt64 = 200_000_000
 
+    /// A replayer of `modules`, reporting progress to `progress` if given.
     public init(modules: ReplayModules, onlyModule: String? = nil, progress: ((_ done: Int, _ total: Int?) -> Void)? = nil) {
         self.modules = modules
         self.onlyModule = onlyModule

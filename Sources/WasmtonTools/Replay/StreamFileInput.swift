@@ -12,6 +12,7 @@ public final class StreamFileInput: ReplayInput {
     private var pending: [CapturedRecord] = []
     private var exhausted = false
 
+    /// Opens `path`, read as `format`, and counts its lines.
     public init(path: String, format: FileRecordSource.Format) throws(ReplayError) {
         do throws(StreamError) {
             source = try FileRecordSource(path: path, format: format)

@@ -5,12 +5,17 @@ public import WasmtonRuntime
 /// reused from call to call (a new one after a failure that poisons it), or a fresh one per call
 /// with `freshInstance` (`serve --fresh-instance`). Not safe to share between threads.
 public final class WapcReplayer {
+    /// The runtime instances are made by.
     public let runtime: WasmRuntime
+    /// The waPC module.
     public let module: WasmModule
+    /// The sandbox and limits each instance runs under.
     public let sandbox: Sandbox
+    /// A fresh instance for every request (`serve --fresh-instance`).
     public let freshInstance: Bool
     private var guest: WapcGuest?
 
+    /// A replayer of `module`; nothing is instantiated until ``check()`` or the first request.
     public init(runtime: WasmRuntime, module: WasmModule, sandbox: Sandbox, freshInstance: Bool = false) {
         self.runtime = runtime
         self.module = module
