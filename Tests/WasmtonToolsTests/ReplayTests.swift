@@ -143,6 +143,23 @@ struct ReplayTests {
         #expect(v1.replay(order).fuel == old.fuel)
     }
 
+    @Test("every outcome: ok, retry, discard, a trap with its kind, the memory limit, out of fuel")
+    func outcomes() throws {
+        let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: true))
+        let module = try runtime.load(path: Self.guests.appendingPathComponent("task_probe.wasm").path)
+        var sandbox = Sandbox()
+        sandbox.limits = Limits(maxMemoryBytes: 4 << 20, fuel: 5_000_000, timeout: .seconds(30))
+        let probe = PollTaskReplayer(factory: ProcessorFactory(runtime: runtime, module: module, sandbox: sandbox))
+        defer { probe.close() }
+        let labels = ["hello", "retry", "discard", "trap", "bomb", "loop"].map { value in
+            probe.replay(StreamTask(value: Array(value.utf8))).outcome.label
+        }
+        #expect(
+            labels == [
+                "ok", "retry", "discard", "trap: unreachable instruction executed", "memory limit", "out of fuel",
+            ])
+    }
+
     @Test("a record that loops ends at the deadline; the next record gets a fresh instance and succeeds")
     func deadlineThenRecovery() throws {
         let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: true))
