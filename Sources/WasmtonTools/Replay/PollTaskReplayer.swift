@@ -27,7 +27,9 @@ public final class PollTaskReplayer {
     public func check() throws(GuestError) {
         guard processor == nil else { return }
         do throws(GuestError) {
-            processor = try factory.make()
+            let made = try factory.make()
+            // An isolated task pays for its own instance: keep none for the first record.
+            if factory.isolateTasks { made.close() } else { processor = made }
         } catch {
             if !error.poisonsInstance { throw error }
         }

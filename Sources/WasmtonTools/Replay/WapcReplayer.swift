@@ -33,7 +33,9 @@ public final class WapcReplayer {
     public func check() throws(WapcError) {
         guard guest == nil else { return }
         do {
-            guest = try WapcGuest(runtime: runtime, module: module, sandbox: sandbox)
+            let made = try WapcGuest(runtime: runtime, module: module, sandbox: sandbox)
+            // A fresh-instance request pays for its own instance: keep none for the first one.
+            if freshInstance { made.close() } else { guest = made }
         } catch {
             switch error {
             case .notAWapcModule: throw error
