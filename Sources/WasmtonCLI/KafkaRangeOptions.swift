@@ -73,6 +73,9 @@ struct KafkaRangeOptions: ParsableArguments {
             throw .usage("-X: \(error)")
         }
         if let bootstrapServers { parsed.insert((key: "bootstrap.servers", value: bootstrapServers), at: 0) }
+        // librdkafka's own log lines (a refused connection, say) would come before the one
+        // `error:` line a failure ends with; -X log_level=6 brings them back.
+        if KafkaProperty.value(of: "log_level", in: parsed) == nil { parsed.insert((key: "log_level", value: "2"), at: 0) }
         return parsed
     }
 

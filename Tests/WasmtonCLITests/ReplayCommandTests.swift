@@ -240,6 +240,10 @@ struct ReplayCommandTests {
         let usage = try CLI.run(["replay", v1, "--input", notCapture, "--baseline", v1, "--max-fuel-increase", "-5"])
         expectError(usage, status: 2, mentioning: ["--max-fuel-increase"])
 
+        let noBroker = try CLI.run(
+            ["replay", v1, "--bootstrap-servers", "127.0.0.1:1", "--topic", "orders"], timeout: .seconds(60))
+        expectError(noBroker, status: 2, mentioning: ["Kafka", "orders"])
+
         let noInput = try CLI.run(["replay", v1])
         expectError(noInput, status: 2, mentioning: ["--input"])
     }
