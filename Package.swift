@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "WasmtonKafka", targets: ["WasmtonKafka"]),
         .library(name: "WasmtonMessagePack", targets: ["WasmtonMessagePack"]),
         .library(name: "WasmtonGateway", targets: ["WasmtonGateway"]),
+        .library(name: "WasmtonCapture", targets: ["WasmtonCapture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
@@ -110,6 +111,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Capture: the capture file format (stream records, waPC requests) that `capture`, `serve --capture` write and `replay` reads.
+        .target(
+            name: "WasmtonCapture",
+            dependencies: ["WasmtonContracts"],
+            swiftSettings: strict
+        ),
         // MessagePack: the waPC payload convention, and its lossless mapping to and from JSON. No dependencies.
         .target(
             name: "WasmtonMessagePack",
@@ -122,6 +129,7 @@ let package = Package(
                 "WasmtonRuntime",
                 "WasmtonContracts",
                 "WasmtonMessagePack",
+                "WasmtonCapture",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -139,11 +147,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Tools: what a Wasm developer reaches for first (section table, details, disassembly).
+        // Tools: what a Wasm developer reaches for first (section table, details, disassembly), and
+        // `replay` (a module, or two versions of it, over recorded records or requests).
         .target(
             name: "WasmtonTools",
             dependencies: [
                 "WasmtonRuntime",
+                "WasmtonContracts",
+                "WasmtonStreams",
+                "WasmtonKafka",
+                "WasmtonCapture",
                 .product(name: "WasmParser", package: "WasmKit"),
             ],
             swiftSettings: strict
@@ -159,6 +172,7 @@ let package = Package(
                 "WasmtonMessagePack",
                 "WasmtonGateway",
                 "WasmtonKafka",
+                "WasmtonCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -216,7 +230,9 @@ let package = Package(
         ),
         .testTarget(
             name: "WasmtonToolsTests",
-            dependencies: ["WasmtonTools", "WasmtonRuntime", "WasmtonTestSupport"],
+            dependencies: [
+                "WasmtonTools", "WasmtonRuntime", "WasmtonContracts", "WasmtonCapture", "WasmtonStreams", "WasmtonTestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

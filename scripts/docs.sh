@@ -7,7 +7,7 @@
 set -euo pipefail
 export SWIFT_DETERMINISTIC_HASHING=1
 cd "$(dirname "$0")/.."
-targets=(WasmtonRuntime WasmtonContracts WasmtonStreams WasmtonKafka WasmtonMessagePack WasmtonGateway WasmtonTools WasmtonCLI)
+targets=(WasmtonRuntime WasmtonContracts WasmtonStreams WasmtonKafka WasmtonMessagePack WasmtonCapture WasmtonGateway WasmtonTools WasmtonCLI)
 swift package dump-symbol-graph --minimum-access-level public >/dev/null
 graphs="$(swift build --show-bin-path)/../symbolgraph"
 work=.build/docs

@@ -2,7 +2,7 @@
 # The whole test suite: formatting, reproducible guests, every Swift test (the CLI tests run the
 # real `wasmton` binary, so it is built first; the Kafka tests run against a real tansu broker
 # started here on 127.0.0.1), the engine-facing suites once more on Wasmtime, then the Kafka integration suite (guarantees, retries, back-pressure,
-# broker outage, stateful processors) against brokers of its own, and last the container recipe (scripts/check-deploy.sh).
+# broker outage, stateful processors, read-only replay) against brokers of its own, and last the container recipe (scripts/check-deploy.sh).
 set -euo pipefail
 export SWIFT_DETERMINISTIC_HASHING=1
 cd "$(dirname "$0")/.."

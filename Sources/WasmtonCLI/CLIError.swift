@@ -31,6 +31,8 @@ enum CLIError: Error, CustomStringConvertible {
     case configProblems(Int)
     /// Host-call links (`--link`) that cannot start.
     case link(WapcLinkError)
+    /// `replay` or `capture` could not read or write its records.
+    case replay(ReplayError)
 
     var description: String {
         switch self {
@@ -48,6 +50,7 @@ enum CLIError: Error, CustomStringConvertible {
         case .config(let error): return error.description
         case .configProblems(let count): return "\(count) problem\(count == 1 ? "" : "s") in the config file"
         case .link(let error): return error.description
+        case .replay(let error): return error.description
         }
     }
 
@@ -63,7 +66,7 @@ enum CLIError: Error, CustomStringConvertible {
         case .link(let error):
             if case .moduleFailed = error { return 1 }
             return 2
-        case .usage, .config, .configProblems: return 2
+        case .usage, .config, .configProblems, .replay: return 2
         case .guest(let error):
             switch error {
             case .trap, .outOfFuel, .deadlineExceeded, .memoryLimitExceeded, .memoryAccessOutOfBounds, .hostFunctionFailed:
@@ -87,34 +90,35 @@ func validating(_ body: () throws -> Void) throws {
     }
 }
 
-/// Runs a command body, printing any failure as `error: …` and exiting with its status.
-func reportingFailures(_ body: () throws -> Void) throws {
+/// Runs a command body, printing any failure as `error: …` and exiting with its status, or with
+/// `status` for every failure (`replay`, whose 1 means "the modules differ").
+func reportingFailures(status: Int32? = nil, _ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as CLIError {
-        fail(error)
+        fail(error, status: status)
     } catch let error as ModuleError {
-        fail(.module(error))
+        fail(.module(error), status: status)
     } catch let error as GuestError {
-        fail(.guest(error))
+        fail(.guest(error), status: status)
     }
 }
 
-/// ``reportingFailures(_:)`` for an asynchronous command body (the triggers).
-func reportingFailures(_ body: () async throws -> Void) async throws {
+/// ``reportingFailures(status:_:)`` for an asynchronous command body (the triggers).
+func reportingFailures(status: Int32? = nil, _ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as CLIError {
-        fail(error)
+        fail(error, status: status)
     } catch let error as ModuleError {
-        fail(.module(error))
+        fail(.module(error), status: status)
     } catch let error as GuestError {
-        fail(.guest(error))
+        fail(.guest(error), status: status)
     }
 }
 
-private func fail(_ error: CLIError) -> Never {
+private func fail(_ error: CLIError, status: Int32?) -> Never {
     FileHandle.standardOutput.synchronizeFile()
     FileHandle.standardError.write(Data("error: \(ConfigCommandLine.locate(error.description))\n".utf8))
-    exit(error.exitCode)
+    exit(status ?? error.exitCode)
 }

@@ -154,16 +154,19 @@ struct SandboxOptions: ParsableArguments {
     /// costs speed): a `--fuel` limit; on WasmKit also a `--timeout`, or `always` for commands
     /// that cut calls into time slices or set deadlines of their own (Wasmtime does both by its
     /// epoch clock, without fuel).
-    func runtime(meteringOnWasmKit always: Bool = false) throws(CLIError) -> WasmRuntime {
+    /// `countingFuel` turns metering on for both engines, for commands that report the fuel
+    /// calls burned (`replay`).
+    func runtime(meteringOnWasmKit always: Bool = false, countingFuel: Bool = false) throws(CLIError) -> WasmRuntime {
         switch engine {
         case "wasmkit":
-            return WasmRuntime(configuration: .init(fuelMetering: always || fuel != nil || timeout != nil))
+            return WasmRuntime(configuration: .init(fuelMetering: countingFuel || always || fuel != nil || timeout != nil))
         case "wasmtime":
             do throws(WasmtimeLibraryError) {
                 let library = try WasmtimeLibrary.load()
                 return WasmRuntime(
                     configuration: .init(
-                        fuelMetering: fuel != nil, engine: .wasmtime(library), moduleCacheDirectory: moduleCacheDirectory))
+                        fuelMetering: countingFuel || fuel != nil, engine: .wasmtime(library),
+                        moduleCacheDirectory: moduleCacheDirectory))
             } catch {
                 throw .engine(error)
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import WasmtonCapture
 import WasmtonContracts
 import WasmtonGateway
 import WasmtonRuntime
@@ -62,6 +63,18 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Connections") var connectionOptions: ConnectionOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "Sample waPC requests (module, operation, payload) into this capture file, for `wasmton replay`.",
+            valueName: "FILE"))
+    var capture: String?
+
+    @Option(help: ArgumentHelp("With --capture: keep one request in N.", valueName: "N"))
+    var captureSample: Int = 1
+
+    @Option(help: ArgumentHelp("With --capture: stop capturing after N requests.", valueName: "N"))
+    var captureMax: Int = 10_000
+
     @OptionGroup(title: "Filters (proxy-wasm)") var filterOptions: FilterOptions
 
     @OptionGroup(title: "Sandbox") var sandbox: SandboxOptions
@@ -84,6 +97,8 @@ struct ServeCommand: AsyncParsableCommand {
             _ = try slice()
             _ = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
             _ = try linkOptions.parsed()
+            guard captureSample >= 1 else { throw CLIError.usage("--capture-sample must be at least 1") }
+            guard captureMax >= 1 else { throw CLIError.usage("--capture-max must be at least 1") }
         }
     }
 
@@ -144,11 +159,24 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let filters = try filterOptions.filters(runtime: runtime)
             let filterNames = filters.map(\.configuration.name).joined(separator: ", ")
+            let sampler = try capture.map { path throws(CLIError) in
+                do throws(CaptureError) {
+                    return try CaptureSampler(path: path, every: captureSample, limit: captureMax)
+                } catch {
+                    throw CLIError.io(error.description)
+                }
+            }
+            defer {
+                if let sampler {
+                    sampler.close()
+                    logger.notice("captured", metadata: ["requests": "\(sampler.count)", "file": "\(sampler.path)"])
+                }
+            }
             let configuration = GatewayConfiguration(
                 host: host, port: port, poolSize: poolSize, maxWaiting: maxWaiting, freshInstance: freshInstance,
                 maxBodyBytes: maxBody, requestTimeout: timeout, sandbox: guestSandbox, defaultOperation: defaultOperation,
                 filters: filters, connections: try connectionOptions.limits(), callSlice: try slice(),
-                answersOnEventLoop: eventLoopAnswers)
+                answersOnEventLoop: eventLoopAnswers, capture: sampler)
             let gateway: Gateway
             do throws(GatewayConfigurationError) {
                 gateway = try Gateway(

@@ -13,7 +13,8 @@ public struct WasmtonCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InspectCommand.self, ValidateCommand.self, Wat2WasmCommand.self, InvokeCommand.self, RunCommand.self,
-            ProcessCommand.self, StateCommand.self, CallCommand.self, ServeCommand.self, ProxyCommand.self,
+            ProcessCommand.self, ReplayCommand.self, CaptureCommand.self, StateCommand.self, CallCommand.self, ServeCommand.self,
+            ProxyCommand.self,
             CheckConfigCommand.self,
         ]
     )

@@ -5,6 +5,7 @@ import NIOCore
 public import ServiceLifecycle
 import Synchronization
 import Tracing
+import WasmtonCapture
 public import WasmtonContracts
 public import WasmtonRuntime
 
@@ -26,6 +27,8 @@ public final class Gateway: Sendable {
     let accessLog: AccessLog
     private let ready = Mutex(false)
     private let directAnswers = Atomic<Int>(0)
+    /// `serve --capture`: where sampled requests go, if anywhere.
+    private let capture: CaptureSampler?
 
     /// Prepares pools for `modules` (nothing is instantiated until ``run(alongside:onListening:)``).
     ///
@@ -42,6 +45,7 @@ public final class Gateway: Sendable {
         var sandbox = configuration.sandbox
         sandbox.limits.timeout = min(sandbox.limits.timeout ?? configuration.requestTimeout, configuration.requestTimeout)
         self.configuration = configuration
+        capture = configuration.capture
         threads = GuestThreads(count: configuration.poolSize * modules.count)
         functions = ServedFunctions(
             modules: modules, sandbox: sandbox, runtime: runtime, configuration: configuration, threads: threads,
@@ -235,6 +239,7 @@ public final class Gateway: Sendable {
         _ function: FunctionPool, _ operation: String, _ payload: [UInt8],
         render: @escaping @Sendable ([UInt8]) -> GatewayAnswer
     ) -> DirectRequest.Outcome {
+        capture?.offer(module: function.name, operation: operation, payload: payload)
         let queued = ContinuousClock.now
         do {
             if let result = try function.callHere(operation, payload: payload) { return .now(render(result)) }
@@ -311,6 +316,7 @@ public final class Gateway: Sendable {
     ) async throws(GatewayError)
         -> [UInt8]
     {
+        capture?.offer(module: function.name, operation: operation, payload: payload)
         let deadline = ContinuousClock.now + configuration.requestTimeout
         do {
             return try await function.call(operation, payload: payload, deadline: deadline)

@@ -1,4 +1,5 @@
 import Foundation
+public import WasmtonCapture
 public import WasmtonRuntime
 
 /// How the HTTP gateway listens, bounds requests and sizes its instance pools.
@@ -36,14 +37,18 @@ public struct GatewayConfiguration: Sendable {
     /// Hummingbird's task per connection (see the gateway's `EventLoopResponder`); off sends
     /// every request through Hummingbird's router. Filters and tracing always take the router.
     public var answersOnEventLoop: Bool
+    /// Samples waPC requests (module, operation, payload) into a capture file for
+    /// `wasmton replay` (`serve --capture`); nil costs the request path one nil check.
+    public var capture: CaptureSampler?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, poolSize: Int = GatewayConfiguration.processorCount,
         maxWaiting: Int = 128, freshInstance: Bool = false, maxBodyBytes: Int = 1 << 20,
         requestTimeout: Duration = .seconds(30), sandbox: Sandbox = Sandbox(), defaultOperation: String? = nil,
         filters: [HTTPFilter] = [], connections: ConnectionLimits = ConnectionLimits(),
-        callSlice: Duration? = .milliseconds(2), answersOnEventLoop: Bool = true
+        callSlice: Duration? = .milliseconds(2), answersOnEventLoop: Bool = true, capture: CaptureSampler? = nil
     ) {
+        self.capture = capture
         self.answersOnEventLoop = answersOnEventLoop
         self.callSlice = callSlice
         self.connections = connections

@@ -144,3 +144,31 @@ public enum KafkaAdmin {
         throw .timedOut("watermarks of \(partition): no fetch answer within \(timeoutMilliseconds) ms\(why)")
     }
 }
+
+extension KafkaAdmin {
+    /// The offset of the first record at or after `milliseconds` (since 1970) in each of
+    /// `partitions`; a partition with no such record is absent. Asks the broker (ListOffsets by
+    /// time) from a throwaway consumer that joins no group.
+    public static func offsets(
+        atTime milliseconds: Int64, of partitions: [KafkaPartition], properties: KafkaProperties, timeoutMilliseconds: Int
+    ) throws(KafkaError) -> [KafkaPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        let conf = try RdConfiguration.make(
+            defaults: [],
+            properties: properties.filter { $0.key != "group.instance.id" },
+            forced: [
+                ("group.id", "wasmton-offsets-\(UInt64.random(in: 0...UInt64.max))"), ("enable.auto.commit", "false"),
+            ])
+        let rk = try RdConfiguration.newClient(RD_KAFKA_CONSUMER, conf)
+        defer { rd_kafka_destroy(rk) }
+        let list = PartitionList.make(offsets: Dictionary(uniqueKeysWithValues: partitions.map { ($0, milliseconds) }))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_offsets_for_times(rk, list, Int32(clamping: max(1, timeoutMilliseconds)))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .admin(
+                "offsets at time \(milliseconds) of \(partitions.map(\.description).joined(separator: ", ")): \(rdErrorDescription(err))"
+            )
+        }
+        return PartitionList.offsets(list)
+    }
+}

@@ -3,7 +3,7 @@
 #
 # Starts its own brokers, runs every scenario, prints one PASS/FAIL line per scenario with
 # its figures (details of a failure indented below it), stops the brokers, exits 1 if any
-# scenario failed. About 3 minutes; each scenario is bounded (`timeout`), 10 minutes in all.
+# scenario failed. About 3 minutes; each scenario is bounded (`timeout`), 12 minutes in all.
 #
 #   checks-selftest       the guarantee checks catch hand-made violations (no broker)
 #   a-guarantees          3 members, restarts (SIGTERM, SIGKILL, SIGTERM) mid-stream:
@@ -18,6 +18,9 @@
 #   g-state               a counting processor with --state-dir over 8 partitions x 100 keys: kills (one
 #                         on a wiped state dir), a rebalance and a 4 s broker cut; every key's count is
 #                         exact, and a fresh member restores it from the changelog topic
+#   h-replay              `capture` and `replay` (from Kafka, --from-time, and from the capture) read a
+#                         topic without moving the group's committed offsets or creating topics, and
+#                         list exactly the records pricing_v2 prices differently from pricing_v1
 #
 # Each scenario is a Python script (harness.py holds what they share) that prints one
 # PASS/FAIL line; its progress and librdkafka's chatter go to WORK/NAME/progress.log, and each
@@ -27,7 +30,7 @@
 #   WASMTON_BINARY         wasmton to test (default .build/debug/wasmton; must exist)
 #   WASMTON_IT_PORT        first of three ports: broker, outage broker, its proxy (default 19100)
 #   WASMTON_IT_WORK        where logs go (default a new /tmp/wasmton-kafka-it.XXXXXX, kept)
-#   WASMTON_IT_SCENARIOS   which to run, e.g. "a d" (default: all: a b c d e f g)
+#   WASMTON_IT_SCENARIOS   which to run, e.g. "a d" (default: all: a b c d e f g h)
 # Needs python3 and what scripts/kafka-env.sh installs (tansu, confluent-kafka wheel).
 set -uo pipefail
 
@@ -48,7 +51,7 @@ port=${WASMTON_IT_PORT:-19100}
 outage_port=$((port + 1))
 proxy_port=$((port + 2))
 work=${WASMTON_IT_WORK:-$(mktemp -d /tmp/wasmton-kafka-it.XXXXXX)}
-scenarios=${WASMTON_IT_SCENARIOS:-a b c d e f g}
+scenarios=${WASMTON_IT_SCENARIOS:-a b c d e f g h}
 mkdir -p "$work"
 echo "kafka-it: logs in $work" >&2
 
@@ -101,7 +104,7 @@ if ! start_broker "$outage_port" "$proxy_port"; then
 fi
 
 bootstrap="127.0.0.1:$port"
-# Limits add up to 9.5 minutes; a typical run takes a third of that.
+# Limits add up to 11.5 minutes; a typical run takes a third of that.
 run_scenario a a-guarantees 120 python3 scenario_guarantees.py "$bootstrap"
 run_scenario b b-retry-dead-letter 45 python3 scenario_retry.py "$bootstrap"
 run_scenario c c-back-pressure 45 python3 scenario_backpressure.py "$bootstrap"
@@ -109,5 +112,6 @@ run_scenario d d-broker-unreachable 75 python3 scenario_outage.py "$outage_port"
 run_scenario e e-revocation 45 python3 scenario_revocation.py "$bootstrap"
 run_scenario f f-sockets 60 python3 scenario_sockets.py "$bootstrap"
 run_scenario g g-state 180 python3 scenario_state.py "$outage_port" "$proxy_port"
+run_scenario h h-replay 120 python3 scenario_replay.py "$bootstrap"
 
 exit "$failed"

@@ -8,6 +8,8 @@ struct ConfigArguments: Sendable {
         var value: String
         var key: String
         var location: ConfigLocation
+        /// A Boolean flag, given without a value.
+        var isFlag = false
     }
 
     private(set) var arguments: [String] = []
@@ -24,13 +26,30 @@ struct ConfigArguments: Sendable {
     /// `--flag` alone (a Boolean flag set to true).
     mutating func flag(_ flag: String, key: String, at location: ConfigLocation) {
         arguments.append(flag)
-        origins.append(Origin(flag: flag, value: "", key: key, location: location))
+        origins.append(Origin(flag: flag, value: "", key: key, location: location, isFlag: true))
     }
 
     /// A positional argument.
     mutating func positional(_ value: String, key: String, at location: ConfigLocation) {
         arguments.append(value)
         origins.append(Origin(flag: nil, value: value, key: key, location: location))
+    }
+
+    /// These arguments without the positional ones and without the options not in `flags`: the
+    /// part of another command's configuration that a command uses (`replay` takes a stream's
+    /// sandbox and limits, not its input).
+    func keeping(flags: Set<String>) -> ConfigArguments {
+        var kept = ConfigArguments()
+        kept.typed = typed
+        for origin in origins {
+            guard let flag = origin.flag, flags.contains(flag) else { continue }
+            if origin.isFlag {
+                kept.flag(flag, key: origin.key, at: origin.location)
+            } else {
+                kept.option(flag, origin.value, key: origin.key, at: origin.location)
+            }
+        }
+        return kept
     }
 
     /// The key a command's message is about: the last one whose option the message names (the

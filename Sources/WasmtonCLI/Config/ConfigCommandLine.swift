@@ -1,10 +1,11 @@
 import Synchronization
 
-/// `serve`, `proxy` or `process` with `--config FILE`: the file's part of the command line goes
-/// in front of what was typed (so typed options win), and messages about an option from the
-/// file point at its line.
+/// `serve`, `proxy`, `process` or `replay` with `--config FILE`: the file's part of the command
+/// line goes in front of what was typed (so typed options win), and messages about an option
+/// from the file point at its line. `replay` takes a stream's sandbox and limits (or, with
+/// `--wapc`, the http section's), not its input.
 enum ConfigCommandLine {
-    static let commands = ["serve", "proxy", "process"]
+    static let commands = ["serve", "proxy", "process", "replay"]
     private static let current = Mutex<ConfigArguments?>(nil)
 
     /// The arguments with the config file's expanded in, or as they are without `--config`.
@@ -17,6 +18,11 @@ enum ConfigCommandLine {
         switch command {
         case "serve": expanded = try file.serveArguments()
         case "proxy": expanded = try file.proxyArguments()
+        case "replay":
+            let production =
+                arguments.contains("--wapc")
+                ? try file.serveArguments() : try file.processArguments(stream: value(of: "--stream", in: arguments))
+            expanded = production.keeping(flags: ReplayCommand.configFlags)
         default: expanded = try file.processArguments(stream: value(of: "--stream", in: arguments))
         }
         expanded.typed = Array(arguments.dropFirst())

@@ -10,7 +10,7 @@ public struct ProcessorFactory: Sendable {
     /// A fresh instance for every task (no state carried between tasks), at the cost of one
     /// instantiation per task.
     public let isolateTasks: Bool
-    /// Where the lanes account the module's calls (``GuestAccounting``, under the module's name):
+    /// Where the lanes account the module's calls (`GuestAccounting`, under the module's name):
     /// looked up when a lane starts, so after the application bootstrapped its metrics backend.
     public var accounting: GuestAccounting {
         GuestAccounting.of(module.name, runtime: runtime)

@@ -1,0 +1,8 @@
+import Dispatch
+
+/// Monotonic nanoseconds, for timing guest calls.
+enum ReplayClock {
+    static func now() -> UInt64 {
+        DispatchTime.now().uptimeNanoseconds
+    }
+}
