@@ -7,7 +7,7 @@ set -euo pipefail
 export SWIFT_DETERMINISTIC_HASHING=1
 cd "$(dirname "$0")/.."
 before="$(git diff -- '*.swift' | sha1sum)"
-git ls-files -z '*.swift' | xargs -0 swift format format --parallel --in-place
+git ls-files -z --cached --others --exclude-standard '*.swift' | xargs -0 swift format format --parallel --in-place
 after="$(git diff -- '*.swift' | sha1sum)"
 if [[ "$before" != "$after" ]]; then
     echo "validate: swift-format reformatted files (see git diff); commit the formatted versions" >&2

@@ -16,7 +16,9 @@ struct ConfigCommandMapping {
 
     /// `serve`'s arguments: the `http` section, the top-level sandbox and the served modules.
     func serve() throws(ConfigError) -> ConfigArguments {
-        guard let http = file.sections["http"] else { throw ConfigError(location, "the config file has no http section for serve") }
+        guard let http = file.sections["http"] else {
+            throw ConfigError(location, "the config file has no http section for serve")
+        }
         var arguments = ConfigArguments()
         try common(&arguments)
         var served: [ConfigFile.Module]?
@@ -75,7 +77,9 @@ struct ConfigCommandMapping {
     /// `process`'s arguments for the stream called `name` (or the only one): its settings, its
     /// module, the top-level sandbox and then the module's own.
     func process(stream name: String?) throws(ConfigError) -> ConfigArguments {
-        guard let streams = file.sections["streams"] else { throw ConfigError(location, "the config file has no streams section") }
+        guard let streams = file.sections["streams"] else {
+            throw ConfigError(location, "the config file has no streams section")
+        }
         let all = try ConfigShape.map(streams)
         let stream: ConfigValue.Entry
         if let name {
@@ -106,7 +110,9 @@ struct ConfigCommandMapping {
                         input, among: ["file", "format", "follow", "output", "dead-letter-file"], in: "\(prefix).input")
                     let flag = ["file": "--input", "format": "--input-format"][input.key] ?? "--\(input.key)"
                     if input.key == "follow" {
-                        if try ConfigShape.bool(input) { arguments.flag(flag, key: "\(prefix).input.follow", at: input.keyLocation) }
+                        if try ConfigShape.bool(input) {
+                            arguments.flag(flag, key: "\(prefix).input.follow", at: input.keyLocation)
+                        }
                     } else {
                         var value = try expand(input.value, key: input.key)
                         if input.key != "format" { value = expand.resolve(value) }
@@ -180,7 +186,9 @@ struct ConfigCommandMapping {
                 for item in try ConfigShape.list(field) {
                     let text = try expand(item, key: field.key)
                     let name = String(text.prefix { $0 != "=" })
-                    if text.contains("="), ConfigExpansion.looksSecret(name), case .scalar(let raw, _, _) = item, !raw.contains("${") {
+                    if text.contains("="), ConfigExpansion.looksSecret(name), case .scalar(let raw, _, _) = item,
+                        !raw.contains("${")
+                    {
                         throw ConfigExpansion.secretError(name, at: item.location)
                     }
                     arguments.option("--env", text, key: key, at: item.location)
