@@ -20,6 +20,12 @@ final class WasmtimeEngine: @unchecked Sendable {
     let cache: WasmtimeModuleCache?
     /// How often the epoch advances: the granularity of deadlines and time slices.
     static let tick = Duration.milliseconds(1)
+    /// `wasm_functype_t`s by signature (as bit patterns), made once and kept for the engine's
+    /// life: Wasmtime registers a function type with its engine the first time a host function
+    /// of that type is made, and caches it in the type object, so a type made afresh per import
+    /// and per instance was registered again each time. Wasmtime guards that cache with a lock,
+    /// so one type object may serve instances on any thread.
+    private let functionTypes = Mutex<[FunctionSignature: UInt]>([:])
 
     var api: cwasmtime_api { library.api.pointee }
 
@@ -44,9 +50,37 @@ final class WasmtimeEngine: @unchecked Sendable {
     }
 
     deinit {
+        for type in functionTypes.withLock({ Array($0.values) }) {
+            api.wasm_functype_delete(OpaquePointer(bitPattern: type))
+        }
         EpochTicker.shared.remove(engine)
         // Modules and stores made from the engine hold their own reference to it.
         api.wasm_engine_delete(engine)
+    }
+
+    /// The function type of `signature`, for defining host functions; `nil` for a value kind
+    /// Wasmton cannot pass (reference types).
+    func functionType(_ signature: FunctionSignature) -> OpaquePointer? {
+        if let known = functionTypes.withLock({ $0[signature] }) { return OpaquePointer(bitPattern: known) }
+        let api = api
+        let kinds = signature.parameters + signature.results
+        guard kinds.allSatisfy({ $0.wasmtimeKind != nil }) else { return nil }
+        func vector(_ kinds: [ValueKind]) -> wasm_valtype_vec_t {
+            var types = kinds.map { api.wasm_valtype_new($0.wasmtimeKind!) }
+            var vector = wasm_valtype_vec_t()
+            types.withUnsafeMutableBufferPointer { api.wasm_valtype_vec_new(&vector, $0.count, $0.baseAddress) }
+            return vector
+        }
+        var parameters = vector(signature.parameters)
+        var results = vector(signature.results)
+        guard let type = api.wasm_functype_new(&parameters, &results) else { return nil }
+        let kept = functionTypes.withLock { types -> UInt in
+            if let raced = types[signature] { return raced }
+            types[signature] = UInt(bitPattern: type)
+            return UInt(bitPattern: type)
+        }
+        if kept != UInt(bitPattern: type) { api.wasm_functype_delete(type) }
+        return OpaquePointer(bitPattern: kept)
     }
 
     /// Wasm stack per call. Guest code runs on Wasmton's own threads (8 MiB stacks) or on event

@@ -290,22 +290,11 @@ final class WasmtimeInstance: EngineInstance {
 
     private func define(_ binding: WasmtimeHostBinding, signature: FunctionSignature) throws(GuestError) -> wasmtime_extern_t {
         let api = api.pointee
-        func vector(_ kinds: [ValueKind]) throws(GuestError) -> wasm_valtype_vec_t {
-            var types: [OpaquePointer?] = []
-            for kind in kinds {
-                guard let code = kind.wasmtimeKind else {
-                    throw .incompatibleImport(module: "", name: binding.name, reason: "\(kind) values are not supported")
-                }
-                types.append(api.wasm_valtype_new(code))
-            }
-            var vector = wasm_valtype_vec_t()
-            types.withUnsafeBufferPointer { api.wasm_valtype_vec_new(&vector, $0.count, $0.baseAddress) }
-            return vector
+        guard let type = engine.functionType(signature) else {
+            let kind = (signature.parameters + signature.results).first { $0.wasmtimeKind == nil }
+            throw .incompatibleImport(
+                module: "", name: binding.name, reason: "\(kind.map { "\($0)" } ?? "these") values are not supported")
         }
-        var parameters = try vector(signature.parameters)
-        var results = try vector(signature.results)
-        let type = api.wasm_functype_new(&parameters, &results)
-        defer { api.wasm_functype_delete(type) }
         var function = wasmtime_func_t()
         api.wasmtime_func_new(
             context, type, wasmtimeHostTrampoline, Unmanaged.passRetained(binding).toOpaque(),
