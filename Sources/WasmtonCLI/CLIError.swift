@@ -95,12 +95,8 @@ func validating(_ body: () throws -> Void) throws {
 func reportingFailures(status: Int32? = nil, _ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as CLIError {
-        fail(error, status: status)
-    } catch let error as ModuleError {
-        fail(.module(error), status: status)
-    } catch let error as GuestError {
-        fail(.guest(error), status: status)
+    } catch {
+        try failIfKnown(error, status: status)
     }
 }
 
@@ -108,12 +104,19 @@ func reportingFailures(status: Int32? = nil, _ body: () throws -> Void) throws {
 func reportingFailures(status: Int32? = nil, _ body: () async throws -> Void) async throws {
     do {
         try await body()
-    } catch let error as CLIError {
-        fail(error, status: status)
-    } catch let error as ModuleError {
-        fail(.module(error), status: status)
-    } catch let error as GuestError {
-        fail(.guest(error), status: status)
+    } catch {
+        try failIfKnown(error, status: status)
+    }
+}
+
+/// Prints and exits for the errors Wasmton describes itself; rethrows the rest (ArgumentParser's
+/// own, which its caller reports).
+private func failIfKnown(_ error: any Error, status: Int32?) throws {
+    switch error {
+    case let error as CLIError: fail(error, status: status)
+    case let error as ModuleError: fail(.module(error), status: status)
+    case let error as GuestError: fail(.guest(error), status: status)
+    default: throw error
     }
 }
 

@@ -6,6 +6,15 @@ import WasmtonTestSupport
 @Suite("Limits: fuel, deadline, memory")
 struct LimitTests {
     static let oneMiB = 1 << 20
+    /// `count(n)`: a loop of `n` iterations, nine operators each, that returns `n`.
+    static let countLoop = """
+        (module (func (export "count") (param $n i32) (result i32) (local $i i32)
+          (block $done (loop $again
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $again)))
+          (local.get $i)))
+        """
 
     // MARK: - Fuel
 
@@ -35,15 +44,7 @@ struct LimitTests {
 
     @Test("a budget that a finite loop needs more of than given runs out; a bigger one finishes")
     func fuelBoundary() throws {
-        let module = try Guests.wat(
-            """
-            (module (func (export "count") (param $n i32) (result i32) (local $i i32)
-              (block $done (loop $again
-                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $again)))
-              (local.get $i)))
-            """, name: "count")
+        let module = try Guests.wat(Self.countLoop, name: "count")
         let small = try Guests.runtime.instantiate(module, sandbox: Sandbox(limits: Limits(fuel: 1_000)))
         #expect(throws: GuestError.outOfFuel(budget: 1_000, function: "count")) {
             try small.call("count", [.i32(10_000)])
@@ -55,15 +56,7 @@ struct LimitTests {
 
     @Test("fuelConsumed counts what each call burned, with or without a limit, failed calls included")
     func fuelConsumedPerCall() throws {
-        let module = try Guests.wat(
-            """
-            (module (func (export "count") (param $n i32) (result i32) (local $i i32)
-              (block $done (loop $again
-                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $again)))
-              (local.get $i)))
-            """, name: "count")
+        let module = try Guests.wat(Self.countLoop, name: "count")
         for limits in [Limits(), Limits(fuel: 10_000_000)] {
             let instance = try Guests.runtime.instantiate(module, sandbox: Sandbox(limits: limits))
             let start = try #require(instance.fuelConsumed)
@@ -104,10 +97,7 @@ struct LimitTests {
     @Test("a fuel limit on a runtime without fuel metering is refused or enforced, never silently ignored")
     func fuelLimitWithoutMetering() throws {
         let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: false))
-        let module = try runtime.load(
-            bytes: Array(
-                #"(module (func (export "count") (param $n i32) (result i32) (local $i i32) (block $done (loop $again (br_if $done (i32.ge_u (local.get $i) (local.get $n))) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $again))) (local.get $i)))"#
-                    .utf8), name: "count")
+        let module = try runtime.load(bytes: Array(Self.countLoop.utf8), name: "count")
         // A finite loop, so that an ignored limit shows as a result instead of a hang.
         let error = guestError {
             try runtime.instantiate(module, sandbox: Sandbox(limits: Limits(fuel: 1_000))).call("count", [.i32(100_000)])
