@@ -1,4 +1,5 @@
 import Dispatch
+import Tracing
 import WasmtonContracts
 import WasmtonRuntime
 
@@ -132,6 +133,17 @@ private final class LaneWork {
         self.processor = nil
     }
 
+    /// One guest call of `processor` on `task`, counted, with the fuel it burned charged whether
+    /// it returns or throws.
+    private func call(_ processor: PollTaskProcessor, with task: StreamTask, span: (any Span)?) throws -> TaskResult {
+        usage.calls += 1
+        defer { chargeFuel(processor) }
+        if let span {
+            return try RecordTracing.child("guest call run", of: span) { try processor.process(task, state: store) }
+        }
+        return try processor.process(task, state: store)
+    }
+
     private func process(_ task: StreamTask) {
         let start = lastEnd ?? Self.now()
         if cpuStart == nil { cpuStart = GuestAccounting.threadCPUNanoseconds() }
@@ -139,25 +151,8 @@ private final class LaneWork {
         let outcome: TaskCompletion.Outcome
         var keep = false
         var staged: [PartitionStateStore.Change] = []
-        var charged = false
         do {
-            let current = try currentProcessor()
-            usage.calls += 1
-            let result: TaskResult
-            do {
-                result =
-                    if let span {
-                        try RecordTracing.child("guest call run", of: span) { try current.process(task, state: store) }
-                    } else {
-                        try current.process(task, state: store)
-                    }
-            } catch {
-                chargeFuel(current)
-                charged = true
-                throw error
-            }
-            chargeFuel(current)
-            charged = true
+            let result = try call(try currentProcessor(), with: task, span: span)
             if let store, result.status == .ok, !result.stateChanges.isEmpty, let key = task.key {
                 // Staged here, before the next task of the key can run, so that it reads them.
                 staged = try store.stage(key: key, offset: task.offset, changes: result.stateChanges)
@@ -166,7 +161,6 @@ private final class LaneWork {
             keep = result.status == .retry
             if factory.isolateTasks { retireProcessor() }
         } catch {
-            if !charged, let processor { chargeFuel(processor) }
             if let error = error as? GuestError { usage.recordFailure(error) }
             // A failed call may leave the instance inconsistent: start the next task afresh.
             retireProcessor()
