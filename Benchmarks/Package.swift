@@ -18,6 +18,7 @@ let package = Package(
             name: "runtime-bench",
             dependencies: [
                 .product(name: "WasmtonRuntime", package: "Wasmton"),
+                .product(name: "WasmtonContracts", package: "Wasmton"),
                 .product(name: "WasmKit", package: "WasmKit"),
             ]
         )

@@ -68,6 +68,7 @@ const cwasmtime_api *cwasmtime_load(const char *path, char *error, size_t error_
     RESOLVE(wasmtime_func_call);
     RESOLVE(wasmtime_instance_new);
     RESOLVE(wasmtime_instance_export_get);
+    RESOLVE(wasmtime_instance_export_nth);
     RESOLVE(wasmtime_caller_export_get);
     RESOLVE(wasmtime_caller_context);
     RESOLVE(wasmtime_memory_data);

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Logging
+import Synchronization
 
 /// The gateway's per-request bookkeeping: one structured log line (method, path, status,
 /// duration, module, operation, sizes, request id) when the log level is info or lower, and the
@@ -48,8 +49,28 @@ struct AccessLog: Sendable {
         return (nil, nil)
     }
 
-    /// A new request id, for a request that came without `x-request-id`.
+    /// A new request id, for a request that came without `x-request-id`: 16 hex digits, unique
+    /// in the process and not guessable from another. A counter scrambled with a key drawn once
+    /// (a bijection, so no two ids repeat before 2⁶⁴ requests); drawing 8 random bytes per
+    /// request cost a `getrandom` system call each time.
     static func newRequestID() -> String {
-        String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let count = requestCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        return String(scrambled(count ^ requestKey.low, key: requestKey.high), radix: 16)
+    }
+
+    /// The key of ``newRequestID()``'s scrambling, drawn once per process.
+    private static let requestKey = (low: UInt64.random(in: 0...UInt64.max), high: UInt64.random(in: 0...UInt64.max))
+    private static let requestCounter = Atomic<UInt64>(0)
+
+    /// A keyed bijection of 64-bit numbers (SplitMix64's finalizer, then the key added and
+    /// mixed once more).
+    private static func scrambled(_ value: UInt64, key: UInt64) -> UInt64 {
+        func mix(_ value: UInt64) -> UInt64 {
+            var z = value
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            return z ^ (z >> 31)
+        }
+        return mix(mix(value) &+ key)
     }
 }

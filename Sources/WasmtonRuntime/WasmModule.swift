@@ -20,8 +20,9 @@ public final class WasmModule: Sendable {
 
     let module: Module
     let contentHash: ContentHash
-    /// The exported functions' signatures by name: every call looks its function up here.
-    private let functionSignatures: [String: FunctionSignature]
+    /// The exported functions by name, with their place in ``exports`` (which is also their
+    /// index among an instance's exports): every call looks its function up here.
+    private let functionExports: [String: (index: Int, signature: FunctionSignature)]
     /// The module compiled by each Wasmtime engine that instantiated it (a module loaded by one
     /// runtime may be instantiated by another, as with WasmKit; Wasmtime code is per engine).
     let compiled: WasmtimeCompilations
@@ -37,16 +38,23 @@ public final class WasmModule: Sendable {
         self.contentHash = contentHash
         self.imports = module.imports.map { ImportDescription($0, in: module) }
         self.exports = exports
-        var functions: [String: FunctionSignature] = [:]
-        for export in exports {
-            if case .function(let signature) = export.kind, functions[export.name] == nil { functions[export.name] = signature }
+        var functions: [String: (index: Int, signature: FunctionSignature)] = [:]
+        for (index, export) in exports.enumerated() {
+            if case .function(let signature) = export.kind, functions[export.name] == nil {
+                functions[export.name] = (index, signature)
+            }
         }
-        self.functionSignatures = functions
+        self.functionExports = functions
     }
 
     /// The signature of the exported function `name`, or `nil` if there is no such function.
     public func signature(ofExport name: String) -> FunctionSignature? {
-        functionSignatures[name]
+        functionExports[name]?.signature
+    }
+
+    /// The exported function `name`: its index among the exports and its signature.
+    func exportedFunction(named name: String) -> (index: Int, signature: FunctionSignature)? {
+        functionExports[name]
     }
 
     /// The signature of the exported function `name`, or the error a user should see:

@@ -13,6 +13,7 @@
 
 import Foundation
 import WasmKit
+import WasmtonContracts
 import WasmtonRuntime
 
 // MARK: - Options
@@ -44,6 +45,7 @@ struct Options {
 let options = Options(arguments: CommandLine.arguments)
 let bigPath = options.guests + "/big.wasm"
 let benchPath = options.guests + "/bench.wasm"
+let cuckooPath = options.guests + "/cuckoo_filter.wasm"
 /// Benchmarks/guests/memloop.wat, found beside this package whatever the working directory.
 let memloopPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("guests/memloop.wat").path
@@ -222,6 +224,20 @@ func benchWasmton(_ variant: Variant) throws {
     instance.close()
     bigInstance.close()
     memloop.close()
+
+    // What `serve --fresh-instance` pays per request beyond HTTP: a new instance of the cuckoo
+    // module with the waPC imports, its start-up (`_start`, `wapc_init`), one
+    // `check_word_exists` call, and the instance's teardown, all timed.
+    let cuckoo = try runtime.load(path: cuckooPath)
+    let payload: [UInt8] = [0x81, 0xa4] + Array("name".utf8) + [0xa3] + Array("foo".utf8)
+    try measure(engine: "wasmton", variant: name, op: "fresh_wapc_request", plan: .instantiate) { batch in
+        try timed(batch) {
+            let guest = try WapcGuest(runtime: runtime, module: cuckoo, sandbox: sandbox)
+            let answer = try guest.call("check_word_exists", payload: payload)
+            expect(!answer.isEmpty, "check_word_exists answered nothing")
+            guest.close()
+        }
+    }
 }
 
 // MARK: - Raw WasmKit: parse, instantiate, and calls with a fresh execution stack against a reused one

@@ -178,6 +178,8 @@ typedef struct cwasmtime_api {
         wasm_trap_t **);
     bool (*_Nonnull wasmtime_instance_export_get)(
         wasmtime_context_t *, const wasmtime_instance_t *, const char *, size_t, wasmtime_extern_t *);
+    bool (*_Nonnull wasmtime_instance_export_nth)(
+        wasmtime_context_t *, const wasmtime_instance_t *, size_t, char **, size_t *, wasmtime_extern_t *);
     bool (*_Nonnull wasmtime_caller_export_get)(wasmtime_caller_t *, const char *, size_t, wasmtime_extern_t *);
     wasmtime_context_t *(*_Nonnull wasmtime_caller_context)(wasmtime_caller_t *);
     uint8_t *(*_Nonnull wasmtime_memory_data)(const wasmtime_context_t *, const wasmtime_memory_t *);

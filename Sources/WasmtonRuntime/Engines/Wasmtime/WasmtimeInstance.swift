@@ -20,8 +20,10 @@ final class WasmtimeInstance: EngineInstance {
     private let memoryLimit: UnsafeMutablePointer<cwasmtime_memory_limit>
     /// The `memory` export, once instantiated.
     private(set) var memory: wasmtime_memory_t?
-    /// Exported functions looked up so far, by name, with their result counts.
-    private var functions: [String: (function: wasmtime_func_t, results: Int)] = [:]
+    /// Exported functions looked up so far, by their index among the module's exports, with
+    /// their result counts (made on the first lookup: a fresh instance per request looks up
+    /// two or three).
+    private var functions: [(function: wasmtime_func_t, results: Int)?] = []
     /// The function called last: a processor calls the same one per record, and comparing a
     /// short name costs less than hashing it.
     private var lastFunction: (name: String, entry: (function: wasmtime_func_t, results: Int))?
@@ -125,19 +127,41 @@ final class WasmtimeInstance: EngineInstance {
         }
     }
 
+    /// The exported function `name`: found by its index among the exports (the module's
+    /// declaration order, which is Wasmtime's instance export order), which spares hashing the
+    /// name again inside Wasmtime; by name if the entry at that index is not the one expected.
     private func exportedFunction(_ name: String) throws(GuestError) -> (function: wasmtime_func_t, results: Int) {
         if let last = lastFunction, last.name == name { return last.entry }
-        if let function = functions[name] {
+        guard let (index, signature) = module.exportedFunction(named: name) else {
+            throw .missingExport(name: name, available: module.exportedFunctions)
+        }
+        if functions.isEmpty { functions = Array(repeating: nil, count: module.exports.count) }
+        if let function = functions[index] {
             lastFunction = (name, function)
             return function
         }
         var export = wasmtime_extern_t()
-        guard api.pointee.wasmtime_instance_export_get(context, &instance, name, name.utf8.count, &export), export.kind == 0
-        else { throw .missingExport(name: name, available: []) }
-        let entry = (function: export.of.func, results: module.signature(ofExport: name)?.results.count ?? 0)
-        functions[name] = entry
+        var exportName: UnsafeMutablePointer<CChar>? = nil
+        var exportNameLength = 0
+        let byIndex =
+            api.pointee.wasmtime_instance_export_nth(context, &instance, index, &exportName, &exportNameLength, &export)
+            && export.kind == 0 && exportName.map { Self.equal($0, exportNameLength, name) } ?? false
+        if !byIndex {
+            guard api.pointee.wasmtime_instance_export_get(context, &instance, name, name.utf8.count, &export), export.kind == 0
+            else { throw .missingExport(name: name, available: module.exportedFunctions) }
+        }
+        let entry = (function: export.of.func, results: signature.results.count)
+        functions[index] = entry
         lastFunction = (name, entry)
         return entry
+    }
+
+    /// Whether the `length` bytes at `bytes` spell `name`.
+    private static func equal(_ bytes: UnsafeMutablePointer<CChar>, _ length: Int, _ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { utf8 in
+            utf8.count == length && (length == 0 || memcmp(utf8.baseAddress!, bytes, length) == 0)
+        }
     }
 
     /// Adds what the call burned of the fuel ``begin(slice:)`` set to ``fuelConsumed``.
