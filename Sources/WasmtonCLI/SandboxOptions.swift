@@ -152,8 +152,9 @@ struct SandboxOptions: ParsableArguments {
 
     /// A runtime on the chosen engine, with fuel metering only when something needs it (metering
     /// costs speed): a `--fuel` limit; on WasmKit also a `--timeout`, or `always` for commands
-    /// that cut calls into time slices or set deadlines of their own (Wasmtime does both by its
-    /// epoch clock, without fuel).
+    /// that cut calls into time slices or set deadlines of their own. Wasmtime does both by its
+    /// epoch clock, without fuel, and its epoch checks are compiled in only for those (a
+    /// `--timeout`, or `always`): they cost tight loops 15–40%.
     /// `countingFuel` turns metering on for both engines, for commands that report the fuel
     /// calls burned (`replay`).
     func runtime(meteringOnWasmKit always: Bool = false, countingFuel: Bool = false) throws(CLIError) -> WasmRuntime {
@@ -166,7 +167,7 @@ struct SandboxOptions: ParsableArguments {
                 return WasmRuntime(
                     configuration: .init(
                         fuelMetering: countingFuel || fuel != nil, engine: .wasmtime(library),
-                        moduleCacheDirectory: moduleCacheDirectory))
+                        moduleCacheDirectory: moduleCacheDirectory, interruptible: always || timeout != nil))
             } catch {
                 throw .engine(error)
             }

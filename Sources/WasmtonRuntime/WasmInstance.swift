@@ -43,9 +43,16 @@ public final class WasmInstance: @unchecked Sendable {
         if !runtime.configuration.fuelMetering && sandbox.limits.fuel != nil {
             throw .sandboxSetup("fuel limits need a runtime with fuel metering (WasmRuntime.Configuration.fuelMetering)")
         }
-        if !runtime.configuration.fuelMetering && sandbox.limits.timeout != nil && !runtime.interruptsByEpoch {
-            throw .sandboxSetup(
-                "fuel and timeout limits need a runtime with fuel metering (WasmRuntime.Configuration.fuelMetering)")
+        if let timeout = sandbox.limits.timeout {
+            switch runtime.backend {
+            case .wasmKit where !runtime.configuration.fuelMetering:
+                throw .sandboxSetup(
+                    "fuel and timeout limits need a runtime with fuel metering (WasmRuntime.Configuration.fuelMetering)")
+            case .wasmtime where !runtime.configuration.interruptible:
+                throw .sandboxSetup(
+                    "a timeout (\(timeout)) needs a runtime that can interrupt calls (WasmRuntime.Configuration.interruptible)")
+            default: break
+            }
         }
         let stdio = try StdioFiles.make(sandbox.stdio)
         let sockets = SocketExtension.needed(by: module) ? SocketTable(policy: sandbox.network, module: module.name) : nil

@@ -30,16 +30,23 @@ public final class WasmRuntime: Sendable {
         /// Where Wasmtime keeps compiled modules between runs (`nil`: compile every time). Not
         /// used by WasmKit, which interprets.
         public var moduleCacheDirectory: String?
+        /// Whether Wasmtime can cut a call off by the clock: a ``Limits/timeout`` or a time slice.
+        /// The default. It compiles an epoch check into every loop and function entry, which costs
+        /// tight compute loops 15–40% (Benchmarks/), so a runtime whose sandboxes never set a
+        /// timeout may turn it off; such a runtime refuses a sandbox with a timeout, and declines
+        /// time slices. WasmKit cuts calls by fuel (``fuelMetering``) and ignores it.
+        public var interruptible: Bool
 
         public init(
             fuelMetering: Bool = true, boundsChecking: BoundsChecking = .software, stackSize: Int? = nil,
-            engine: WasmEngine = .wasmKit, moduleCacheDirectory: String? = nil
+            engine: WasmEngine = .wasmKit, moduleCacheDirectory: String? = nil, interruptible: Bool = true
         ) {
             self.fuelMetering = fuelMetering
             self.boundsChecking = boundsChecking
             self.stackSize = stackSize
             self.engine = engine
             self.moduleCacheDirectory = moduleCacheDirectory
+            self.interruptible = interruptible
         }
     }
 
@@ -61,17 +68,13 @@ public final class WasmRuntime: Sendable {
                 compilationMode: .eager, features: WasmtonFeatures.parser, memoryBoundsChecking: .software))
     }
 
-    /// Whether a deadline interrupts a guest by the clock (Wasmtime's epochs) rather than by fuel
-    /// calibrated to time (WasmKit).
-    var interruptsByEpoch: Bool {
-        if case .wasmtime = backend { return true }
-        return false
-    }
-
     /// Whether making an instance costs microseconds (compiled code, as on Wasmtime) rather than
     /// milliseconds (WasmKit builds its interpreter state per instance): a caller may then make
     /// one where a request arrives instead of on a guest thread.
-    public var instantiatesCheaply: Bool { interruptsByEpoch }
+    public var instantiatesCheaply: Bool {
+        if case .wasmtime = backend { return true }
+        return false
+    }
 
     /// Whether instances of `module` can run calls in time slices (``WasmInstance/call(_:_:slice:)``):
     /// this runtime can cut a call off (WasmKit with fuel metering, a slice being a fuel budget;
@@ -81,7 +84,12 @@ public final class WasmRuntime: Sendable {
     /// blocking or effectful ones in a slice (ending the call there before they act, as host
     /// functions do), so a call moves to a guest thread only if it really reaches such a function.
     public func runsInSlices(_ module: WasmModule) -> Bool {
-        guard interruptsByEpoch || configuration.fuelMetering else { return false }
+        let cuts: Bool
+        switch backend {
+        case .wasmKit: cuts = configuration.fuelMetering
+        case .wasmtime: cuts = configuration.interruptible
+        }
+        guard cuts else { return false }
         return module.imports.allSatisfy { if case .function = $0.kind { true } else { false } }
     }
 

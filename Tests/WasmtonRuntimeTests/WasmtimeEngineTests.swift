@@ -85,4 +85,23 @@ struct WasmtimeEngineTests {
         let runtime = Self.runtime(cache: file.path + "/cache")
         #expect(try runtime.instantiate(runtime.load(bytes: Array(Self.wat.utf8), name: "answer")).call("answer") == [.i32(42)])
     }
+
+    @Test(
+        "a runtime made uninterruptible runs calls, refuses a sandbox with a timeout and declines time slices",
+        .enabled(if: TestEngine.isWasmtime))
+    func uninterruptible() throws {
+        let runtime = WasmRuntime.forTests(configuration: .init(fuelMetering: false, interruptible: false))
+        let module = try runtime.load(bytes: Array(Self.wat.utf8), name: "answer")
+        let instance = try runtime.instantiate(module)
+        #expect(try instance.call("answer") == [.i32(42)])
+        // Nothing could cut a slice short: the call is declined before it starts.
+        #expect(try instance.call("answer", [], slice: .seconds(1)) == nil)
+        #expect(!runtime.runsInSlices(module))
+        do {
+            _ = try runtime.instantiate(module, sandbox: Sandbox(limits: Limits(timeout: .milliseconds(300))))
+            Issue.record("a timeout was accepted by a runtime that cannot interrupt calls")
+        } catch {
+            #expect("\(error)".contains("interruptible"))
+        }
+    }
 }

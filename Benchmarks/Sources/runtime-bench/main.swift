@@ -148,7 +148,12 @@ let wasmtimeVariants: [Variant] = {
         let library = try? WasmtimeLibrary.load()
     else { return [] }
     return [
+        // As serve and process run it: calls can be cut off by the epoch (deadlines, slices).
         Variant(name: "wasmtime", configuration: .init(fuelMetering: false, engine: .wasmtime(library)), sandbox: Sandbox()),
+        // As `wasmton run`/`call`/`invoke` without --timeout run it: no epoch checks compiled in.
+        Variant(
+            name: "wasmtime-uninterruptible",
+            configuration: .init(fuelMetering: false, engine: .wasmtime(library), interruptible: false), sandbox: Sandbox()),
         Variant(
             name: "wasmtime-fuel-limited", configuration: .init(fuelMetering: true, engine: .wasmtime(library)),
             sandbox: Sandbox(limits: WasmtonRuntime.Limits(fuel: 1 << 40))),

@@ -16,6 +16,9 @@ final class WasmtimeEngine: @unchecked Sendable {
     /// Stores count fuel (only when the runtime meters fuel: it costs speed, and deadlines do
     /// not need it here).
     let consumesFuel: Bool
+    /// Calls can be cut off by the epoch (deadlines, time slices): compiled in, and the engine
+    /// is advanced by ``EpochTicker``.
+    let interruptible: Bool
     /// Compiled modules on disk, when the runtime names a directory.
     let cache: WasmtimeModuleCache?
     /// How often the epoch advances: the granularity of deadlines and time slices.
@@ -35,25 +38,28 @@ final class WasmtimeEngine: @unchecked Sendable {
         let api = library.api.pointee
         let config = api.wasm_config_new()
         api.wasmtime_config_consume_fuel_set(config, configuration.fuelMetering)
-        api.wasmtime_config_epoch_interruption_set(config, true)
+        api.wasmtime_config_epoch_interruption_set(config, configuration.interruptible)
         api.wasmtime_config_max_wasm_stack_set(config, configuration.stackSize ?? Self.defaultStack)
         cwasmtime_use_limited_memories(library.api, config)
         // The engine takes ownership of the configuration.
         engine = api.wasm_engine_new_with_config(config)!
         consumesFuel = configuration.fuelMetering
+        interruptible = configuration.interruptible
         cache = configuration.moduleCacheDirectory.map {
             WasmtimeModuleCache(
                 directory: $0, library: library,
-                settings: "fuel=\(configuration.fuelMetering) stack=\(configuration.stackSize ?? Self.defaultStack)")
+                settings:
+                    "fuel=\(configuration.fuelMetering) stack=\(configuration.stackSize ?? Self.defaultStack)"
+                    + (configuration.interruptible ? "" : " epoch=false"))
         }
-        EpochTicker.shared.add(engine, library: library)
+        if interruptible { EpochTicker.shared.add(engine, library: library) }
     }
 
     deinit {
         for type in functionTypes.withLock({ Array($0.values) }) {
             api.wasm_functype_delete(OpaquePointer(bitPattern: type))
         }
-        EpochTicker.shared.remove(engine)
+        if interruptible { EpochTicker.shared.remove(engine) }
         // Modules and stores made from the engine hold their own reference to it.
         api.wasm_engine_delete(engine)
     }

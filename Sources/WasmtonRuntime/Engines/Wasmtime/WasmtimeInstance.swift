@@ -94,6 +94,8 @@ final class WasmtimeInstance: EngineInstance {
 
     func call(_ name: String, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
         var (function, resultCount) = try exportedFunction(name)
+        // A slice this engine could not keep is declined before anything runs.
+        if slice != nil && !engine.interruptible { return nil }
         let budget = begin(slice: slice)
         defer {
             callContext.end()
@@ -188,7 +190,9 @@ final class WasmtimeInstance: EngineInstance {
         } else if limits.timeout != nil {
             budget.deadlineIsTighter = true
         }
-        api.pointee.wasmtime_context_set_epoch_deadline(context, engine.deadlineTicks(ticks ?? UInt64.max / 4))
+        if engine.interruptible {
+            api.pointee.wasmtime_context_set_epoch_deadline(context, engine.deadlineTicks(ticks ?? UInt64.max / 4))
+        }
         return budget
     }
 
