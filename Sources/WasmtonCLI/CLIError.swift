@@ -15,6 +15,9 @@ enum CLIError: Error, CustomStringConvertible {
     case inspect(InspectError)
     case guest(GuestError)
     case usage(String)
+    /// A bad value of one option (named without `--`): kept apart from ``usage(_:)`` so that,
+    /// when the value came from a config file, the message can name the file's key and line.
+    case option(String, String)
     /// `--engine wasmtime` without a usable Wasmtime library.
     case engine(WasmtimeLibraryError)
     case io(String)
@@ -39,7 +42,7 @@ enum CLIError: Error, CustomStringConvertible {
         case .module(let error): return error.description
         case .inspect(let error): return error.description
         case .guest(let error): return error.description
-        case .usage(let message): return message
+        case .usage(let message), .option(_, let message): return message
         case .engine(let error): return error.description
         case .io(let message): return message
         case .stream(let error): return error.description
@@ -66,7 +69,7 @@ enum CLIError: Error, CustomStringConvertible {
         case .link(let error):
             if case .moduleFailed = error { return 1 }
             return 2
-        case .usage, .config, .configProblems, .replay: return 2
+        case .usage, .option, .config, .configProblems, .replay: return 2
         case .guest(let error):
             switch error {
             case .trap, .outOfFuel, .deadlineExceeded, .memoryLimitExceeded, .memoryAccessOutOfBounds, .hostFunctionFailed:
@@ -122,6 +125,6 @@ private func failIfKnown(_ error: any Error, status: Int32?) throws {
 
 private func fail(_ error: CLIError, status: Int32?) -> Never {
     FileHandle.standardOutput.synchronizeFile()
-    FileHandle.standardError.write(Data("error: \(ConfigCommandLine.locate(error.description))\n".utf8))
+    FileHandle.standardError.write(Data("error: \(ConfigCommandLine.locate(error))\n".utf8))
     exit(status ?? error.exitCode)
 }

@@ -3,7 +3,7 @@ import Foundation
 import WasmtonRuntime
 
 /// `wasmton check-config FILE`: everything that can be checked without starting anything. The
-/// file's shape and keys, each section's options (parsed by the command that would run them),
+/// file's shape and keys, each section's options (checked by the command that would run them),
 /// environment variables it needs, and every module: that it loads, validates and has its
 /// contract's exports. Each problem is one line that points at the file's line.
 struct CheckConfigCommand: ParsableCommand {
@@ -35,17 +35,15 @@ struct CheckConfigCommand: ParsableCommand {
                     "modules: \(config.modules.map { "\($0.name) (\($0.contract.rawValue))" }.joined(separator: ", "))")
             }
             if config.has("http") {
-                problems += Self.parse(ServeCommand.self, "serve") { () throws(ConfigError) in try config.serveArguments() }
+                problems += Self.check(ServeCommand.self, "serve", config)
                 summary.append("http")
             }
             if config.has("proxy") {
-                problems += Self.parse(ProxyCommand.self, "proxy") { () throws(ConfigError) in try config.proxyArguments() }
+                problems += Self.check(ProxyCommand.self, "proxy", config)
                 summary.append("proxy")
             }
             for stream in config.streamNames {
-                problems += Self.parse(ProcessCommand.self, "process") { () throws(ConfigError) in
-                    try config.processArguments(stream: stream)
-                }
+                problems += Self.check(ProcessCommand.self, "process", config, ["--stream", stream])
             }
             if !config.streamNames.isEmpty { summary.append("streams: \(config.streamNames.joined(separator: ", "))") }
             for problem in problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
@@ -54,25 +52,18 @@ struct CheckConfigCommand: ParsableCommand {
         }
     }
 
-    /// Parses a section's arguments as `Command` would (its `validate()` included); the problem,
-    /// pointing at the line, if any.
-    private static func parse<Command: ParsableCommand>(
-        _ command: Command.Type, _ name: String, _ arguments: () throws(ConfigError) -> ConfigArguments
+    /// Configures `Command` from the file as running it would (its checks included); the problem,
+    /// pointing at the key and line when it is about a value from the file, if any.
+    private static func check<Command: ConfigurableCommand>(
+        _ command: Command.Type, _ name: String, _ file: ConfigFile, _ arguments: [String] = []
     ) -> [String] {
-        let expanded: ConfigArguments
         do {
-            expanded = try arguments()
-        } catch {
-            return [error.description]
-        }
-        do {
-            _ = try Command.parse(expanded.arguments)
+            _ = try Command.configured(by: file, arguments)
             return []
+        } catch CLIError.config(let error) {
+            return [error.description]
         } catch {
-            var message = Command.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
-            let located = expanded.locate(message)
-            return [located == message ? "\(name): \(message)" : located]
+            return ["\(name): \(ConfigCommandLine.message(for: error, of: Command.self))"]
         }
     }
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import WasmtonStreams
 
 /// `process` options for the embedded default: records from a local file, outputs to files.
-struct FileInputOptions: ParsableArguments {
+struct FileInputOptions: ParsableArguments, ConfigurableOptions {
     @Option(help: ArgumentHelp("Read records from FILE (one per line) instead of Kafka.", valueName: "FILE"))
     var input: String?
 
@@ -24,9 +24,16 @@ struct FileInputOptions: ParsableArguments {
             valueName: "FILE"))
     var deadLetterFile: String?
 
+    static var configFields: [String: ConfigField<Self>] {
+        [
+            "input": .optional(\.input), "input-format": .value(\.inputFormat), "follow": .value(\.follow),
+            "output": .optional(\.output), "dead-letter-file": .optional(\.deadLetterFile),
+        ]
+    }
+
     func format() throws(CLIError) -> FileRecordSource.Format {
         guard let format = FileRecordSource.Format(rawValue: inputFormat) else {
-            throw .usage("--input-format '\(inputFormat)' is not one of: lines, jsonl")
+            throw .option("input-format", "--input-format '\(inputFormat)' is not one of: lines, jsonl")
         }
         return format
     }

@@ -5,7 +5,7 @@ import WasmtonGateway
 import WasmtonRuntime
 
 /// The proxy-wasm filter options `serve` and `proxy` share.
-struct FilterOptions: ParsableArguments {
+struct FilterOptions: ParsableArguments, ConfigurableOptions {
     @Option(
         name: .customLong("filter"),
         help: ArgumentHelp(
@@ -15,6 +15,10 @@ struct FilterOptions: ParsableArguments {
 
     @Flag(help: "When a filter traps or hits a limit, let the request through without it (default: answer 500).")
     var filterFailOpen = false
+
+    static var configFields: [String: ConfigField<Self>] {
+        ["filter": .list(\.filters), "filter-fail-open": .value(\.filterFailOpen)]
+    }
 
     /// Loads every filter module and its configuration.
     func filters(runtime: WasmRuntime) throws(CLIError) -> [HTTPFilter] {

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// `process` options for consuming a Kafka topic; `-X` passes librdkafka properties unchanged.
-struct KafkaOptions: ParsableArguments {
+struct KafkaOptions: ParsableArguments, ConfigurableOptions {
     @Option(help: ArgumentHelp("Kafka brokers to bootstrap from.", valueName: "HOST:PORT[,…]"))
     var bootstrapServers: String?
 
@@ -24,6 +24,14 @@ struct KafkaOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Topic for records that failed every attempt (default: TOPIC-dlq).", valueName: "TOPIC"))
     var deadLetterTopic: String?
+
+    static var configFields: [String: ConfigField<Self>] {
+        [
+            "bootstrap-servers": .optional(\.bootstrapServers), "topic": .optional(\.topic), "group": .optional(\.group),
+            "X": .list(\.properties), "output-topic": .optional(\.outputTopic), "retry-topic": .optional(\.retryTopic),
+            "dead-letter-topic": .optional(\.deadLetterTopic),
+        ]
+    }
 
     var isUsed: Bool {
         bootstrapServers != nil || topic != nil || group != nil || !properties.isEmpty || outputTopic != nil

@@ -6,13 +6,24 @@ import WasmtonRuntime
 
 /// `--link [BINDING@]NAMESPACE[/OPERATION]=TARGET`, for the commands that run waPC modules: what
 /// their guests' `__host_call`s reach besides the built-in capabilities.
-struct LinkOptions: ParsableArguments {
+struct LinkOptions: ParsableArguments, ConfigurableOptions {
     @Option(
         name: .customLong("link"),
         help: ArgumentHelp(
             "Answer the guests' host calls to NAMESPACE (one OPERATION, one BINDING) with TARGET: PATH.wasm[#OP] (another waPC module's operation, by default the same name), http(s)://URL (a POST of the payload; the host must be allowed by --allow-connect) or echo (the payload itself). Repeatable; the most specific link wins.",
             valueName: "[BINDING@]NAMESPACE[/OPERATION]=TARGET"))
     var links: [String] = []
+
+    static var configFields: [String: ConfigField<Self>] { ["link": .list(\.links, check: Self.check)] }
+
+    /// Fails on a link that is not `[BINDING@]NAMESPACE[/OPERATION]=TARGET`.
+    static func check(_ link: String) throws(CLIError) {
+        do throws(WapcLinkError) {
+            _ = try WapcLink(parsing: link)
+        } catch {
+            throw .link(error)
+        }
+    }
 
     /// The links, parsed (without loading anything).
     func parsed() throws(CLIError) -> [WapcLink] {

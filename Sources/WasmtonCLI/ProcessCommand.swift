@@ -14,7 +14,7 @@ import WasmtonStreams
 
 /// `wasmton process MODULE (--input FILE | --bootstrap-servers … --topic … --group …)`: run a
 /// PollTask processor over a file or a Kafka topic with Decaton's processing model.
-struct ProcessCommand: AsyncParsableCommand {
+struct ProcessCommand: AsyncParsableCommand, ConfigurableCommand {
     static let configuration = CommandConfiguration(
         commandName: "process",
         abstract: "Run a PollTask stream processor over a local file or a Kafka topic.",
@@ -47,21 +47,52 @@ struct ProcessCommand: AsyncParsableCommand {
     @OptionGroup(title: "Reload") var reload: ReloadOptions
 
     @Argument(help: "The processor module (.wasm or .wat): exports memory and run, imports decaton.poll_task.")
-    var module: String
+    var module: String?
 
-    /// The checks that need no files: run when the arguments are parsed, so `check-config` makes them too.
+    static var configFields: [String: ConfigField<Self>] {
+        ConfigField.merging(
+            [
+                "metrics-port": .optional(\.metricsPort), "metrics-host": .value(\.metricsHost),
+                ConfigSettings.positional: .optional(\.module),
+            ],
+            groups: [
+                ConfigField.group(\.file), ConfigField.group(\.kafka), ConfigField.group(\.processing),
+                ConfigField.group(\.state), ConfigField.group(\.sandbox),
+                ConfigField.group(\.service), ConfigField.group(\.reload),
+            ])
+    }
+
+    var configPath: String? { service.config }
+
+    func settings(from file: ConfigFile) throws(ConfigError) -> ConfigSettings { try file.processSettings(stream: stream) }
+
+    /// With `--config`, the checks wait for the file's values (``ConfigCommandLine``).
     mutating func validate() throws {
-        try validating {
-            if stream != nil, service.config == nil { throw CLIError.usage("--stream names a stream of a --config file") }
-            let input = try StreamInput(file: file, kafka: kafka)
-            _ = try processing.settings(for: input)
-            _ = try state.settings(for: input)
-            _ = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
-        }
+        if stream != nil, configPath == nil { throw ValidationError("--stream names a stream of a --config file") }
+        guard configPath == nil else { return }
+        try validating { try check() }
+    }
+
+    /// The checks that need no files, so `check-config` makes them too.
+    func check() throws(CLIError) {
+        try service.check()
+        _ = try reload.interval()
+        let module = try processor()
+        let input = try StreamInput(file: file, kafka: kafka)
+        _ = try processing.settings(for: input)
+        _ = try state.settings(for: input)
+        _ = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
+    }
+
+    /// The processor module's path.
+    func processor() throws(CLIError) -> String {
+        guard let module else { throw .usage("name the processor module (or a stream's module: in the config file)") }
+        return module
     }
 
     func run() async throws {
         try await reportingFailures {
+            let module = try processor()
             let input = try StreamInput(file: file, kafka: kafka)
             var limits = try sandbox.sandbox(arguments: [module], stdio: .inherit, modulePath: module)
             if limits.limits.timeout == nil { limits.limits.timeout = ProcessingOptions.defaultTimeout }

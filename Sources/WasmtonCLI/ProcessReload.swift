@@ -60,12 +60,11 @@ struct ProcessReload: Sendable {
     /// The stream's dynamic properties and module path as the config file now says.
     private func reread(_ path: String) -> (properties: DynamicStreamProperties, module: String)? {
         do {
-            let arguments = try ConfigFile.load(path).processArguments(stream: stream)
-            let command = try ProcessCommand.parse(arguments.arguments)
+            let command = try ProcessCommand.configured(by: try ConfigFile.load(path), stream.map { ["--stream", $0] } ?? [])
             let settings = try command.processing.settings(for: try StreamInput(file: command.file, kafka: command.kafka))
-            return (DynamicStreamProperties(settings), command.module)
+            return (DynamicStreamProperties(settings), try command.processor())
         } catch {
-            let message = (error as? ConfigError)?.description ?? ProcessCommand.message(for: error)
+            let message = ConfigCommandLine.message(for: error, of: ProcessCommand.self)
             logger.error("config reload failed; nothing changed", metadata: ["error": "\(message)"])
             return nil
         }

@@ -2,7 +2,7 @@ import ArgumentParser
 import WasmtonStreams
 
 /// `process` options of the engine itself, named after Decaton's processor properties.
-struct ProcessingOptions: ParsableArguments {
+struct ProcessingOptions: ParsableArguments, ConfigurableOptions {
     /// Per-task deadline when `--timeout` is not given, so a guest that never returns cannot stall a key forever.
     static let defaultTimeout = Duration.seconds(60)
 
@@ -31,6 +31,14 @@ struct ProcessingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How long a failed record waits before it is retried, e.g. 1s.", valueName: "DURATION"))
     var retryBackoff: String = "1s"
 
+    static var configFields: [String: ConfigField<Self>] {
+        [
+            "partition-concurrency": .value(\.partitionConcurrency), "max-pending-records": .value(\.maxPendingRecords),
+            "commit-interval": .value(\.commitInterval), "ignore-keys": .list(\.ignoreKeys), "rate-limit": .optional(\.rateLimit),
+            "isolate-tasks": .value(\.isolateTasks), "max-retries": .value(\.maxRetries), "retry-backoff": .value(\.retryBackoff),
+        ]
+    }
+
     func settings(for input: StreamInput) throws(CLIError) -> StreamSettings {
         var settings = StreamSettings()
         settings.partitionConcurrency = partitionConcurrency
@@ -39,13 +47,14 @@ struct ProcessingOptions: ParsableArguments {
         settings.ignoredKeys = Set(
             ignoreKeys.flatMap { $0.split(separator: ",", omittingEmptySubsequences: true) }.map { Array($0.utf8) })
         guard let interval = SandboxOptions.parseDuration(commitInterval), interval > .zero else {
-            throw .usage("--commit-interval '\(commitInterval)' is not a positive duration (examples: 1s, 500ms)")
+            throw .option(
+                "commit-interval", "--commit-interval '\(commitInterval)' is not a positive duration (examples: 1s, 500ms)")
         }
         settings.commitInterval = interval
         guard let backoff = SandboxOptions.parseDuration(retryBackoff), backoff >= .zero else {
-            throw .usage("--retry-backoff '\(retryBackoff)' is not a duration (examples: 1s, 500ms, 0)")
+            throw .option("retry-backoff", "--retry-backoff '\(retryBackoff)' is not a duration (examples: 1s, 500ms, 0)")
         }
-        guard maxRetries >= 0 else { throw .usage("--max-retries cannot be negative") }
+        guard maxRetries >= 0 else { throw .option("max-retries", "--max-retries cannot be negative") }
         let (retryTopic, deadLetterTopic) = input.retryTopics(retrying: maxRetries > 0)
         settings.retry = RetryPolicy(
             maxRetries: maxRetries, backoff: backoff, retryTopic: retryTopic, deadLetterTopic: deadLetterTopic)

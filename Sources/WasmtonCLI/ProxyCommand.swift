@@ -8,7 +8,7 @@ import WasmtonRuntime
 
 /// `wasmton proxy --listen :P --upstream http://HOST:Q --filter F.wasm…`: a filtering reverse
 /// proxy, like Envoy's HTTP listener with the wasm filter in front of one cluster.
-struct ProxyCommand: AsyncParsableCommand {
+struct ProxyCommand: AsyncParsableCommand, ConfigurableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy",
         abstract: "A reverse proxy that runs proxy-wasm filters (Envoy's wasm filter ABI 0.2.1) on every request.",
@@ -23,10 +23,10 @@ struct ProxyCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp("Where to listen: PORT, :PORT or HOST:PORT (host 127.0.0.1 unless given).", valueName: "[HOST]:PORT"))
-    var listen: String
+    var listen: String?
 
     @Option(help: ArgumentHelp("The service to forward to, e.g. http://127.0.0.1:8080.", valueName: "URL"))
-    var upstream: String
+    var upstream: String?
 
     @Option(help: ArgumentHelp("Filter VMs per filter (workers), default: cores.", valueName: "N"))
     var workers: Int = GatewayConfiguration.processorCount
@@ -51,30 +51,56 @@ struct ProxyCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Service") var service: ServiceOptions
 
-    /// The checks that need no files: run when the arguments are parsed, so `check-config` makes them too.
+    static var configFields: [String: ConfigField<Self>] {
+        ConfigField.merging(
+            [
+                "listen": .optional(\.listen), "upstream": .optional(\.upstream), "workers": .value(\.workers),
+                "max-body-size": .value(\.maxBodySize), "upstream-timeout": .value(\.upstreamTimeout),
+                "metrics-port": .optional(\.metricsPort),
+            ],
+            groups: [
+                ConfigField.group(\.connectionOptions), ConfigField.group(\.filterOptions), ConfigField.group(\.sandbox),
+                ConfigField.group(\.service),
+            ])
+    }
+
+    var configPath: String? { service.config }
+
+    func settings(from file: ConfigFile) throws(ConfigError) -> ConfigSettings { try file.proxySettings() }
+
+    /// With `--config`, the checks wait for the file's values (``ConfigCommandLine``).
     mutating func validate() throws {
-        try validating {
-            _ = try settings()
-        }
+        guard configPath == nil else { return }
+        try validating { try check() }
+    }
+
+    /// The checks that need no files, so `check-config` makes them too.
+    func check() throws(CLIError) {
+        try service.check()
+        _ = try connectionOptions.limits()
+        _ = try settings()
     }
 
     /// `--listen`, `--upstream`, `--workers`, `--max-body-size` and `--upstream-timeout`, parsed.
     private func settings() throws(CLIError) -> (
         host: String, port: Int, target: FilteringProxy.Upstream, maxBody: Int, timeout: Duration
     ) {
+        guard let listen else { throw .usage("give --listen [HOST]:PORT (or listen: in the config file's proxy section)") }
+        guard let upstream else { throw .usage("give --upstream URL (or upstream: in the config file's proxy section)") }
         let (host, port) = try Self.address(listen)
         let target: FilteringProxy.Upstream
         do throws(GatewayConfigurationError) {
             target = try FilteringProxy.Upstream(parsing: upstream)
         } catch {
-            throw .usage(error.description)
+            throw .option("upstream", error.description)
         }
-        guard workers >= 1 else { throw .usage("--workers must be at least 1") }
+        guard workers >= 1 else { throw .option("workers", "--workers must be at least 1") }
         guard let maxBody = SandboxOptions.parseBytes(maxBodySize), maxBody > 0 else {
-            throw .usage("--max-body-size '\(maxBodySize)' is not a size in bytes (examples: 1048576, 64K, 1M)")
+            throw .option("max-body-size", "--max-body-size '\(maxBodySize)' is not a size in bytes (examples: 1048576, 64K, 1M)")
         }
         guard let timeout = SandboxOptions.parseDuration(upstreamTimeout), timeout > .zero else {
-            throw .usage("--upstream-timeout '\(upstreamTimeout)' is not a positive duration (examples: 2, 500ms)")
+            throw .option(
+                "upstream-timeout", "--upstream-timeout '\(upstreamTimeout)' is not a positive duration (examples: 2, 500ms)")
         }
         return (host, port, target, maxBody, timeout)
     }
@@ -141,7 +167,7 @@ struct ProxyCommand: AsyncParsableCommand {
             portText = text[text.index(after: colon)...]
         }
         guard let port = Int(portText), (0...65_535).contains(port) else {
-            throw .usage("--listen '\(text)' is not [HOST]:PORT (examples: :10000, 127.0.0.1:10000)")
+            throw .option("listen", "--listen '\(text)' is not [HOST]:PORT (examples: :10000, 127.0.0.1:10000)")
         }
         return (host, port)
     }

@@ -13,7 +13,7 @@ import WasmtonTools
 
 /// `wasmton replay NEW.wasm [--baseline OLD.wasm] (--input FILE | --bootstrap-servers … --topic …)`:
 /// what a new version of a module does to recorded traffic, compared with the old one.
-struct ReplayCommand: ParsableCommand {
+struct ReplayCommand: ParsableCommand, ConfigurableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Replay recorded records (or waPC requests) through a module, and compare it with its baseline.",
@@ -29,10 +29,24 @@ struct ReplayCommand: ParsableCommand {
             """)
 
     /// The options of a config file's stream (or http section) that replay takes: sandbox and limits.
-    static let configFlags: Set<String> = [
-        "--dir", "--env", "--engine", "--module-cache", "--fuel", "--timeout", "--max-memory", "--allow-connect",
-        "--max-sockets", "--connect-timeout", "--socket-timeout", "--isolate-tasks", "--fresh-instance",
-    ]
+    static var configFields: [String: ConfigField<Self>] {
+        ConfigField.merging(
+            ["isolate-tasks": .value(\.isolateTasks), "fresh-instance": .value(\.isolateTasks)],
+            groups: [ConfigField.group(\.sandbox)])
+    }
+
+    var configPath: String? { config }
+
+    /// A stream's settings (the http section's with `--wapc`), without those that are not sandbox or limits.
+    func settings(from file: ConfigFile) throws(ConfigError) -> ConfigSettings {
+        let production = wapc ? try file.serveSettings() : try file.processSettings(stream: stream)
+        return production.keeping(options: Set(Self.configFields.keys))
+    }
+
+    /// The sandbox's limits (the rest is checked by ``validate()``, which needs no config file).
+    func check() throws(CLIError) {
+        _ = try sandbox.sandbox(arguments: [], stdio: .discard, modulePath: nil)
+    }
 
     @Argument(help: "The new module (.wasm or .wat): a PollTask processor, or a waPC module with --wapc.")
     var module: String

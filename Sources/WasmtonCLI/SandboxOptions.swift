@@ -4,7 +4,7 @@ import WasmtonGateway
 import WasmtonRuntime
 
 /// The sandbox options every command that runs guest code takes, named as in wasmtime.
-struct SandboxOptions: ParsableArguments {
+struct SandboxOptions: ParsableArguments, ConfigurableOptions {
     @Option(
         name: .customLong("dir"),
         help: ArgumentHelp("Grant the guest a host directory: HOST[::GUEST].", valueName: "HOST[::GUEST]"))
@@ -62,31 +62,56 @@ struct SandboxOptions: ParsableArguments {
         help: ArgumentHelp("Longest one socket read, write or poll may wait, e.g. 30, 2s.", valueName: "SECONDS"))
     var socketTimeout: String = "30"
 
+    static var configFields: [String: ConfigField<Self>] {
+        [
+            "dir": .list(\.directories), "env": .list(\.environment), "engine": .value(\.engine),
+            "module-cache": .optional(\.moduleCache), "fuel": .optional(\.fuel), "timeout": .optional(\.timeout),
+            "max-memory": .optional(\.maxMemory), "allow-connect": .list(\.allowConnect, check: Self.checkRule),
+            "max-sockets": .value(\.maxSockets), "connect-timeout": .value(\.connectTimeout),
+            "socket-timeout": .value(\.socketTimeout),
+        ]
+    }
+
+    /// Fails on an `--allow-connect` rule that does not parse (whichever module it names).
+    static func checkRule(_ entry: String) throws(CLIError) {
+        _ = try policy(allowing: [split(entry).rule])
+    }
+
+    /// An `--allow-connect` entry: the module its `MODULE=` prefix names, if any, and the rule.
+    private static func split(_ entry: String) -> (module: String?, rule: String) {
+        guard let equals = entry.firstIndex(of: "="), !entry[..<equals].contains(":") else { return (nil, entry) }
+        return (String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
+    }
+
+    private static func policy(allowing rules: [String]) throws(CLIError) -> NetworkPolicy {
+        do throws(NetworkPolicyError) {
+            return try NetworkPolicy(allowing: rules)
+        } catch {
+            throw .option("allow-connect", error.description)
+        }
+    }
+
     /// The network policy for the module called `module`: the unprefixed `--allow-connect` rules
     /// and those prefixed with its name. `modules` lists every module the command runs, so a
     /// prefix naming none of them is reported instead of silently ignored.
     func networkPolicy(module: String, modules: [String]) throws(CLIError) -> NetworkPolicy {
         var rules: [String] = []
         for entry in allowConnect {
-            guard let equals = entry.firstIndex(of: "="), !entry[..<equals].contains(":") else {
-                rules.append(entry)
+            let (prefix, rule) = Self.split(entry)
+            guard let name = prefix else {
+                rules.append(rule)
                 continue
             }
-            let name = String(entry[..<equals])
             guard modules.contains(name) else {
-                throw .usage(
+                throw .option(
+                    "allow-connect",
                     "--allow-connect \(entry) names module '\(name)', but the modules here are: \(modules.joined(separator: ", "))"
                 )
             }
-            if name == module { rules.append(String(entry[entry.index(after: equals)...])) }
+            if name == module { rules.append(rule) }
         }
-        var policy: NetworkPolicy
-        do throws(NetworkPolicyError) {
-            policy = try NetworkPolicy(allowing: rules)
-        } catch {
-            throw .usage(error.description)
-        }
-        guard maxSockets >= 1 else { throw .usage("--max-sockets must be at least 1") }
+        var policy = try Self.policy(allowing: rules)
+        guard maxSockets >= 1 else { throw .option("max-sockets", "--max-sockets must be at least 1") }
         policy.maxSockets = maxSockets
         policy.connectTimeout = try Self.positiveDuration(connectTimeout, option: "--connect-timeout")
         policy.ioTimeout = try Self.positiveDuration(socketTimeout, option: "--socket-timeout")
@@ -102,7 +127,8 @@ struct SandboxOptions: ParsableArguments {
 
     private static func positiveDuration(_ text: String, option: String) throws(CLIError) -> Duration {
         guard let duration = parseDuration(text), duration > .zero else {
-            throw .usage("\(option) '\(text)' is not a positive duration (examples: 2, 0.5, 250ms, 1m)")
+            throw .option(
+                String(option.dropFirst(2)), "\(option) '\(text)' is not a positive duration (examples: 2, 0.5, 250ms, 1m)")
         }
         return duration
     }
@@ -128,16 +154,17 @@ struct SandboxOptions: ParsableArguments {
         var limits = Limits(fuel: fuel)
         if let timeout {
             guard let duration = Self.parseDuration(timeout), duration > .zero else {
-                throw .usage("--timeout '\(timeout)' is not a positive duration (examples: 2, 0.5, 250ms, 1m)")
+                throw .option("timeout", "--timeout '\(timeout)' is not a positive duration (examples: 2, 0.5, 250ms, 1m)")
             }
             limits.timeout = duration
         }
         if let maxMemory {
             guard let bytes = Self.parseBytes(maxMemory) else {
-                throw .usage("--max-memory '\(maxMemory)' is not a size in bytes (examples: 1048576, 64K, 16M, 1G)")
+                throw .option(
+                    "max-memory", "--max-memory '\(maxMemory)' is not a size in bytes (examples: 1048576, 64K, 16M, 1G)")
             }
             guard bytes >= 65_536 || bytes == 0 else {
-                throw .usage("--max-memory \(maxMemory) is smaller than one 64 KiB Wasm page")
+                throw .option("max-memory", "--max-memory \(maxMemory) is smaller than one 64 KiB Wasm page")
             }
             limits.maxMemoryBytes = bytes
         }
@@ -172,7 +199,7 @@ struct SandboxOptions: ParsableArguments {
                 throw .engine(error)
             }
         default:
-            throw .usage("--engine '\(engine)' is not an engine: use wasmkit or wasmtime")
+            throw .option("engine", "--engine '\(engine)' is not an engine: use wasmkit or wasmtime")
         }
     }
 

@@ -8,7 +8,7 @@ import WasmtonGateway
 import WasmtonRuntime
 
 /// `wasmton serve MODULE… --port P`: serve waPC modules over HTTP through the gateway.
-struct ServeCommand: AsyncParsableCommand {
+struct ServeCommand: AsyncParsableCommand, ConfigurableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve waPC modules over HTTP: POST /v1/MODULE/OPERATION with a JSON or MessagePack body.",
@@ -86,26 +86,55 @@ struct ServeCommand: AsyncParsableCommand {
     @Argument(help: "The waPC modules to serve: PATH or NAME=PATH.")
     var modules: [String] = []
 
-    /// The checks that need no files: run when the arguments are parsed, so `check-config` makes them too.
+    static var configFields: [String: ConfigField<Self>] {
+        ConfigField.merging(
+            [
+                "port": .value(\.port), "host": .value(\.host), "pool-size": .value(\.poolSize),
+                "max-waiting": .value(\.maxWaiting), "fresh-instance": .value(\.freshInstance),
+                "max-body-size": .value(\.maxBodySize), "request-timeout": .value(\.requestTimeout),
+                "default-operation": .optional(\.defaultOperation), "call-slice": .value(\.callSlice),
+                "event-loop-answers": .value(\.eventLoopAnswers), "capture": .optional(\.capture),
+                "capture-sample": .value(\.captureSample), "capture-max": .value(\.captureMax),
+                ConfigSettings.positional: .list(\.modules),
+            ],
+            groups: [
+                ConfigField.group(\.reload), ConfigField.group(\.connectionOptions), ConfigField.group(\.filterOptions),
+                ConfigField.group(\.sandbox),
+                ConfigField.group(\.linkOptions), ConfigField.group(\.service),
+            ])
+    }
+
+    var configPath: String? { service.config }
+
+    func settings(from file: ConfigFile) throws(ConfigError) -> ConfigSettings { try file.serveSettings() }
+
+    /// With `--config`, the checks wait for the file's values (``ConfigCommandLine``).
     mutating func validate() throws {
-        try validating {
-            guard !modules.isEmpty else { throw CLIError.usage("name at least one module to serve (PATH or NAME=PATH)") }
-            guard (0...65_535).contains(port) else { throw CLIError.usage("--port \(port) is not a TCP port") }
-            guard poolSize >= 1 else { throw CLIError.usage("--pool-size must be at least 1") }
-            guard maxWaiting >= 0 else { throw CLIError.usage("--max-waiting cannot be negative") }
-            _ = try limits()
-            _ = try slice()
-            _ = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
-            _ = try linkOptions.parsed()
-            guard captureSample >= 1 else { throw CLIError.usage("--capture-sample must be at least 1") }
-            guard captureMax >= 1 else { throw CLIError.usage("--capture-max must be at least 1") }
-        }
+        guard configPath == nil else { return }
+        try validating { try check() }
+    }
+
+    /// The checks that need no files, so `check-config` makes them too.
+    func check() throws(CLIError) {
+        try service.check()
+        _ = try reload.interval()
+        _ = try connectionOptions.limits()
+        guard !modules.isEmpty else { throw .usage("name at least one module to serve (PATH or NAME=PATH)") }
+        guard (0...65_535).contains(port) else { throw .option("port", "--port \(port) is not a TCP port") }
+        guard poolSize >= 1 else { throw .option("pool-size", "--pool-size must be at least 1") }
+        guard maxWaiting >= 0 else { throw .option("max-waiting", "--max-waiting cannot be negative") }
+        _ = try limits()
+        _ = try slice()
+        _ = try sandbox.sandbox(arguments: [], stdio: .inherit, modulePath: nil)
+        _ = try linkOptions.parsed()
+        guard captureSample >= 1 else { throw .option("capture-sample", "--capture-sample must be at least 1") }
+        guard captureMax >= 1 else { throw .option("capture-max", "--capture-max must be at least 1") }
     }
 
     /// `--call-slice`, parsed; nil for 0.
     private func slice() throws(CLIError) -> Duration? {
         guard let slice = SandboxOptions.parseDuration(callSlice), slice >= .zero else {
-            throw .usage("--call-slice '\(callSlice)' is not a duration (examples: 2ms, 0 to turn it off)")
+            throw .option("call-slice", "--call-slice '\(callSlice)' is not a duration (examples: 2ms, 0 to turn it off)")
         }
         return slice == .zero ? nil : slice
     }
@@ -113,10 +142,11 @@ struct ServeCommand: AsyncParsableCommand {
     /// `--max-body-size` and `--request-timeout`, parsed.
     private func limits() throws(CLIError) -> (maxBody: Int, timeout: Duration) {
         guard let maxBody = SandboxOptions.parseBytes(maxBodySize), maxBody > 0 else {
-            throw .usage("--max-body-size '\(maxBodySize)' is not a size in bytes (examples: 1048576, 64K, 1M)")
+            throw .option("max-body-size", "--max-body-size '\(maxBodySize)' is not a size in bytes (examples: 1048576, 64K, 1M)")
         }
         guard let timeout = SandboxOptions.parseDuration(requestTimeout), timeout > .zero else {
-            throw .usage("--request-timeout '\(requestTimeout)' is not a positive duration (examples: 2, 500ms)")
+            throw .option(
+                "request-timeout", "--request-timeout '\(requestTimeout)' is not a positive duration (examples: 2, 500ms)")
         }
         return (maxBody, timeout)
     }

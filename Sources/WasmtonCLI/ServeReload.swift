@@ -60,8 +60,7 @@ struct ServeReload: Sendable {
     /// why it cannot be used. Modules added or removed there need a restart.
     private func rereadConfig(_ path: String) -> [String: String]? {
         do {
-            let arguments = try ConfigFile.load(path).serveArguments()
-            let command = try ServeCommand.parse(arguments.arguments)
+            let command = try ServeCommand.configured(by: try ConfigFile.load(path))
             var served: [String: String] = [:]
             for argument in command.modules {
                 let (name, path) = ServedModule.nameAndPath(argument)
@@ -77,7 +76,7 @@ struct ServeReload: Sendable {
             logger.notice("config re-read: module files reload now; other settings apply at the next restart")
             return served.filter { modules[$0.key] != nil }
         } catch {
-            let message = (error as? ConfigError)?.description ?? ServeCommand.message(for: error)
+            let message = ConfigCommandLine.message(for: error, of: ServeCommand.self)
             logger.error("config reload failed; nothing changed", metadata: ["error": "\(message)"])
             return nil
         }

@@ -5,7 +5,7 @@ import ServiceLifecycle
 
 /// The options of the long-running commands (`serve`, `proxy`, `process`): a config file to read
 /// the rest from, and how to log.
-struct ServiceOptions: ParsableArguments {
+struct ServiceOptions: ParsableArguments, ConfigurableOptions {
     @Option(
         help: ArgumentHelp(
             "Read this command's options from a config file (YAML; see README). Options given here win.",
@@ -24,13 +24,20 @@ struct ServiceOptions: ParsableArguments {
             valueName: "URL"))
     var otlpEndpoint: String?
 
+    static var configFields: [String: ConfigField<Self>] {
+        ["log-level": .value(\.logLevel), "log-format": .value(\.logFormat), "otlp-endpoint": .optional(\.otlpEndpoint)]
+    }
+
     mutating func validate() throws {
-        try validating {
-            _ = try level()
-            _ = try format()
-            if let otlpEndpoint, !(otlpEndpoint.hasPrefix("http://") || otlpEndpoint.hasPrefix("https://")) {
-                throw CLIError.usage("--otlp-endpoint '\(otlpEndpoint)' must start with http:// or https://")
-            }
+        try validating { try check() }
+    }
+
+    /// The checks of ``validate()``, also for values from a config file.
+    func check() throws(CLIError) {
+        _ = try level()
+        _ = try format()
+        if let otlpEndpoint, !(otlpEndpoint.hasPrefix("http://") || otlpEndpoint.hasPrefix("https://")) {
+            throw .option("otlp-endpoint", "--otlp-endpoint '\(otlpEndpoint)' must start with http:// or https://")
         }
     }
 
@@ -51,7 +58,7 @@ struct ServiceOptions: ParsableArguments {
         do {
             return try OTel.bootstrap(configuration: configuration)
         } catch {
-            throw .usage("--otlp-endpoint: \(error)")
+            throw .option("otlp-endpoint", "--otlp-endpoint: \(error)")
         }
     }
 
@@ -61,7 +68,7 @@ struct ServiceOptions: ParsableArguments {
 
     func format() throws(CLIError) -> StandardErrorLogging.Format {
         guard let format = StandardErrorLogging.Format(rawValue: logFormat) else {
-            throw .usage("--log-format '\(logFormat)' is not one of text, json")
+            throw .option("log-format", "--log-format '\(logFormat)' is not one of text, json")
         }
         return format
     }

@@ -10,7 +10,7 @@ enum StandardErrorLogging {
     /// Parses `--log-level` text, or says which levels exist.
     static func level(_ text: String) throws(CLIError) -> Logger.Level {
         guard let level = Logger.Level(rawValue: text) else {
-            throw .usage("--log-level '\(text)' is not one of trace, debug, info, notice, warning, error")
+            throw .option("log-level", "--log-level '\(text)' is not one of trace, debug, info, notice, warning, error")
         }
         return level
     }

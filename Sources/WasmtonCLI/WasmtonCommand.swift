@@ -24,15 +24,18 @@ public struct WasmtonCommand: AsyncParsableCommand {
     /// Parses the process's arguments and runs the command. Usage errors are reported like every
     /// other failure: one `error:` line on stderr and exit status 2 (`--help` for the details).
     public static func runFromCommandLine() async -> Never {
-        let arguments: [String]
-        do {
-            arguments = try ConfigCommandLine.expand(Array(CommandLine.arguments.dropFirst()))
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            Foundation.exit(2)
-        }
+        let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             var command = try parseAsRoot(arguments)
+            do throws(CLIError) {
+                command = try ConfigCommandLine.configure(command, arguments: arguments)
+            } catch {
+                // A mistake in the file points at its line; a failed check of a typed option reads
+                // as `validate()`'s would.
+                guard case .config = error else { throw ValidationError(error.description) }
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                Foundation.exit(2)
+            }
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {
@@ -50,7 +53,6 @@ public struct WasmtonCommand: AsyncParsableCommand {
             if message.isEmpty { Foundation.exit(status.rawValue) }  // an ExitCode carrying a guest's status
             var line = message
             if line.hasPrefix("Error: ") { line.removeFirst("Error: ".count) }
-            line = ConfigCommandLine.locate(line)
             FileHandle.standardError.write(Data("error: \(line) (see `wasmton --help`)\n".utf8))
             Foundation.exit(status == .validationFailure ? 2 : status.rawValue)
         }

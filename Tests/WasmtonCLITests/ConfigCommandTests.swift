@@ -66,7 +66,13 @@ struct ConfigCommandTests {
         ),
         (
             "unknown option", "  pool-size: 1", "  pool-sise: 1", 17,
-            "http.pool-sise: Unknown option '--pool-sise'. Did you mean '--pool-size'?"
+            "http.pool-sise: serve has no option pool-sise (did you mean pool-size?)"
+        ),
+        ("bad number", "  pool-size: 1", "  pool-size: -3", 17, "http.pool-size: --pool-size must be at least 1"),
+        ("not a number", "  port: 0", "  port: banana", 16, "http.port: 'banana' is not a whole number (--port)"),
+        (
+            "bad allow-connect rule", "  max-memory: 64M", "  max-memory: 64M\n  allow-connect: [\"*:80\", nowhere]", 5,
+            "sandbox.allow-connect: "
         ),
         (
             "bad value", "request-timeout: 30s", "request-timeout: soon", 18,
@@ -152,6 +158,39 @@ struct ConfigCommandTests {
         let metrics = try RawHTTP.requestNow(port: port, path: "/metrics")
         #expect(metrics.text.contains(#"wasmton_pool_instances{module="cuckoo"} 2"#), "--pool-size 2 typed after --config wins")
         #expect(server.stop() == 0)
+    }
+
+    @Test("a bad value in the file names its key and line when the command runs too")
+    func badValueRunning() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let good = try String(contentsOfFile: try Self.write(in: dir), encoding: .utf8)
+        let file = try dir.write("bad.yaml", good.replacingOccurrences(of: "  pool-size: 1", with: "  pool-size: -3"))
+        let result = try CLI.run(["serve", "--config", file], environment: ["AUTH_TOKEN": "x"])
+        #expect(result.status == 2, "\(result)")
+        let line = result.stderrLines.first { $0.contains("bad.yaml:17:") }
+        #expect(line?.contains("http.pool-size: --pool-size must be at least 1") == true, "\(result)")
+        let overridden = try CLI.run(
+            ["serve", "--config", file, "--pool-size", "2", "--port", "70000"], environment: ["AUTH_TOKEN": "x"])
+        #expect(overridden.status == 2, "\(overridden)")
+        #expect(
+            overridden.stderr.contains("error: --port 70000 is not a TCP port"),
+            "the typed --pool-size 2 replaces the file's bad one; the typed --port is the one at fault: \(overridden)")
+    }
+
+    @Test("a bad value typed on the command line is not blamed on the file's valid key")
+    func badTypedValue() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = try Self.write(in: dir)
+        let result = try CLI.run(["serve", "--config", file, "--pool-size", "0"], environment: ["AUTH_TOKEN": "x"])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("error: --pool-size must be at least 1"), "\(result)")
+        #expect(!result.stderr.contains("wasmton.yaml") && !result.stderr.contains("http.pool-size"), "\(result)")
+        let stream = try CLI.run(
+            ["process", "--config", file, "--partition-concurrency", "x"], environment: ["AUTH_TOKEN": "x"])
+        #expect(stream.status == 2, "\(stream)")
+        #expect(!stream.stderr.contains("wasmton.yaml"), "an ArgumentParser error about a typed value: \(stream)")
     }
 
     @Test("--log-format json: one JSON object per line, with the event's metadata as fields")

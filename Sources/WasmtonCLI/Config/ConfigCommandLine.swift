@@ -1,51 +1,63 @@
+import ArgumentParser
 import Synchronization
 
-/// `serve`, `proxy`, `process` or `replay` with `--config FILE`: the file's part of the command
-/// line goes in front of what was typed (so typed options win), and messages about an option
-/// from the file point at its line. `replay` takes a stream's sandbox and limits (or, with
-/// `--wapc`, the http section's), not its input.
+/// A command parsed from the command line with `--config FILE`: the file's values go into the
+/// options the command line left unset (typed options win), and the command's checks run on the
+/// result. Remembers where each option's value came from (``ConfigOrigins``), so that an error
+/// the command meets later about a value from the file names its key and line.
 enum ConfigCommandLine {
-    static let commands = ["serve", "proxy", "process", "replay"]
-    private static let current = Mutex<ConfigArguments?>(nil)
+    private static let origins = Mutex(ConfigOrigins())
 
-    /// The arguments with the config file's expanded in, or as they are without `--config`.
-    static func expand(_ arguments: [String]) throws(ConfigError) -> [String] {
-        guard let command = arguments.first, commands.contains(command),
-            let path = value(of: "--config", in: arguments)
-        else { return arguments }
-        let file = try ConfigFile.load(path)
-        var expanded: ConfigArguments
-        switch command {
-        case "serve": expanded = try file.serveArguments()
-        case "proxy": expanded = try file.proxyArguments()
-        case "replay":
-            let production =
-                arguments.contains("--wapc")
-                ? try file.serveArguments() : try file.processArguments(stream: value(of: "--stream", in: arguments))
-            expanded = production.keeping(flags: ReplayCommand.configFlags)
-        default: expanded = try file.processArguments(stream: value(of: "--stream", in: arguments))
+    /// `command` with its config file's values in; as it is without `--config`. `arguments` are
+    /// the command line after the program's name, for the options it gave.
+    static func configure(_ command: any ParsableCommand, arguments: [String]) throws(CLIError) -> any ParsableCommand {
+        guard var configurable = command as? any ConfigurableCommand, let path = configurable.configPath else {
+            return command
         }
-        expanded.typed = Array(arguments.dropFirst())
-        current.withLock { $0 = expanded }
-        return [command] + expanded.arguments + arguments.dropFirst()
+        let file: ConfigFile
+        do throws(ConfigError) {
+            file = try ConfigFile.load(path)
+        } catch {
+            throw .config(error)
+        }
+        let found = try configurable.configure(from: file, typed: typedOptions(arguments))
+        origins.withLock { $0 = found }
+        return configurable
     }
 
-    /// `message` pointing at the config file's line when it is about an option from the file.
-    static func locate(_ message: String) -> String {
-        current.withLock { $0?.locate(message) } ?? message
+    /// `error`'s message, pointing at the config file's key and line when it is about an option
+    /// whose value came from the file.
+    static func locate(_ error: CLIError) -> String {
+        origins.withLock { $0.locate(error) }.description
     }
 
-    /// The value of `--NAME VALUE` or `--NAME=VALUE`, the last one given.
-    static func value(of option: String, in arguments: [String]) -> String? {
-        var found: String?
-        for (index, argument) in arguments.enumerated() {
+    /// The one-line message of an error met configuring `command` from a file alone (a reload,
+    /// `check-config`): the file's own, a failed check's, or ArgumentParser's.
+    static func message<Command: ParsableCommand>(for error: any Error, of command: Command.Type) -> String {
+        switch error {
+        case let error as ConfigError: return error.description
+        case let error as CLIError: return error.description
+        default:
+            var message = Command.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+            return message
+        }
+    }
+
+    /// The options `arguments` give, by name without dashes (`--no-NAME` also counts as `NAME`;
+    /// `-X` is `X`).
+    static func typedOptions(_ arguments: [String]) -> Set<String> {
+        var names: Set<String> = []
+        for argument in arguments {
             if argument == "--" { break }
-            if argument == option, index + 1 < arguments.count {
-                found = arguments[index + 1]
-            } else if argument.hasPrefix(option + "=") {
-                found = String(argument.dropFirst(option.count + 1))
+            if argument.hasPrefix("--") {
+                let name = String(argument.dropFirst(2).prefix { $0 != "=" })
+                names.insert(name)
+                if name.hasPrefix("no-") { names.insert(String(name.dropFirst(3))) }
+            } else if argument.hasPrefix("-"), let short = argument.dropFirst().first {
+                names.insert(String(short))
             }
         }
-        return found
+        return names
     }
 }

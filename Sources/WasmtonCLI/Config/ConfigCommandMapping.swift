@@ -4,8 +4,8 @@ import WasmtonGateway
 
 /// Maps a checked ``ConfigFile`` to one command's options: the sections and keys `serve`,
 /// `proxy` or `process` reads, each key turned into the option it names (`pool-size:` is
-/// `--pool-size`), with values expanded (``ConfigExpansion``) and every option remembering the
-/// key and line it came from (``ConfigArguments``).
+/// `--pool-size`), with values expanded (``ConfigExpansion``) and every value remembering the
+/// key and line it came from (``ConfigSettings``). The command stores them into its typed options.
 struct ConfigCommandMapping {
     let file: ConfigFile
     private var expand: ConfigExpansion { file.expansion }
@@ -14,13 +14,13 @@ struct ConfigCommandMapping {
         self.file = file
     }
 
-    /// `serve`'s arguments: the `http` section, the top-level sandbox and the served modules.
-    func serve() throws(ConfigError) -> ConfigArguments {
+    /// `serve`'s settings: the `http` section, the top-level sandbox and the served modules.
+    func serve() throws(ConfigError) -> ConfigSettings {
         guard let http = file.sections["http"] else {
             throw ConfigError(location, "the config file has no http section for serve")
         }
-        var arguments = ConfigArguments()
-        try common(&arguments)
+        var settings = ConfigSettings()
+        try common(&settings)
         var served: [ConfigFile.Module]?
         for field in try ConfigShape.map(http) {
             switch field.key {
@@ -29,18 +29,19 @@ struct ConfigCommandMapping {
                     try module(named: try ConfigShape.text(item, key: "serve"), at: item.location, contract: .wapc)
                 }
             case "filters":
-                try filters(field, into: &arguments)
+                try filters(field, into: &settings)
             default:
-                try flags(field, prefix: "http", into: &arguments)
+                try flags(field, prefix: "http", into: &settings)
             }
         }
-        if let links = file.sections["links"] { try self.links(links, into: &arguments) }
+        if let links = file.sections["links"] { try self.links(links, into: &settings) }
         let modules = served ?? file.modules.filter { $0.contract == .wapc }
         guard !modules.isEmpty else {
             throw ConfigError(http.keyLocation, "http: no wapc module to serve (declare one under modules)")
         }
         for module in modules {
-            arguments.positional("\(module.name)=\(module.path)", key: "modules.\(module.name)", at: module.location)
+            settings.add(
+                ConfigSettings.positional, "\(module.name)=\(module.path)", key: "modules.\(module.name)", at: module.location)
             guard let sandbox = module.sandbox else { continue }
             for field in try ConfigShape.map(ConfigValue.Entry(key: "sandbox", keyLocation: module.location, value: sandbox)) {
                 guard field.key == "allow-connect" else {
@@ -50,33 +51,33 @@ struct ConfigCommandMapping {
                     )
                 }
                 for rule in try ConfigShape.list(field) {
-                    arguments.option(
-                        "--allow-connect", "\(module.name)=\(try expand(rule, key: field.key))",
+                    settings.add(
+                        "allow-connect", "\(module.name)=\(try expand(rule, key: field.key))",
                         key: "modules.\(module.name).sandbox.allow-connect", at: rule.location)
                 }
             }
         }
-        return arguments
+        return settings
     }
 
-    /// `proxy`'s arguments: the `proxy` section and the top-level sandbox (for its filters).
-    func proxy() throws(ConfigError) -> ConfigArguments {
+    /// `proxy`'s settings: the `proxy` section and the top-level sandbox (for its filters).
+    func proxy() throws(ConfigError) -> ConfigSettings {
         guard let proxy = file.sections["proxy"] else { throw ConfigError(location, "the config file has no proxy section") }
-        var arguments = ConfigArguments()
-        try common(&arguments)
+        var settings = ConfigSettings()
+        try common(&settings)
         for field in try ConfigShape.map(proxy) {
             if field.key == "filters" {
-                try filters(field, into: &arguments)
+                try filters(field, into: &settings)
             } else {
-                try flags(field, prefix: "proxy", into: &arguments)
+                try flags(field, prefix: "proxy", into: &settings)
             }
         }
-        return arguments
+        return settings
     }
 
-    /// `process`'s arguments for the stream called `name` (or the only one): its settings, its
+    /// `process`'s settings for the stream called `name` (or the only one): its settings, its
     /// module, the top-level sandbox and then the module's own.
-    func process(stream name: String?) throws(ConfigError) -> ConfigArguments {
+    func process(stream name: String?) throws(ConfigError) -> ConfigSettings {
         guard let streams = file.sections["streams"] else {
             throw ConfigError(location, "the config file has no streams section")
         }
@@ -96,8 +97,8 @@ struct ConfigCommandMapping {
             }
             stream = only
         }
-        var arguments = ConfigArguments()
-        try common(&arguments)
+        var settings = ConfigSettings()
+        try common(&settings)
         var module: ConfigFile.Module?
         let prefix = "streams.\(stream.key)"
         for field in try ConfigShape.map(stream) {
@@ -108,41 +109,39 @@ struct ConfigCommandMapping {
                 for input in try ConfigShape.map(field) {
                     try ConfigShape.known(
                         input, among: ["file", "format", "follow", "output", "dead-letter-file"], in: "\(prefix).input")
-                    let flag = ["file": "--input", "format": "--input-format"][input.key] ?? "--\(input.key)"
+                    let option = ["file": "input", "format": "input-format"][input.key] ?? input.key
                     if input.key == "follow" {
-                        if try ConfigShape.bool(input) {
-                            arguments.flag(flag, key: "\(prefix).input.follow", at: input.keyLocation)
-                        }
+                        settings.add(option, try ConfigShape.bool(input), key: "\(prefix).input.follow", at: input.value.location)
                     } else {
                         var value = try expand(input.value, key: input.key)
                         if input.key != "format" { value = expand.resolve(value) }
-                        arguments.option(flag, value, key: "\(prefix).input.\(input.key)", at: input.value.location)
+                        settings.add(option, value, key: "\(prefix).input.\(input.key)", at: input.value.location)
                     }
                 }
             case "kafka":
                 for kafka in try ConfigShape.map(field) {
                     if kafka.key == "properties" {
                         for property in try ConfigShape.map(kafka) {
-                            arguments.option(
-                                "-X", "\(property.key)=\(try expand(property.value, key: property.key))",
+                            settings.add(
+                                "X", "\(property.key)=\(try expand(property.value, key: property.key))",
                                 key: "\(prefix).kafka.properties.\(property.key)", at: property.value.location)
                         }
                     } else {
-                        try flags(kafka, prefix: "\(prefix).kafka", into: &arguments)
+                        try flags(kafka, prefix: "\(prefix).kafka", into: &settings)
                     }
                 }
             default:
-                try flags(field, prefix: prefix, into: &arguments)
+                try flags(field, prefix: prefix, into: &settings)
             }
         }
         guard let module else { throw ConfigError(stream.keyLocation, "stream \(stream.key) has no module") }
         if let sandbox = module.sandbox {
             for field in try ConfigShape.map(ConfigValue.Entry(key: "sandbox", keyLocation: module.location, value: sandbox)) {
-                try sandboxOption(field, prefix: "modules.\(module.name).sandbox", into: &arguments)
+                try sandboxOption(field, prefix: "modules.\(module.name).sandbox", into: &settings)
             }
         }
-        arguments.positional(module.path, key: "\(prefix).module", at: module.location)
-        return arguments
+        settings.add(ConfigSettings.positional, module.path, key: "\(prefix).module", at: module.location)
+        return settings
     }
 
     // MARK: - Pieces
@@ -150,19 +149,19 @@ struct ConfigCommandMapping {
     private var location: ConfigLocation { ConfigLocation(file: file.path, line: 0, column: 0) }
 
     /// The top-level `log-level`, `log-format`, `otlp-endpoint`, `engine` and `sandbox`.
-    private func common(_ arguments: inout ConfigArguments) throws(ConfigError) {
+    private func common(_ settings: inout ConfigSettings) throws(ConfigError) {
         for key in ["log-level", "log-format", "otlp-endpoint", "engine"] {
-            if let entry = file.sections[key] { try flags(entry, prefix: "", into: &arguments) }
+            if let entry = file.sections[key] { try flags(entry, prefix: "", into: &settings) }
         }
         if let sandbox = file.sections["sandbox"] {
-            for field in try ConfigShape.map(sandbox) { try sandboxOption(field, prefix: "sandbox", into: &arguments) }
+            for field in try ConfigShape.map(sandbox) { try sandboxOption(field, prefix: "sandbox", into: &settings) }
         }
     }
 
     /// A sandbox key: `dir` and `allow-connect` take one value or a list, `env` a mapping (or a
     /// list of NAME=VALUE); the rest are plain options.
     private func sandboxOption(
-        _ field: ConfigValue.Entry, prefix: String, into arguments: inout ConfigArguments
+        _ field: ConfigValue.Entry, prefix: String, into settings: inout ConfigSettings
     )
         throws(ConfigError)
     {
@@ -173,14 +172,14 @@ struct ConfigCommandMapping {
                 let value = try expand(item, key: field.key)
                 let host = value.range(of: "::").map { String(value[..<$0.lowerBound]) } ?? value
                 let guest = value.range(of: "::").map { String(value[$0.lowerBound...]) } ?? ""
-                arguments.option("--dir", expand.resolve(host) + guest, key: key, at: item.location)
+                settings.add("dir", expand.resolve(host) + guest, key: key, at: item.location)
             }
         case "env":
             if case .map(let variables, _) = field.value {
                 for variable in variables {
                     let value = try expand(variable.value, key: variable.key)
-                    arguments.option(
-                        "--env", "\(variable.key)=\(value)", key: "\(key).\(variable.key)", at: variable.value.location)
+                    settings.add(
+                        "env", "\(variable.key)=\(value)", key: "\(key).\(variable.key)", at: variable.value.location)
                 }
             } else {
                 for item in try ConfigShape.list(field) {
@@ -191,36 +190,33 @@ struct ConfigCommandMapping {
                     {
                         throw ConfigExpansion.secretError(name, at: item.location)
                     }
-                    arguments.option("--env", text, key: key, at: item.location)
+                    settings.add("env", text, key: key, at: item.location)
                 }
             }
         case "allow-connect":
             for item in try ConfigShape.list(field) {
-                arguments.option("--allow-connect", try expand(item, key: field.key), key: key, at: item.location)
+                settings.add("allow-connect", try expand(item, key: field.key), key: key, at: item.location)
             }
         default:
-            try flags(field, prefix: prefix, into: &arguments)
+            try flags(field, prefix: prefix, into: &settings)
         }
     }
 
-    /// A key that is an option: `--KEY VALUE`, repeated for a list; `true` sets a flag, `false`
-    /// leaves it out.
+    /// A key that is an option of the same name: its value, or each of a list's; a YAML Boolean
+    /// as `true` or `false`.
     private func flags(
-        _ field: ConfigValue.Entry, prefix: String, into arguments: inout ConfigArguments
+        _ field: ConfigValue.Entry, prefix: String, into settings: inout ConfigSettings
     )
         throws(ConfigError)
     {
         let key = prefix.isEmpty ? field.key : "\(prefix).\(field.key)"
-        let flag = "--\(field.key)"
         switch field.value {
         case .scalar(let raw, true, let location):
-            if ConfigShape.isTrue(raw) {
-                arguments.flag(flag, key: key, at: location)
-            }
+            settings.add(field.key, ConfigShape.isTrue(raw), key: key, at: location)
         case .scalar, .null:
-            arguments.option(flag, try expand(field.value, key: field.key), key: key, at: field.value.location)
+            settings.add(field.key, try expand(field.value, key: field.key), key: key, at: field.value.location)
         case .list(let items, _):
-            for item in items { arguments.option(flag, try expand(item, key: field.key), key: key, at: item.location) }
+            for item in items { settings.add(field.key, try expand(item, key: field.key), key: key, at: item.location) }
         case .map(_, let location):
             throw ConfigError(location, "\(key) takes a value or a list, not a mapping")
         }
@@ -228,7 +224,7 @@ struct ConfigCommandMapping {
 
     /// `filters:` a list of `PATH`, `PATH:CONFIG`, or `{path, config}` (a mapping or list
     /// configuration is passed as JSON).
-    private func filters(_ field: ConfigValue.Entry, into arguments: inout ConfigArguments) throws(ConfigError) {
+    private func filters(_ field: ConfigValue.Entry, into settings: inout ConfigSettings) throws(ConfigError) {
         for item in try ConfigShape.list(field) {
             if case .map(let entries, _) = item {
                 var path: String?
@@ -242,20 +238,20 @@ struct ConfigCommandMapping {
                     }
                 }
                 guard let path else { throw ConfigError(item.location, "a filter needs a path") }
-                arguments.option("--filter", configuration.map { "\(path):\($0)" } ?? path, key: "filters", at: item.location)
+                settings.add("filter", configuration.map { "\(path):\($0)" } ?? path, key: "filters", at: item.location)
             } else {
                 let (path, configuration) = HTTPFilter.pathAndConfiguration(try expand(item, key: "filters"))
                 let resolved = expand.resolve(path)
-                arguments.option(
-                    "--filter", configuration.isEmpty ? resolved : "\(resolved):\(configuration)", key: "filters",
+                settings.add(
+                    "filter", configuration.isEmpty ? resolved : "\(resolved):\(configuration)", key: "filters",
                     at: item.location)
             }
         }
     }
 
     /// `links:` a mapping of `[BINDING@]NAMESPACE[/OPERATION]: TARGET`, or a list of
-    /// `KEY=TARGET`: `--link` each; a module target's path is relative to the file's folder.
-    private func links(_ field: ConfigValue.Entry, into arguments: inout ConfigArguments) throws(ConfigError) {
+    /// `KEY=TARGET`: a `link` each; a module target's path is relative to the file's folder.
+    private func links(_ field: ConfigValue.Entry, into settings: inout ConfigSettings) throws(ConfigError) {
         var specs: [(String, ConfigLocation)] = []
         if case .map(let entries, _) = field.value {
             for entry in entries {
@@ -270,7 +266,7 @@ struct ConfigCommandMapping {
                 let target = expand.resolve(path) + (operation.map { "#\($0)" } ?? "")
                 resolved = "\(link.key)=\(target)"
             }
-            arguments.option("--link", resolved, key: "links", at: location)
+            settings.add("link", resolved, key: "links", at: location)
         }
     }
 

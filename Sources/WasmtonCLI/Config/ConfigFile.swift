@@ -3,17 +3,17 @@ import Foundation
 /// A Wasmton config file (YAML): the modules a process runs, the HTTP gateway (`http`), the
 /// filtering proxy (`proxy`), the stream subscriptions (`streams`) and the host-call links
 /// (`links`, for `serve`). Every key below those is
-/// named as the command-line option it stands for (`pool-size:` is `--pool-size`), so
-/// `serve --config`, `proxy --config` and `process --config` parse the file's part as if it were
-/// typed, with the same checks; options typed after it win.
+/// named as the command-line option it stands for (`pool-size:` is `--pool-size`): `serve
+/// --config`, `proxy --config` and `process --config` store the file's values into the same typed
+/// options, with the same checks; options typed on the command line win.
 ///
 /// Secrets never sit in the file: a value is `${NAME}` from the environment, and a key that looks
 /// like a secret (password, secret, token, credential) must be given that way.
 ///
 /// The compiler is split by job: this type loads the YAML (``ConfigValue``, with line numbers)
 /// and checks its shape (``ConfigShape``); ``ConfigExpansion`` expands values; and
-/// ``ConfigCommandMapping`` maps a section to a command's options (``ConfigArguments``), which
-/// the command then parses with the same checks as typed options.
+/// ``ConfigCommandMapping`` maps a section to a command's options (``ConfigSettings``), which
+/// the command stores into its typed options (``ConfigurableCommand``).
 struct ConfigFile: Sendable {
     /// A module the file declares.
     struct Module: Sendable {
@@ -125,17 +125,17 @@ struct ConfigFile: Sendable {
     // MARK: - Commands
 
     /// `serve`'s options from this file (``ConfigCommandMapping/serve()``).
-    func serveArguments() throws(ConfigError) -> ConfigArguments {
+    func serveSettings() throws(ConfigError) -> ConfigSettings {
         try ConfigCommandMapping(self).serve()
     }
 
     /// `proxy`'s options from this file (``ConfigCommandMapping/proxy()``).
-    func proxyArguments() throws(ConfigError) -> ConfigArguments {
+    func proxySettings() throws(ConfigError) -> ConfigSettings {
         try ConfigCommandMapping(self).proxy()
     }
 
     /// `process`'s options for the stream `name` (``ConfigCommandMapping/process(stream:)``).
-    func processArguments(stream name: String?) throws(ConfigError) -> ConfigArguments {
+    func processSettings(stream name: String?) throws(ConfigError) -> ConfigSettings {
         try ConfigCommandMapping(self).process(stream: name)
     }
 }

@@ -47,10 +47,15 @@ enum ConfigShape {
     /// Fails on a key that is not among `keys`, suggesting the closest one.
     static func known(_ entry: ConfigValue.Entry, among keys: [String], in place: String) throws(ConfigError) {
         guard !keys.contains(entry.key) else { return }
-        let suggestion = keys.min { distance($0, entry.key) < distance($1, entry.key) }
-        let hint = suggestion.map { distance($0, entry.key) <= 3 ? " (did you mean \($0)?)" : "" } ?? ""
         throw ConfigError(
-            entry.keyLocation, "unknown key \(entry.key) in \(place)\(hint); known: \(keys.joined(separator: ", "))")
+            entry.keyLocation,
+            "unknown key \(entry.key) in \(place)\(hint(for: entry.key, among: keys)); known: \(keys.joined(separator: ", "))")
+    }
+
+    /// ` (did you mean KEY?)` with the key among `keys` closest to `key`, or nothing when none is close.
+    static func hint(for key: String, among keys: [String]) -> String {
+        let suggestion = keys.sorted().min { distance($0, key) < distance($1, key) }
+        return suggestion.map { distance($0, key) <= 3 ? " (did you mean \($0)?)" : "" } ?? ""
     }
 
     /// Edit distance, for suggestions.
