@@ -48,7 +48,15 @@ public struct HeaderList: Sendable, Equatable {
     /// `name` in lowercase: itself when it is ASCII without capitals, as the names the host and
     /// most filters pass are (no new string then).
     static func lowercase(_ name: String) -> String {
-        name.utf8.contains { $0 >= 0x80 || ($0 >= 0x41 && $0 <= 0x5A) } ? name.lowercased() : name
+        for byte in name.utf8 where byte >= 0x80 || (byte >= 0x41 && byte <= 0x5A) {
+            return name.lowercased()
+        }
+        return name
+    }
+
+    /// Makes room for `count` fields in all, so that adding them does not grow the list step by step.
+    public mutating func reserveCapacity(_ count: Int) {
+        fields.reserveCapacity(count)
     }
 
     /// Removes every field called `name`.

@@ -21,6 +21,8 @@ enum FilterHTTP {
         var headers = HeaderList([
             (":method", head.method.rawValue), (":path", path), (":authority", authority), (":scheme", head.scheme ?? "http"),
         ])
+        // Room for a filter's usual additions too.
+        headers.reserveCapacity(head.headerFields.count + 6)
         for field in head.headerFields {
             headers.add(field.name.canonicalName, field.value)
         }
@@ -85,6 +87,7 @@ enum FilterHTTP {
     @discardableResult
     static func load(status: HTTPResponse.Status, headers fields: HTTPFields, into stream: FilterStream) -> HeaderList {
         var headers = HeaderList([(":status", "\(status.code)")])
+        headers.reserveCapacity(fields.count + 3)
         for field in fields { headers.add(field.name.canonicalName, field.value) }
         stream.withContents {
             $0.responseHeaders = headers
