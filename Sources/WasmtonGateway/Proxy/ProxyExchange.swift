@@ -169,7 +169,9 @@ final class ProxyExchange: UpstreamDelegate {
     func upstreamHead(_ head: HTTPResponseHead) {
         guard phase == .waitingForHead else { return }
         deadline = nil
-        var response = ProxyHeaders.response(head)
+        // Without filters nothing reads the headers before they go: stamped as they are made.
+        let stampedNow = proxy.chain == nil
+        var response = ProxyHeaders.response(head, stampedOn: stampedNow ? loop.dates.value.now : nil)
         let length = response.headerFields[.contentLength].flatMap(Int.init)
         remaining = length
         let noBody = length == 0 || response.status == .noContent || response.status == .notModified
@@ -202,7 +204,7 @@ final class ProxyExchange: UpstreamDelegate {
             filtersEnded = true
         }
         phase = .streaming
-        owner.write(.head(stamped(response)))
+        owner.write(.head(stampedNow ? response : stamped(response)))
     }
 
     func upstreamBody(_ body: ByteBuffer) {

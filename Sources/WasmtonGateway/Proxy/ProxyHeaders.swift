@@ -83,7 +83,10 @@ enum ProxyHeaders {
     }
 
     /// The client's response for the upstream's `head`: its status and end-to-end headers.
-    static func response(_ head: HTTPResponseHead) -> HTTPResponse {
+    /// `date`, when given (no filter sees the headers): the upstream's `server` and `date` are
+    /// left out and Wasmton's put last, as stamping them afterwards would, without the search
+    /// and removal that setting a field takes.
+    static func response(_ head: HTTPResponseHead, stampedOn date: String? = nil) -> HTTPResponse {
         let connection = head.headers["connection"]
         let dropped = connection.isEmpty ? nil : listed(connection)
         var fields = HTTPFields()
@@ -92,7 +95,12 @@ enum ProxyHeaders {
             guard let fieldName = HTTPField.Name(name) else { continue }
             let canonical = fieldName.canonicalName
             if isHopByHop(canonical) || dropped?.contains(canonical) == true { continue }
+            if date != nil && (canonical == "server" || canonical == "date") { continue }
             fields.append(HTTPField(name: fieldName, value: value))
+        }
+        if let date {
+            fields.append(HTTPField(name: .server, value: "wasmton"))
+            fields.append(HTTPField(name: .date, value: date))
         }
         return HTTPResponse(status: HTTPResponse.Status(code: Int(head.status.code)), headerFields: fields)
     }
