@@ -70,9 +70,12 @@ enum FilterHTTP {
     static func apply(_ stream: FilterStream, to head: HTTPRequest, loaded: HeaderList? = nil) -> HTTPRequest {
         let headers = stream.requestHeaders
         var head = head
-        if let method = headers[":method"].flatMap({ HTTPRequest.Method($0) }) { head.method = method }
-        if let path = headers[":path"] { head.path = path }
-        if let authority = headers[":authority"] { head.authority = authority }
+        // Set only when changed: setting a pseudo-header legalizes its value again.
+        if let method = headers[":method"], method != head.method.rawValue, let method = HTTPRequest.Method(method) {
+            head.method = method
+        }
+        if let path = headers[":path"], path != head.path { head.path = path }
+        if let authority = headers[":authority"], authority != head.authority { head.authority = authority }
         head.headerFields = loaded.map { fields(headers, from: head.headerFields, loaded: $0) } ?? fields(headers)
         return head
     }
