@@ -15,25 +15,25 @@ public struct HeaderList: Sendable, Equatable {
     }
 
     public init(_ pairs: [(String, String)] = []) {
-        fields = pairs.map { Field(name: $0.0.lowercased(), value: $0.1) }
+        fields = pairs.map { Field(name: Self.lowercase($0.0), value: $0.1) }
     }
 
     public var pairs: [(String, String)] { fields.map { ($0.name, $0.value) } }
 
     /// The first value of `name`.
     public subscript(name: String) -> String? {
-        let key = name.lowercased()
+        let key = Self.lowercase(name)
         return fields.first { $0.name == key }?.value
     }
 
     /// Adds a field after the existing ones.
     public mutating func add(_ name: String, _ value: String) {
-        fields.append(Field(name: name.lowercased(), value: value))
+        fields.append(Field(name: Self.lowercase(name), value: value))
     }
 
     /// Sets `name` to the single value `value`, in place of any it had.
     public mutating func replace(_ name: String, _ value: String) {
-        let key = name.lowercased()
+        let key = Self.lowercase(name)
         guard let first = fields.firstIndex(where: { $0.name == key }) else {
             fields.append(Field(name: key, value: value))
             return
@@ -45,9 +45,23 @@ public struct HeaderList: Sendable, Equatable {
         }
     }
 
+    /// `name` in lowercase: itself when it is ASCII without capitals, as the names the host and
+    /// most filters pass are (no new string then).
+    static func lowercase(_ name: String) -> String {
+        for byte in name.utf8 where byte >= 0x80 || (byte >= 0x41 && byte <= 0x5A) {
+            return name.lowercased()
+        }
+        return name
+    }
+
+    /// Makes room for `count` fields in all, so that adding them does not grow the list step by step.
+    public mutating func reserveCapacity(_ count: Int) {
+        fields.reserveCapacity(count)
+    }
+
     /// Removes every field called `name`.
     public mutating func remove(_ name: String) {
-        let key = name.lowercased()
+        let key = Self.lowercase(name)
         fields.removeAll { $0.name == key }
     }
 }

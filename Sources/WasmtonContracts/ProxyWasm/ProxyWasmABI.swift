@@ -71,21 +71,34 @@ public enum FilterAction: Sendable, Equatable {
 /// proxy-wasm's serialized header map: a `u32` count, then a `u32` key length and a `u32` value
 /// length per pair, then each key and value, each followed by a NUL byte. Little-endian.
 enum HeaderMapCoding {
-    static func encode(_ pairs: [(String, String)]) -> [UInt8] {
+    /// The serialized map of `fields`, made in one buffer of the right size.
+    static func encode(_ fields: [HeaderList.Field]) -> [UInt8] {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(size(fields))
         func u32(_ value: Int) {
             let v = UInt32(truncatingIfNeeded: value)
-            bytes += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)]
+            bytes.append(UInt8(v & 0xFF))
+            bytes.append(UInt8(v >> 8 & 0xFF))
+            bytes.append(UInt8(v >> 16 & 0xFF))
+            bytes.append(UInt8(v >> 24))
         }
-        u32(pairs.count)
-        for (name, value) in pairs {
-            u32(name.utf8.count)
-            u32(value.utf8.count)
+        u32(fields.count)
+        for field in fields {
+            u32(field.name.utf8.count)
+            u32(field.value.utf8.count)
         }
-        for (name, value) in pairs {
-            bytes += Array(name.utf8) + [0] + Array(value.utf8) + [0]
+        for field in fields {
+            bytes.append(contentsOf: field.name.utf8)
+            bytes.append(0)
+            bytes.append(contentsOf: field.value.utf8)
+            bytes.append(0)
         }
         return bytes
+    }
+
+    /// The size in bytes of `fields`' serialized map.
+    static func size(_ fields: [HeaderList.Field]) -> Int {
+        fields.reduce(4) { $0 + 10 + $1.name.utf8.count + $1.value.utf8.count }
     }
 
     /// The pairs of a serialized map; `nil` if the bytes do not hold one.

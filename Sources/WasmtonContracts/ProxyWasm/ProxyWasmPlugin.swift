@@ -44,7 +44,19 @@ public final class ProxyWasmPlugin: Sendable {
     /// Where callbacks are accounted, and the series of each exported callback (a fixed set).
     private let accounting: GuestAccounting?
     private let operations: [String: GuestAccounting.Operation]
+    /// The callbacks every stream makes, looked up once (whether exported, where accounted)
+    /// rather than by name on every call.
+    private let onContextCreate, onRequestHeaders, onRequestBody, onResponseHeaders, onResponseBody: Callback
+    private let onDone, onLog, onDelete: Callback
     static let rootContextID: Int32 = 1
+
+    /// An exported callback as a call needs it: its name, whether the module exports it, and
+    /// where its calls are accounted.
+    private struct Callback: Sendable {
+        let name: String
+        let exported: Bool
+        let operation: GuestAccounting.Operation?
+    }
 
     /// Instantiates `module` in `sandbox` and starts its root context with `configuration`.
     /// `accounting`: where each callback after start-up is accounted, under its name (fuel, wall
@@ -64,6 +76,17 @@ public final class ProxyWasmPlugin: Sendable {
             for name in exports where name.hasPrefix("proxy_on_") { operations[name] = accounting.operation(name) }
         }
         self.operations = operations
+        func prepared(_ name: String) -> Callback {
+            Callback(name: name, exported: exports.contains(name), operation: operations[name])
+        }
+        onContextCreate = prepared("proxy_on_context_create")
+        onRequestHeaders = prepared("proxy_on_request_headers")
+        onRequestBody = prepared("proxy_on_request_body")
+        onResponseHeaders = prepared("proxy_on_response_headers")
+        onResponseBody = prepared("proxy_on_response_body")
+        onDone = prepared("proxy_on_done")
+        onLog = prepared("proxy_on_log")
+        onDelete = prepared("proxy_on_delete")
         let allocator = exports.contains("proxy_on_memory_allocate") ? "proxy_on_memory_allocate" : "malloc"
         let state = ProxyWasmState(
             pluginName: configuration.name, pluginConfiguration: configuration.pluginConfiguration,
@@ -109,7 +132,7 @@ public final class ProxyWasmPlugin: Sendable {
             defer { next = next == Int32.max ? 2 : next + 1 }
             return next
         }
-        _ = try callback("proxy_on_context_create", [.i32(id), .i32(Self.rootContextID)], stream: stream)
+        _ = try callback(onContextCreate, [.i32(id), .i32(Self.rootContextID)], stream: stream)
         return id
     }
 
@@ -120,7 +143,7 @@ public final class ProxyWasmPlugin: Sendable {
         -> FilterAction
     {
         let count = stream.withContents { $0.requestHeaders.fields.count }
-        return try action("proxy_on_request_headers", headerArguments(context, Int32(count), endOfStream), stream)
+        return try action(onRequestHeaders, headerArguments(context, Int32(count), endOfStream), stream)
     }
 
     /// `proxy_on_request_body`: the body bytes this filter holds (earlier chunks it buffered plus
@@ -131,7 +154,7 @@ public final class ProxyWasmPlugin: Sendable {
         -> FilterAction
     {
         let size = stream.withContents { $0.requestBody.count }
-        return try action("proxy_on_request_body", bodyArguments(context, size, endOfStream), stream)
+        return try action(onRequestBody, bodyArguments(context, size, endOfStream), stream)
     }
 
     /// `proxy_on_response_headers`: the response headers are in `stream`.
@@ -141,7 +164,7 @@ public final class ProxyWasmPlugin: Sendable {
         -> FilterAction
     {
         let count = stream.withContents { $0.responseHeaders.fields.count }
-        return try action("proxy_on_response_headers", headerArguments(context, Int32(count), endOfStream), stream)
+        return try action(onResponseHeaders, headerArguments(context, Int32(count), endOfStream), stream)
     }
 
     /// `proxy_on_response_body`: as ``requestBody(_:_:endOfStream:)``, for the response.
@@ -151,20 +174,20 @@ public final class ProxyWasmPlugin: Sendable {
         -> FilterAction
     {
         let size = stream.withContents { $0.responseBody.count }
-        return try action("proxy_on_response_body", bodyArguments(context, size, endOfStream), stream)
+        return try action(onResponseBody, bodyArguments(context, size, endOfStream), stream)
     }
 
     /// Ends the stream: `proxy_on_done`, `proxy_on_log`, `proxy_on_delete`.
     public func close(_ context: Int32, _ stream: FilterStream) throws(ProxyWasmError) {
-        _ = try callback("proxy_on_done", [.i32(context)], stream: stream)
-        _ = try callback("proxy_on_log", [.i32(context)], stream: stream)
-        _ = try callback("proxy_on_delete", [.i32(context)], stream: stream)
+        _ = try callback(onDone, [.i32(context)], stream: stream)
+        _ = try callback(onLog, [.i32(context)], stream: stream)
+        _ = try callback(onDelete, [.i32(context)], stream: stream)
     }
 
     /// Whether the module exports a callback for request or response bodies (every SDK does, so
     /// this says only whether the host must call it, not whether the filter reads bodies).
-    public var inspectsRequestBody: Bool { exports.contains("proxy_on_request_body") }
-    public var inspectsResponseBody: Bool { exports.contains("proxy_on_response_body") }
+    public var inspectsRequestBody: Bool { onRequestBody.exported }
+    public var inspectsResponseBody: Bool { onResponseBody.exported }
 
     /// The period the filter asked `proxy_on_tick` to run at, if it did.
     public var tickPeriod: Duration? { state.withCurrent { $0.tickPeriod } }
@@ -190,11 +213,11 @@ public final class ProxyWasmPlugin: Sendable {
 
     /// A stream callback's answer; a filter that does not export it continues.
     private func action(
-        _ name: String, _ arguments: [WasmValue], _ stream: FilterStream
+        _ callback: Callback, _ arguments: [WasmValue], _ stream: FilterStream
     ) throws(ProxyWasmError)
         -> FilterAction
     {
-        FilterAction(try callback(name, arguments, stream: stream, default: 0))
+        FilterAction(try self.callback(callback, arguments, stream: stream, default: 0))
     }
 
     private func bodyArguments(_ context: Int32, _ size: Int, _ endOfStream: Bool) -> [WasmValue] {
@@ -211,7 +234,18 @@ public final class ProxyWasmPlugin: Sendable {
     )
         throws(ProxyWasmError) -> Int32
     {
-        guard exports.contains(name) else { return value }
+        try callback(
+            Callback(name: name, exported: exports.contains(name), operation: operations[name]), arguments,
+            stream: stream, default: value)
+    }
+
+    private func callback(
+        _ callback: Callback, _ arguments: [WasmValue], stream: FilterStream?, default value: Int32 = 1
+    )
+        throws(ProxyWasmError) -> Int32
+    {
+        guard callback.exported else { return value }
+        let name = callback.name
         return try callLock.withLock { fuelSeen throws(ProxyWasmError) -> Int32 in
             state.withCurrent {
                 $0.stream = stream
@@ -221,19 +255,21 @@ public final class ProxyWasmPlugin: Sendable {
             let start = accounting == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             do throws(GuestError) {
                 let results = try instance.call(name, arguments)
-                account(name, since: start, fuelSeen: &fuelSeen, failure: nil)
+                account(callback.operation, since: start, fuelSeen: &fuelSeen, failure: nil)
                 if case .i32(let result)? = results.first { return result }
                 return value
             } catch {
-                account(name, since: start, fuelSeen: &fuelSeen, failure: error)
+                account(callback.operation, since: start, fuelSeen: &fuelSeen, failure: error)
                 throw .callbackFailed(callback: name, error)
             }
         }
     }
 
     /// Accounts one callback that started at `start` (uptime nanoseconds), under the call lock.
-    private func account(_ name: String, since start: UInt64, fuelSeen: inout UInt64, failure: GuestError?) {
-        guard let accounting, let operation = operations[name] else { return }
+    private func account(
+        _ operation: GuestAccounting.Operation?, since start: UInt64, fuelSeen: inout UInt64, failure: GuestError?
+    ) {
+        guard let accounting, let operation else { return }
         var usage = GuestUsage()
         usage.calls = 1
         usage.wallNanoseconds = DispatchTime.now().uptimeNanoseconds &- start

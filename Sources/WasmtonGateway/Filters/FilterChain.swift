@@ -241,7 +241,7 @@ public final class FilterChain: Sendable {
         case .request:
             let vms = filters[position]
             let start = ContinuousClock.now
-            defer { metrics.duration(filter: vms.name, phase: "request", ContinuousClock.now - start) }
+            defer { vms.meters.duration(.request, ContinuousClock.now - start) }
             var leased: (slot: Int, vm: ProxyWasmPlugin)?
             do {
                 let lease = try vms.lease(preferring: exchange.slot)
@@ -251,7 +251,7 @@ public final class FilterChain: Sendable {
                     $0.append(Exchange.Entry(filter: position, slot: lease.slot, vm: lease.vm, context: context))
                 }
                 let action = try lease.vm.requestHeaders(context, stream, endOfStream: endOfStream)
-                metrics.outcome(filter: vms.name, outcome(action, stream))
+                vms.meters.outcome(outcome(action, stream))
                 return action
             } catch {
                 try fail(position, leased, error, exchange)
@@ -261,7 +261,7 @@ public final class FilterChain: Sendable {
             guard let entry = entry(at: position, order, exchange) else { return nil }
             let vms = filters[entry.filter]
             let start = ContinuousClock.now
-            defer { metrics.duration(filter: vms.name, phase: "response", ContinuousClock.now - start) }
+            defer { vms.meters.duration(.response, ContinuousClock.now - start) }
             do {
                 return try entry.vm.responseHeaders(entry.context, stream, endOfStream: endOfStream)
             } catch {
@@ -278,10 +278,7 @@ public final class FilterChain: Sendable {
     ) throws -> FilterAction {
         let vms = filters[entry.filter]
         let start = ContinuousClock.now
-        defer {
-            metrics.duration(
-                filter: vms.name, phase: direction == .request ? "request_body" : "response_body", ContinuousClock.now - start)
-        }
+        defer { vms.meters.duration(direction == .request ? .requestBody : .responseBody, ContinuousClock.now - start) }
         do {
             switch direction {
             case .request:
@@ -295,9 +292,9 @@ public final class FilterChain: Sendable {
         }
     }
 
-    private func outcome(_ action: FilterAction, _ stream: FilterStream) -> String {
-        if stream.localResponse != nil { return "local_response" }
-        return action == .pause ? "paused" : "continue"
+    private func outcome(_ action: FilterAction, _ stream: FilterStream) -> FilterMeters.Outcome {
+        if stream.localResponse != nil { return .localResponse }
+        return action == .pause ? .paused : .continue
     }
 
     private func hasBodyCallback(_ vm: ProxyWasmPlugin, _ direction: Exchange.Direction) -> Bool {

@@ -21,13 +21,17 @@ enum FilterHTTP {
         var headers = HeaderList([
             (":method", head.method.rawValue), (":path", path), (":authority", authority), (":scheme", head.scheme ?? "http"),
         ])
+        // Room for a filter's usual additions too.
+        headers.reserveCapacity(head.headerFields.count + 6)
         for field in head.headerFields {
             headers.add(field.name.canonicalName, field.value)
         }
+        // Split at the first `?` by bytes: no grapheme breaking for an ASCII path.
+        let question = path.utf8.firstIndex(of: UInt8(ascii: "?"))
         var properties: [String: [UInt8]] = [
             "request.path": FilterStream.property(path),
-            "request.url_path": FilterStream.property(String(path.prefix { $0 != "?" })),
-            "request.query": FilterStream.property(path.firstIndex(of: "?").map { String(path[path.index(after: $0)...]) } ?? ""),
+            "request.url_path": Array(path.utf8[..<(question ?? path.utf8.endIndex)]),
+            "request.query": question.map { Array(path.utf8[path.utf8.index(after: $0)...]) } ?? [],
             "request.host": FilterStream.property(authority),
             "request.scheme": FilterStream.property(head.scheme ?? "http"),
             "request.method": FilterStream.property(head.method.rawValue),
@@ -61,13 +65,18 @@ enum FilterHTTP {
     }
 
     /// `head` with the method, path, authority and headers the filters left in the stream.
-    static func apply(_ stream: FilterStream, to head: HTTPRequest) -> HTTPRequest {
+    /// `loaded`: the request headers as the stream had them before the filters ran (made from
+    /// `head`), so that fields the filters left alone are kept rather than made again.
+    static func apply(_ stream: FilterStream, to head: HTTPRequest, loaded: HeaderList? = nil) -> HTTPRequest {
         let headers = stream.requestHeaders
         var head = head
-        if let method = headers[":method"].flatMap({ HTTPRequest.Method($0) }) { head.method = method }
-        if let path = headers[":path"] { head.path = path }
-        if let authority = headers[":authority"] { head.authority = authority }
-        head.headerFields = fields(headers)
+        // Set only when changed: setting a pseudo-header legalizes its value again.
+        if let method = headers[":method"], method != head.method.rawValue, let method = HTTPRequest.Method(method) {
+            head.method = method
+        }
+        if let path = headers[":path"], path != head.path { head.path = path }
+        if let authority = headers[":authority"], authority != head.authority { head.authority = authority }
+        head.headerFields = loaded.map { fields(headers, from: head.headerFields, loaded: $0) } ?? fields(headers)
         return head
     }
 
@@ -76,14 +85,18 @@ enum FilterHTTP {
         load(status: response.status, headers: response.headers, into: stream)
     }
 
-    /// Puts a response's status and headers into the stream for the response callbacks.
-    static func load(status: HTTPResponse.Status, headers fields: HTTPFields, into stream: FilterStream) {
+    /// Puts a response's status and headers into the stream for the response callbacks; returns
+    /// the list it put there (for ``apply(_:status:original:wholeBody:)``).
+    @discardableResult
+    static func load(status: HTTPResponse.Status, headers fields: HTTPFields, into stream: FilterStream) -> HeaderList {
         var headers = HeaderList([(":status", "\(status.code)")])
+        headers.reserveCapacity(fields.count + 3)
         for field in fields { headers.add(field.name.canonicalName, field.value) }
         stream.withContents {
             $0.responseHeaders = headers
             $0.properties["response.code"] = FilterStream.property(Int64(status.code))
         }
+        return headers
     }
 
     /// `response` as the filters left it (status and headers from the stream), carrying `body`.
@@ -94,13 +107,18 @@ enum FilterHTTP {
     }
 
     /// The response head the filters left in the stream (`status` unless they set a valid one).
-    static func apply(_ stream: FilterStream, status: HTTPResponse.Status, wholeBody: Int?) -> HTTPResponse {
+    /// `original`: the response's fields and the list ``load(status:headers:into:)`` made of
+    /// them, so that fields the filters left alone are kept rather than made again.
+    static func apply(
+        _ stream: FilterStream, status: HTTPResponse.Status, original: (fields: HTTPFields, loaded: HeaderList)? = nil,
+        wholeBody: Int?
+    ) -> HTTPResponse {
         let headers = stream.responseHeaders
         var status = status
         if let code = headers[":status"].flatMap(Int.init), (100...599).contains(code) {
             status = HTTPResponse.Status(code: code)
         }
-        var fields = fields(headers)
+        var fields = original.map { Self.fields(headers, from: $0.fields, loaded: $0.loaded) } ?? Self.fields(headers)
         if let length = wholeBody {
             fields[.contentLength] = "\(length)"
             fields[.transferEncoding] = nil
@@ -121,6 +139,21 @@ enum FilterHTTP {
         if headers[.contentType] == nil && !local.body.isEmpty { headers[.contentType] = "text/plain" }
         headers[.contentLength] = "\(local.body.count)"
         return HTTPResponse(status: HTTPResponse.Status(code: local.status), headerFields: headers)
+    }
+
+    /// The regular fields of `headers`, which the filters made from `loaded`, itself made from
+    /// `original`: when the filters only added fields after the loaded ones (or changed
+    /// nothing), `original` with those added, else made again from the whole list.
+    static func fields(_ headers: HeaderList, from original: HTTPFields, loaded: HeaderList) -> HTTPFields {
+        let now = headers.fields
+        let before = loaded.fields
+        guard now.count >= before.count, now[..<before.count].elementsEqual(before) else { return fields(headers) }
+        var fields = original
+        for field in now[before.count...] where !field.name.hasPrefix(":") {
+            guard let name = HTTPField.Name(field.name) else { continue }
+            fields.append(HTTPField(name: name, value: field.value))
+        }
+        return fields
     }
 
     /// The regular (non-pseudo) fields of a header list.

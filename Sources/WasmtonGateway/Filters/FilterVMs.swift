@@ -37,6 +37,8 @@ final class FilterVMs: Sendable {
     private let cursor = Atomic<Int>(0)
     /// The filter's accounting, under its name: VMs started, and each callback (``ProxyWasmPlugin``).
     private let accounting: GuestAccounting
+    /// The metrics every callback records.
+    let meters: FilterMeters
 
     var name: String { filter.configuration.name }
 
@@ -48,6 +50,7 @@ final class FilterVMs: Sendable {
         self.logger = logger
         let accounting = GuestAccounting.of(filter.configuration.name, runtime: runtime)
         self.accounting = accounting
+        meters = FilterMeters(filter: filter.configuration.name)
         var slots: [SlotLock] = []
         for _ in 0..<max(1, count) {
             let vm = try ProxyWasmPlugin(

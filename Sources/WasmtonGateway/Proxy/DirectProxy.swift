@@ -38,19 +38,16 @@ final class DirectProxy: Sendable {
     /// body callback may pause, rewrite or answer mid-body) or a chain whose callbacks have not
     /// lately been quick enough to run on the event loop.
     func admits(_ head: HTTPRequest) -> Bool {
-        guard !traced, head.method != .head, head.method != .connect else { return false }
-        let fields = head.headerFields
-        guard fields[.expect] == nil, fields[.upgrade] == nil else { return false }
-        guard let chain else { return true }
-        guard chain.inline.isOpen else { return false }
-        return !Self.hasBody(fields)
+        admits(head, ProxyRequestFraming(head.headerFields))
     }
 
-    /// Whether a request with these headers carries a body.
-    static func hasBody(_ fields: HTTPFields) -> Bool {
-        if fields[.transferEncoding] != nil { return true }
-        if let length = fields[.contentLength] { return length != "0" }
-        return false
+    /// ``admits(_:)`` with the request's headers already read.
+    func admits(_ head: HTTPRequest, _ framing: ProxyRequestFraming) -> Bool {
+        guard !traced, head.method != .head, head.method != .connect else { return false }
+        guard !framing.expects, !framing.upgrades else { return false }
+        guard let chain else { return true }
+        guard chain.inline.isOpen else { return false }
+        return !framing.hasBody
     }
 
     /// The handler for a new client connection (``ConnectionLimits/server(logger:direct:)``).

@@ -92,14 +92,16 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             fire(part, context)
             return
         }
-        if passedOn == 0, let loop, proxy.admits(head) {
+        let framing = ProxyRequestFraming(head.headerFields)
+        if passedOn == 0, let loop, proxy.admits(head, framing) {
             proxy.counters.direct.add(1, ordering: .relaxed)
-            closeAfterExchange = Self.asksToClose(head)
-            let exchange = ProxyExchange(owner: self, proxy: proxy, loop: loop, request: head, source: source)
+            closeAfterExchange = framing.asksToClose
+            let exchange = ProxyExchange(
+                owner: self, proxy: proxy, loop: loop, request: head, chunked: framing.chunked, source: source)
             self.exchange = exchange
             // A request without a body starts at its end (next in the same read), so its head
             // and end go upstream in one write; one with a body streams from here.
-            if DirectProxy.hasBody(head.headerFields) { exchange.start() }
+            if framing.hasBody { exchange.start() }
             return
         }
         proxy.counters.passedOn.add(1, ordering: .relaxed)
@@ -116,12 +118,6 @@ final class ProxyConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelReadComplete(context: ChannelHandlerContext) {
         firedSinceComplete = false
         context.fireChannelReadComplete()
-    }
-
-    /// `connection: close` from the client: Hummingbird's loop closes after such a request.
-    private static func asksToClose(_ head: HTTPRequest) -> Bool {
-        guard let value = head.headerFields[.connection] else { return false }
-        return value.lowercased().split(separator: ",").contains { $0.filter { $0 != " " && $0 != "\t" } == "close" }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -46,8 +46,9 @@ final class ProxyExchange: UpstreamDelegate {
     private var collected = ByteBuffer()
     private var collectedStatus = HTTPResponse.Status.ok
 
+    /// `chunked`: the request's body comes chunked (``ProxyRequestFraming``).
     init(
-        owner: ProxyConnectionHandler, proxy: DirectProxy, loop: ProxyLoops.Loop, request: HTTPRequest,
+        owner: ProxyConnectionHandler, proxy: DirectProxy, loop: ProxyLoops.Loop, request: HTTPRequest, chunked: Bool,
         source: (address: String, port: Int)?
     ) {
         self.owner = owner
@@ -55,8 +56,7 @@ final class ProxyExchange: UpstreamDelegate {
         self.loop = loop
         self.request = request
         self.source = source
-        let fields = request.headerFields
-        chunked = fields[.transferEncoding] != nil
+        self.chunked = chunked
         requestEnded = false
     }
 
@@ -78,6 +78,7 @@ final class ProxyExchange: UpstreamDelegate {
             let stream = FilterHTTP.stream(for: request, source: source, requestID: request.headerFields[.requestID])
             let exchange = FilterChain.Exchange(stream: stream, bufferLimit: proxy.maxBodyBytes, slot: loop.slot)
             filters = exchange
+            let loaded = stream.requestHeaders
             let step: FilterStep
             do {
                 // Admitted requests have no body: the headers are the whole request.
@@ -94,7 +95,7 @@ final class ProxyExchange: UpstreamDelegate {
                 failInFilters(FilterChainError.paused(filter: chain.names.joined(separator: ",")), forwarded: false)
                 return
             case .forward:
-                head = FilterHTTP.apply(stream, to: request)
+                head = FilterHTTP.apply(stream, to: request, loaded: loaded)
             }
         }
         upstreamHead = ProxyHeaders.upstreamHead(
@@ -168,12 +169,14 @@ final class ProxyExchange: UpstreamDelegate {
     func upstreamHead(_ head: HTTPResponseHead) {
         guard phase == .waitingForHead else { return }
         deadline = nil
-        var response = ProxyHeaders.response(head)
+        // Without filters nothing reads the headers before they go: stamped as they are made.
+        let stampedNow = proxy.chain == nil
+        var response = ProxyHeaders.response(head, stampedOn: stampedNow ? loop.dates.value.now : nil)
         let length = response.headerFields[.contentLength].flatMap(Int.init)
         remaining = length
         let noBody = length == 0 || response.status == .noContent || response.status == .notModified
         if let chain = proxy.chain, let filters {
-            FilterHTTP.load(status: response.status, headers: response.headerFields, into: filters.stream)
+            let loaded = FilterHTTP.load(status: response.status, headers: response.headerFields, into: filters.stream)
             let step: FilterStep
             do {
                 step = try chain.runHere(filters, .response, body: nil, endOfStream: noBody)
@@ -189,7 +192,8 @@ final class ProxyExchange: UpstreamDelegate {
                 return
             case .forward:
                 filtersEnded = noBody
-                response = FilterHTTP.apply(filters.stream, status: response.status, wholeBody: nil)
+                response = FilterHTTP.apply(
+                    filters.stream, status: response.status, original: (response.headerFields, loaded), wholeBody: nil)
             case .held:
                 // A filter holds the headers until it has seen the body: gather it first.
                 collectedStatus = response.status
@@ -200,7 +204,7 @@ final class ProxyExchange: UpstreamDelegate {
             filtersEnded = true
         }
         phase = .streaming
-        owner.write(.head(stamped(response)))
+        owner.write(.head(stampedNow ? response : stamped(response)))
     }
 
     func upstreamBody(_ body: ByteBuffer) {

@@ -20,7 +20,7 @@ enum ProxyHeaders {
         headers.reserveCapacity(fields.count + 4)
         for field in fields {
             let name = field.name.canonicalName
-            if FilteringProxy.hopByHop.contains(name) || dropped?.contains(name) == true { continue }
+            if isHopByHop(name) || dropped?.contains(name) == true { continue }
             // Set below, last, as the Hummingbird path's `replaceOrAdd` leaves them.
             if field.name == forwardedFor && source != nil { continue }
             if field.name == forwardedProto { continue }
@@ -44,6 +44,10 @@ enum ProxyHeaders {
     /// The names a `Connection` header lists beyond the hop-by-hop ones (nil for the usual
     /// `keep-alive` or `close`, so most exchanges build no set).
     static func listed(_ connection: [String]) -> Set<String>? {
+        // Nearly every exchange: one `keep-alive` or `close`, read without splitting or lowercasing.
+        if connection.count == 1, isToken(connection[0], "keep-alive") || isToken(connection[0], "close") {
+            return nil
+        }
         var names: Set<String> = []
         for value in connection {
             for token in value.split(separator: ",") {
@@ -54,8 +58,35 @@ enum ProxyHeaders {
         return names.isEmpty ? nil : names
     }
 
+    /// Whether a lowercase header name is one of ``FilteringProxy``'s hop-by-hop names: compared
+    /// rather than hashed, since the list is short and most names differ from it in length.
+    static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2: name == "te"
+        case 7: name == "trailer" || name == "upgrade"
+        case 10: name == "connection" || name == "keep-alive"
+        case 16: name == "proxy-connection"
+        case 17: name == "transfer-encoding"
+        case 18: name == "proxy-authenticate"
+        case 19: name == "proxy-authorization"
+        default: false
+        }
+    }
+
+    /// Whether a header value is exactly `token` (lowercase), ignoring ASCII case.
+    static func isToken(_ value: String, _ token: StaticString) -> Bool {
+        let expected = UnsafeBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount)
+        guard value.utf8.count == expected.count else { return false }
+        return zip(value.utf8, expected).allSatisfy { byte, lower in
+            (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == lower
+        }
+    }
+
     /// The client's response for the upstream's `head`: its status and end-to-end headers.
-    static func response(_ head: HTTPResponseHead) -> HTTPResponse {
+    /// `date`, when given (no filter sees the headers): the upstream's `server` and `date` are
+    /// left out and Wasmton's put last, as stamping them afterwards would, without the search
+    /// and removal that setting a field takes.
+    static func response(_ head: HTTPResponseHead, stampedOn date: String? = nil) -> HTTPResponse {
         let connection = head.headers["connection"]
         let dropped = connection.isEmpty ? nil : listed(connection)
         var fields = HTTPFields()
@@ -63,8 +94,13 @@ enum ProxyHeaders {
         for (name, value) in head.headers {
             guard let fieldName = HTTPField.Name(name) else { continue }
             let canonical = fieldName.canonicalName
-            if FilteringProxy.hopByHop.contains(canonical) || dropped?.contains(canonical) == true { continue }
+            if isHopByHop(canonical) || dropped?.contains(canonical) == true { continue }
+            if date != nil && (canonical == "server" || canonical == "date") { continue }
             fields.append(HTTPField(name: fieldName, value: value))
+        }
+        if let date {
+            fields.append(HTTPField(name: .server, value: "wasmton"))
+            fields.append(HTTPField(name: .date, value: date))
         }
         return HTTPResponse(status: HTTPResponse.Status(code: Int(head.status.code)), headerFields: fields)
     }

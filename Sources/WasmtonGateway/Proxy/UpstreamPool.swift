@@ -106,7 +106,9 @@ final class UpstreamPool {
             .connectTimeout(TimeAmount(settings.connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // No outbound header validation: the exchange's headers are Swift HTTP Types'
+                    // fields, whose names are validated and whose values are legalized already.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnection(pool: pool.value))
                 }
             }

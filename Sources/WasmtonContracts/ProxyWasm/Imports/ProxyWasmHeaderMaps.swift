@@ -34,13 +34,13 @@ struct ProxyWasmHeaderMaps {
 
     func pairs(_ call: HostCall, map: Int32, into out: ProxyWasmReturn) throws -> Status {
         guard let headers = headers(map) else { return .notFound }
-        try out.give(HeaderMapCoding.encode(headers.pairs), call: call, state: state)
+        try out.give(HeaderMapCoding.encode(headers.fields), call: call, state: state)
         return .ok
     }
 
     func size(_ call: HostCall, map: Int32, into address: UInt64) throws -> Status {
         guard let headers = headers(map) else { return .notFound }
-        try call.requireMemory().writeUInt32(UInt32(HeaderMapCoding.encode(headers.pairs).count), at: address)
+        try call.requireMemory().writeUInt32(UInt32(HeaderMapCoding.size(headers.fields)), at: address)
         return .ok
     }
 

@@ -20,6 +20,8 @@ struct ProxyWasmLogging {
 
     func log(_ call: HostCall, level: Int32, message: GuestSpan) throws -> ProxyWasmABI.Status {
         guard let level = Self.level(level) else { return .badArgument }
+        // Below the logger's level the line is not read out of the guest at all.
+        guard level >= logger.logLevel else { return .ok }
         let text = try message.string(in: call)
         logger.log(level: level, "\(text)", metadata: ["filter": "\(state.pluginName)"])
         return .ok
