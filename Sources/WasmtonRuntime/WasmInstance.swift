@@ -16,7 +16,7 @@ import WASI
 public final class WasmInstance: @unchecked Sendable {
     // Why @unchecked Sendable is sound: the engine's instance, the WASI bridge and the socket
     // table are not thread-safe, so every access to them, and to `context`, `isClosed` and
-    // `lastCalled`, happens inside `lock.withLock`; the lets read outside it (`module`,
+    // `called`, happens inside `lock.withLock`; the lets read outside it (`module`,
     // `sandbox`, `runtime`) are immutable and Sendable.
     public let module: WasmModule
     public let sandbox: Sandbox
@@ -29,7 +29,7 @@ public final class WasmInstance: @unchecked Sendable {
     private nonisolated(unsafe) var isClosed = false
     /// The export called last and its signature: a processor calls the same one per record, and
     /// comparing a short name costs less than hashing it.
-    private nonisolated(unsafe) var lastCalled: (name: String, signature: FunctionSignature)?
+    private nonisolated(unsafe) var called = RecentExports<FunctionSignature>()
 
     init(runtime: WasmRuntime, module: WasmModule, sandbox: Sandbox, hostFunctions: [HostFunction]) throws(GuestError) {
         self.runtime = runtime
@@ -119,11 +119,11 @@ public final class WasmInstance: @unchecked Sendable {
         try lock.withLock { _ throws(GuestError) -> [WasmValue]? in
             guard !isClosed else { throw .sandboxSetup("instance of \(module.name) is closed") }
             let signature: FunctionSignature
-            if let last = lastCalled, last.name == name {
-                signature = last.signature
+            if let known = called.value(for: name) {
+                signature = known
             } else {
                 signature = try module.requireFunction(name)
-                lastCalled = (name, signature)
+                called.remember(signature, for: name)
             }
             guard signature.parameters.count == arguments.count else {
                 throw .argumentCount(function: name, expected: signature, given: arguments.count)

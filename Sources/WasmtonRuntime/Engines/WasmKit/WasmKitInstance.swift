@@ -19,7 +19,7 @@ final class WasmKitInstance: EngineInstance {
     private let state: WasmKitCallState
     /// The export called last: a processor calls the same one per record, and comparing a short
     /// name costs less than WasmKit's lookup.
-    private var lastFunction: (name: String, function: Function)?
+    private var functions = RecentExports<Function>()
     /// Whether the engine charges fuel: then every call gets a budget, `UInt64.max` when
     /// unlimited, so that ``fuelConsumed`` can be read off it.
     private let metersFuel: Bool
@@ -89,14 +89,14 @@ final class WasmKitInstance: EngineInstance {
 
     func call(_ name: String, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
         let function: Function
-        if let last = lastFunction, last.name == name {
-            function = last.function
+        if let known = functions.value(for: name) {
+            function = known
         } else {
             guard let found = instance.exports[function: name] else {
                 throw .missingExport(name: name, available: [])
             }
             function = found
-            lastFunction = (name, found)
+            functions.remember(found, for: name)
         }
         let values = arguments.map(\.engineValue)
         let budget = context.begin(limits: limits, calibration: calibration, slice: slice)

@@ -24,9 +24,8 @@ final class WasmtimeInstance: EngineInstance {
     /// their result counts (made on the first lookup: a fresh instance per request looks up
     /// two or three).
     private var functions: [(function: wasmtime_func_t, results: Int)?] = []
-    /// The function called last: a processor calls the same one per record, and comparing a
-    /// short name costs less than hashing it.
-    private var lastFunction: (name: String, entry: (function: wasmtime_func_t, results: Int))?
+    /// The functions called last, by name (``RecentExports``).
+    private var recent = RecentExports<(function: wasmtime_func_t, results: Int)>()
     private(set) var fuelConsumed: UInt64 = 0
     /// Argument arrays of host calls, reused between calls.
     private let hostArguments = HostArguments()
@@ -133,13 +132,13 @@ final class WasmtimeInstance: EngineInstance {
     /// declaration order, which is Wasmtime's instance export order), which spares hashing the
     /// name again inside Wasmtime; by name if the entry at that index is not the one expected.
     private func exportedFunction(_ name: String) throws(GuestError) -> (function: wasmtime_func_t, results: Int) {
-        if let last = lastFunction, last.name == name { return last.entry }
+        if let known = recent.value(for: name) { return known }
         guard let (index, signature) = module.exportedFunction(named: name) else {
             throw .missingExport(name: name, available: module.exportedFunctions)
         }
         if functions.isEmpty { functions = Array(repeating: nil, count: module.exports.count) }
         if let function = functions[index] {
-            lastFunction = (name, function)
+            recent.remember(function, for: name)
             return function
         }
         var export = wasmtime_extern_t()
@@ -154,7 +153,7 @@ final class WasmtimeInstance: EngineInstance {
         }
         let entry = (function: export.of.func, results: signature.results.count)
         functions[index] = entry
-        lastFunction = (name, entry)
+        recent.remember(entry, for: name)
         return entry
     }
 
