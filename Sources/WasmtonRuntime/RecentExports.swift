@@ -1,9 +1,12 @@
-/// What an instance found for the exports it called last, by name: a contract calls a handful
-/// of functions over and over (proxy-wasm seven per request, waPC one or two), and comparing a
-/// few short names (often the same string storage) costs less than hashing one into a dictionary
-/// on every call, which is what a single remembered name fell back to.
+/// What an instance found for the exports it called, by name, for the last few it looked up: a
+/// contract calls a handful of functions over and over (proxy-wasm seven per request, waPC and
+/// PollTask one), and comparing a few short names (often the same string storage) costs less
+/// than hashing one into a dictionary on every call, which remembering a single name fell back to.
 struct RecentExports<Value> {
-    private var entries: [(name: String, value: Value)] = []
+    /// The export looked up last: checked first, as a processor calls the same one every time.
+    private var last: (name: String, value: Value)?
+    /// The ones looked up before it, most recent first.
+    private var earlier: [(name: String, value: Value)] = []
     /// More distinct names than this are looked up afresh, the oldest making room.
     static var capacity: Int { 8 }
 
@@ -11,13 +14,17 @@ struct RecentExports<Value> {
 
     /// The value remembered for `name`, if any.
     func value(for name: String) -> Value? {
-        for entry in entries where entry.name == name { return entry.value }
+        if let last, last.name == name { return last.value }
+        for index in earlier.indices where earlier[index].name == name { return earlier[index].value }
         return nil
     }
 
-    /// Remembers `value` for `name`, in front of the others.
+    /// Remembers `value` for `name`, as the last one looked up.
     mutating func remember(_ value: Value, for name: String) {
-        if entries.count == Self.capacity { entries.removeLast() }
-        entries.insert((name, value), at: 0)
+        if let last {
+            if earlier.count == Self.capacity - 1 { earlier.removeLast() }
+            earlier.insert(last, at: 0)
+        }
+        last = (name, value)
     }
 }
