@@ -203,4 +203,15 @@ struct ProxyPathTests {
             #expect(proxy.statistics.direct == 1)
         }
     }
+
+    @Test("the hop-by-hop names the direct path compares are exactly the set the filtering path drops")
+    func hopByHopNamesAgree() {
+        for name in FilteringProxy.hopByHop { #expect(ProxyHeaders.isHopByHop(name), "\(name)") }
+        let others = ["content-type", "host", "x-forwarded-for", "te2", "trailers", "upgrade-insecure-requests", "date"]
+        for name in others { #expect(!ProxyHeaders.isHopByHop(name), "\(name)") }
+        #expect(ProxyHeaders.isToken("Keep-Alive", "keep-alive") && ProxyHeaders.isToken("CLOSE", "close"))
+        #expect(!ProxyHeaders.isToken("keep-alive, x-custom", "keep-alive"))
+        #expect(ProxyHeaders.listed(["Keep-Alive"]) == nil)
+        #expect(ProxyHeaders.listed(["close, X-Custom"])?.contains("x-custom") == true)
+    }
 }
