@@ -204,14 +204,21 @@ struct ProxyPathTests {
         }
     }
 
-    @Test("the hop-by-hop names the direct path compares are exactly the set the filtering path drops")
+    @Test("both proxy paths drop the hop-by-hop names and those Connection lists, and nothing else")
     func hopByHopNamesAgree() {
-        for name in FilteringProxy.hopByHop { #expect(ProxyHeaders.isHopByHop(name), "\(name)") }
+        let hopByHop = [
+            "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
+            "transfer-encoding", "upgrade",
+        ]
+        for name in hopByHop { #expect(ProxyHeaders.isHopByHop(name), "\(name)") }
         let others = ["content-type", "host", "x-forwarded-for", "te2", "trailers", "upgrade-insecure-requests", "date"]
         for name in others { #expect(!ProxyHeaders.isHopByHop(name), "\(name)") }
         #expect(ProxyHeaders.isToken("Keep-Alive", "keep-alive") && ProxyHeaders.isToken("CLOSE", "close"))
         #expect(!ProxyHeaders.isToken("keep-alive, x-custom", "keep-alive"))
         #expect(ProxyHeaders.listed(["Keep-Alive"]) == nil)
         #expect(ProxyHeaders.listed(["close, X-Custom"])?.contains("x-custom") == true)
+        let listed = ProxyHeaders.listed(["close, X-Custom"])
+        #expect(ProxyHeaders.isDropped("x-custom", listed: listed) && ProxyHeaders.isDropped("te", listed: nil))
+        #expect(!ProxyHeaders.isDropped("content-type", listed: listed))
     }
 }

@@ -140,11 +140,6 @@ public final class FilteringProxy: Sendable {
 
     // MARK: - Forwarding
 
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
-        "transfer-encoding", "upgrade",
-    ]
-
     fileprivate func handle(_ request: Request, context: ClientRequestContext) async throws -> Response {
         let source = context.client
         guard let chain else { return try await forward(request, source: source) }
@@ -158,8 +153,8 @@ public final class FilteringProxy: Sendable {
     private func forward(_ request: Request, source: (address: String, port: Int)?) async throws -> Response {
         var outbound = HTTPClientRequest(url: configuration.upstream.base + (request.head.path ?? "/"))
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
-        let dropped = Self.dropped(request.headers[values: .connection])
-        for field in request.headers where !dropped.contains(field.name.canonicalName) {
+        let listed = ProxyHeaders.listed(request.headers[values: .connection])
+        for field in request.headers where !ProxyHeaders.isDropped(field.name.canonicalName, listed: listed) {
             outbound.headers.add(name: field.name.rawName, value: field.value)
         }
         if let authority = request.head.authority, !outbound.headers.contains(name: "host") {
@@ -186,8 +181,8 @@ public final class FilteringProxy: Sendable {
             throw Self.upstreamError(error, upstream: configuration.upstream.base)
         }
         var headers = HTTPFields()
-        let droppedBack = Self.dropped(answer.headers["connection"])
-        for (name, value) in answer.headers where !droppedBack.contains(name.lowercased()) {
+        let listedBack = ProxyHeaders.listed(answer.headers["connection"])
+        for (name, value) in answer.headers where !ProxyHeaders.isDropped(name.lowercased(), listed: listedBack) {
             if let fieldName = HTTPField.Name(name) { headers.append(HTTPField(name: fieldName, value: value)) }
         }
         let length = answer.headers.first(name: "content-length").flatMap(Int.init)
@@ -198,11 +193,6 @@ public final class FilteringProxy: Sendable {
                 for try await part in body { try await writer.write(part) }
                 try await writer.finish(nil)
             })
-    }
-
-    /// The hop-by-hop header names, plus those a `Connection` header lists.
-    static func dropped(_ connection: [String]) -> Set<String> {
-        hopByHop.union(ProxyHeaders.listed(connection) ?? [])
     }
 
     private static func upstreamError(_ error: any Error, upstream: String) -> GatewayError {

@@ -15,12 +15,12 @@ enum ProxyHeaders {
     ) -> HTTPRequestHead {
         let fields = request.headerFields
         let connection = fields[values: .connection]
-        let dropped = connection.isEmpty ? nil : listed(connection)
+        let listed = connection.isEmpty ? nil : listed(connection)
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 4)
         for field in fields {
             let name = field.name.canonicalName
-            if isHopByHop(name) || dropped?.contains(name) == true { continue }
+            if isDropped(name, listed: listed) { continue }
             // Set below, last, as the Hummingbird path's `replaceOrAdd` leaves them.
             if field.name == forwardedFor && source != nil { continue }
             if field.name == forwardedProto { continue }
@@ -52,14 +52,21 @@ enum ProxyHeaders {
         for value in connection {
             for token in value.split(separator: ",") {
                 let name = token.filter { $0 != " " && $0 != "\t" }.lowercased()
-                if !FilteringProxy.hopByHop.contains(name) { names.insert(name) }
+                if !isHopByHop(name) { names.insert(name) }
             }
         }
         return names.isEmpty ? nil : names
     }
 
-    /// Whether a lowercase header name is one of ``FilteringProxy``'s hop-by-hop names: compared
-    /// rather than hashed, since the list is short and most names differ from it in length.
+    /// Whether a proxy leaves the lowercase header `name` out when forwarding: a hop-by-hop name,
+    /// or one the message's `Connection` header lists (`listed`, from ``listed(_:)``).
+    static func isDropped(_ name: String, listed: Set<String>?) -> Bool {
+        isHopByHop(name) || listed?.contains(name) == true
+    }
+
+    /// Whether a lowercase header name is hop-by-hop (RFC 9110 §7.6.1, plus the legacy
+    /// `keep-alive`, `proxy-connection` and `proxy-authenticate`/`-authorization`): compared rather
+    /// than hashed, since the list is short and most names differ from it in length.
     static func isHopByHop(_ name: String) -> Bool {
         switch name.utf8.count {
         case 2: name == "te"
@@ -88,13 +95,13 @@ enum ProxyHeaders {
     /// and removal that setting a field takes.
     static func response(_ head: HTTPResponseHead, stampedOn date: String? = nil) -> HTTPResponse {
         let connection = head.headers["connection"]
-        let dropped = connection.isEmpty ? nil : listed(connection)
+        let listed = connection.isEmpty ? nil : listed(connection)
         var fields = HTTPFields()
         fields.reserveCapacity(head.headers.count + 2)
         for (name, value) in head.headers {
             guard let fieldName = HTTPField.Name(name) else { continue }
             let canonical = fieldName.canonicalName
-            if isHopByHop(canonical) || dropped?.contains(canonical) == true { continue }
+            if isDropped(canonical, listed: listed) { continue }
             if date != nil && (canonical == "server" || canonical == "date") { continue }
             fields.append(HTTPField(name: fieldName, value: value))
         }
