@@ -20,11 +20,7 @@ final class WasmtimeInstance: EngineInstance {
     private let memoryLimit: UnsafeMutablePointer<cwasmtime_memory_limit>
     /// The `memory` export, once instantiated.
     private(set) var memory: wasmtime_memory_t?
-    /// Exported functions looked up so far, by their index among the module's exports, with
-    /// their result counts (made on the first lookup: a fresh instance per request looks up
-    /// two or three).
-    private var functions: [(function: wasmtime_func_t, results: Int)?] = []
-    /// The functions called last, by name (``RecentExports``).
+    /// The exported functions called last, by name, with their result counts (``RecentExports``).
     private var recent = RecentExports<(function: wasmtime_func_t, results: Int)>()
     private(set) var fuelConsumed: UInt64 = 0
     /// Argument arrays of host calls, reused between calls.
@@ -136,11 +132,6 @@ final class WasmtimeInstance: EngineInstance {
         guard let (index, signature) = module.exportedFunction(named: name) else {
             throw .missingExport(name: name, available: module.exportedFunctions)
         }
-        if functions.isEmpty { functions = Array(repeating: nil, count: module.exports.count) }
-        if let function = functions[index] {
-            recent.remember(function, for: name)
-            return function
-        }
         var export = wasmtime_extern_t()
         var exportName: UnsafeMutablePointer<CChar>? = nil
         var exportNameLength = 0
@@ -152,7 +143,6 @@ final class WasmtimeInstance: EngineInstance {
             else { throw .missingExport(name: name, available: module.exportedFunctions) }
         }
         let entry = (function: export.of.func, results: signature.results.count)
-        functions[index] = entry
         recent.remember(entry, for: name)
         return entry
     }
