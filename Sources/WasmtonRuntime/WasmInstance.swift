@@ -29,7 +29,7 @@ public final class WasmInstance: @unchecked Sendable {
     private nonisolated(unsafe) var isClosed = false
     /// The export called last and its signature: a processor calls the same one per record, and
     /// comparing a short name costs less than hashing it.
-    private nonisolated(unsafe) var called = RecentExports<FunctionSignature>()
+    private nonisolated(unsafe) var called = RecentExports<ExportedFunction>()
 
     init(runtime: WasmRuntime, module: WasmModule, sandbox: Sandbox, hostFunctions: [HostFunction]) throws(GuestError) {
         self.runtime = runtime
@@ -118,13 +118,15 @@ public final class WasmInstance: @unchecked Sendable {
     private func call(_ name: String, _ arguments: [WasmValue], within slice: Duration?) throws(GuestError) -> [WasmValue]? {
         try lock.withLock { _ throws(GuestError) -> [WasmValue]? in
             guard !isClosed else { throw .sandboxSetup("instance of \(module.name) is closed") }
-            let signature: FunctionSignature
+            let export: ExportedFunction
             if let known = called.value(for: name) {
-                signature = known
+                export = known
             } else {
-                signature = try module.requireFunction(name)
-                called.remember(signature, for: name)
+                let found = try module.requireExportedFunction(name)
+                export = found
+                called.remember(found, for: name)
             }
+            let signature = export.signature
             guard signature.parameters.count == arguments.count else {
                 throw .argumentCount(function: name, expected: signature, given: arguments.count)
             }
@@ -135,7 +137,7 @@ public final class WasmInstance: @unchecked Sendable {
                     given: "\(argument) (\(argument.kind))")
             }
             do throws(GuestError) {
-                return try engineInstance.call(name, arguments, slice: slice)
+                return try engineInstance.call(export, arguments, slice: slice)
             } catch {
                 // A failed call may have left a request half-sent: no later call should read its answer.
                 sockets?.closeAll()

@@ -53,14 +53,19 @@ public final class WasmModule: Sendable {
     }
 
     /// The exported function `name`: its index among the exports and its signature.
-    func exportedFunction(named name: String) -> (index: Int, signature: FunctionSignature)? {
-        functionExports[name]
+    func exportedFunction(named name: String) -> ExportedFunction? {
+        functionExports[name].map { ExportedFunction(name: name, index: $0.index, signature: $0.signature) }
     }
 
     /// The signature of the exported function `name`, or the error a user should see:
     /// ``GuestError/notAFunction(name:kind:)`` or ``GuestError/missingExport(name:available:)``.
     public func requireFunction(_ name: String) throws(GuestError) -> FunctionSignature {
-        if let signature = signature(ofExport: name) { return signature }
+        try requireExportedFunction(name).signature
+    }
+
+    /// The exported function `name`, or the error ``requireFunction(_:)`` describes.
+    func requireExportedFunction(_ name: String) throws(GuestError) -> ExportedFunction {
+        if let function = exportedFunction(named: name) { return function }
         if let other = exports.first(where: { $0.name == name }) {
             throw .notAFunction(name: name, kind: other.kind.description)
         }

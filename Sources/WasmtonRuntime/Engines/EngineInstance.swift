@@ -3,9 +3,9 @@ import WASI
 /// One engine's side of a ``WasmInstance``: its store, instance and imports. Used only under
 /// the `WasmInstance`'s lock, one call at a time.
 protocol EngineInstance: AnyObject {
-    /// Runs the exported function `name` (its arguments already checked against its signature);
-    /// `nil` when `slice` ran out first or a host function refused to run in it.
-    func call(_ name: String, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]?
+    /// Runs the exported function `export` (its arguments already checked against its
+    /// signature); `nil` when `slice` ran out first or a host function refused to run in it.
+    func call(_ export: ExportedFunction, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]?
     /// The exported `memory`, if any.
     var exportedMemory: LinearMemory? { get }
     /// The fuel every call so far burned, summed (instantiation not included); stays 0 on a

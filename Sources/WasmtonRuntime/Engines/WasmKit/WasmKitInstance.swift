@@ -19,7 +19,8 @@ final class WasmKitInstance: EngineInstance {
     private let state: WasmKitCallState
     /// The export called last: a processor calls the same one per record, and comparing a short
     /// name costs less than WasmKit's lookup.
-    private var functions = RecentExports<Function>()
+    /// Exported functions looked up so far, by their index among the module's exports.
+    private var functions: [Function?] = []
     /// Whether the engine charges fuel: then every call gets a budget, `UInt64.max` when
     /// unlimited, so that ``fuelConsumed`` can be read off it.
     private let metersFuel: Bool
@@ -62,6 +63,7 @@ final class WasmKitInstance: EngineInstance {
             let instance = try setup.module.module.instantiate(store: store, imports: imports)
             state.memory = instance.exports[memory: "memory"]
             self.instance = instance
+            functions = Array(repeating: nil, count: setup.module.exports.count)
         } catch {
             context.end()
             throw Self.classify(
@@ -87,16 +89,17 @@ final class WasmKitInstance: EngineInstance {
         state.memory = nil
     }
 
-    func call(_ name: String, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
+    func call(_ export: ExportedFunction, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
+        let name = export.name
         let function: Function
-        if let known = functions.value(for: name) {
+        if let known = functions[export.index] {
             function = known
         } else {
             guard let found = instance.exports[function: name] else {
                 throw .missingExport(name: name, available: [])
             }
             function = found
-            functions.remember(found, for: name)
+            functions[export.index] = found
         }
         let values = arguments.map(\.engineValue)
         let budget = context.begin(limits: limits, calibration: calibration, slice: slice)

@@ -20,8 +20,9 @@ final class WasmtimeInstance: EngineInstance {
     private let memoryLimit: UnsafeMutablePointer<cwasmtime_memory_limit>
     /// The `memory` export, once instantiated.
     private(set) var memory: wasmtime_memory_t?
-    /// The exported functions called last, by name, with their result counts (``RecentExports``).
-    private var recent = RecentExports<(function: wasmtime_func_t, results: Int)>()
+    /// Exported functions looked up so far, by their index among the module's exports, with
+    /// their result counts (the array is made on the first lookup).
+    private var functions: [(function: wasmtime_func_t, results: Int)?] = []
     private(set) var fuelConsumed: UInt64 = 0
     /// Argument arrays of host calls, reused between calls.
     private let hostArguments = HostArguments()
@@ -87,8 +88,9 @@ final class WasmtimeInstance: EngineInstance {
 
     // MARK: - Calls
 
-    func call(_ name: String, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
-        var (function, resultCount) = try exportedFunction(name)
+    func call(_ export: ExportedFunction, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
+        let name = export.name
+        var (function, resultCount) = try exportedFunction(export)
         // A slice this engine could not keep is declined before anything runs.
         if slice != nil && !engine.interruptible { return nil }
         let budget = begin(slice: slice)
@@ -115,7 +117,10 @@ final class WasmtimeInstance: EngineInstance {
     /// the outer call's fuel and deadline; fails with the error classified as the outer call
     /// would report it.
     func reenter(_ name: String, _ arguments: [WasmValue]) throws(GuestError) -> [WasmValue] {
-        var (function, count) = try exportedFunction(name)
+        guard let export = module.exportedFunction(named: name) else {
+            throw .missingExport(name: name, available: module.exportedFunctions)
+        }
+        var (function, count) = try exportedFunction(export)
         switch invoke(&function, arguments, resultCount: count) {
         case .success(let results): return results
         case .failure(let failure):
@@ -124,26 +129,25 @@ final class WasmtimeInstance: EngineInstance {
         }
     }
 
-    /// The exported function `name`: found by its index among the exports (the module's
-    /// declaration order, which is Wasmtime's instance export order), which spares hashing the
-    /// name again inside Wasmtime; by name if the entry at that index is not the one expected.
-    private func exportedFunction(_ name: String) throws(GuestError) -> (function: wasmtime_func_t, results: Int) {
-        if let known = recent.value(for: name) { return known }
-        guard let (index, signature) = module.exportedFunction(named: name) else {
-            throw .missingExport(name: name, available: module.exportedFunctions)
-        }
-        var export = wasmtime_extern_t()
+    /// The handle of `export`: found by its index among the exports (the module's declaration
+    /// order, which is Wasmtime's instance export order), which spares hashing the name inside
+    /// Wasmtime; by name if the entry at that index is not the one expected.
+    private func exportedFunction(_ export: ExportedFunction) throws(GuestError) -> (function: wasmtime_func_t, results: Int) {
+        if functions.isEmpty { functions = Array(repeating: nil, count: module.exports.count) }
+        if let known = functions[export.index] { return known }
+        let name = export.name
+        var found = wasmtime_extern_t()
         var exportName: UnsafeMutablePointer<CChar>? = nil
         var exportNameLength = 0
         let byIndex =
-            api.pointee.wasmtime_instance_export_nth(context, &instance, index, &exportName, &exportNameLength, &export)
-            && export.kind == 0 && exportName.map { Self.equal($0, exportNameLength, name) } ?? false
+            api.pointee.wasmtime_instance_export_nth(context, &instance, export.index, &exportName, &exportNameLength, &found)
+            && found.kind == 0 && exportName.map { Self.equal($0, exportNameLength, name) } ?? false
         if !byIndex {
-            guard api.pointee.wasmtime_instance_export_get(context, &instance, name, name.utf8.count, &export), export.kind == 0
+            guard api.pointee.wasmtime_instance_export_get(context, &instance, name, name.utf8.count, &found), found.kind == 0
             else { throw .missingExport(name: name, available: module.exportedFunctions) }
         }
-        let entry = (function: export.of.func, results: signature.results.count)
-        recent.remember(entry, for: name)
+        let entry = (function: found.of.func, results: export.signature.results.count)
+        functions[export.index] = entry
         return entry
     }
 
