@@ -41,7 +41,7 @@ public struct ConnectionLimits: Sendable, Equatable {
     func server(logger: Logger, responder: @escaping @Sendable () -> EventLoopResponder) -> HTTPServerBuilder {
         let counter = ConnectionCounter(limit: maxConnections, logger: logger)
         return HTTPServerBuilder { hummingbird in
-            EventLoopHTTP1Channel(responder: hummingbird) { [ConnectionGuard(counter: counter), responder()] }
+            EventLoopHTTP1Channel(responder: hummingbird, counter: counter, front: responder)
         }
     }
 }

@@ -1,13 +1,12 @@
 import HTTPTypes
 import NIOCore
-import NIOHTTP1
 
 /// A request that the ``EventLoopResponder`` answers itself, worked out from its head: a probe,
 /// a call of a served module (`POST /v1/{module}/{operation}`) or the default route (`/`).
 ///
 /// Anything this type does not recognise exactly as Hummingbird's router would (another method,
-/// a percent-encoded path segment, an unknown module, `Expect`) is left to Hummingbird, so the two
-/// paths never answer the same request differently.
+/// a percent-encoded path segment, an unknown module, `Expect`, a body over the gateway's limit)
+/// is left to Hummingbird, so the two paths never answer the same request differently.
 struct DirectRequest: Sendable {
     enum Target: Sendable {
         case health
@@ -28,8 +27,8 @@ struct DirectRequest: Sendable {
     }
 
     let target: Target
-    let method: NIOHTTP1.HTTPMethod
-    let version: HTTPVersion
+    let isPost: Bool
+    let isHTTP10: Bool
     /// The path without the query, for the access log.
     let path: Substring
     let contentType: String?
@@ -39,20 +38,20 @@ struct DirectRequest: Sendable {
     /// The connection closes after this answer (`connection: close`, or HTTP/1.0 without keep-alive).
     let closes: Bool
     let start: ContinuousClock.Instant
-    private(set) var body = ByteBuffer()
-    /// The body is (or announced to be) larger than the gateway accepts: the answer is 413.
-    private(set) var tooLarge = false
+    /// The request's body, whole (the ``EventLoopResponder`` answers once it has all arrived).
+    var body = ByteBuffer()
 
     /// The request for `head`, or nil when Hummingbird's router should answer it.
-    init?(_ head: HTTPRequestHead, gateway: Gateway) {
-        guard head.method == .GET || head.method == .POST, !head.headers.contains(name: "expect") else { return nil }
+    init?(_ head: RequestHead, gateway: Gateway) {
+        guard head.method != .other, !head.expects else { return nil }
+        let isGet = head.method == .get
         let full = head.uri
         let query = full.utf8.firstIndex(of: UInt8(ascii: "?"))
         let path = full[..<(query ?? full.endIndex)]
         switch path {
-        case "/healthz" where head.method == .GET: target = .health
-        case "/readyz" where head.method == .GET: target = .ready
-        case "/metrics" where head.method == .GET && gateway.metricsText != nil: target = .metrics
+        case "/healthz" where isGet: target = .health
+        case "/readyz" where isGet: target = .ready
+        case "/metrics" where isGet && gateway.metricsText != nil: target = .metrics
         case "/":
             guard let (module, operation) = gateway.defaultFunction, gateway.functions[module] != nil else {
                 return nil
@@ -67,7 +66,7 @@ struct DirectRequest: Sendable {
             }
             target = .defaultCall(module: module, operation: operation, key: key)
         default:
-            guard head.method == .POST, path.hasPrefix("/v1/") else { return nil }
+            guard !isGet, path.hasPrefix("/v1/") else { return nil }
             let parts = path.dropFirst(4).split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !path.utf8.contains(UInt8(ascii: "%")),
                 gateway.functions[String(parts[0])] != nil
@@ -75,18 +74,18 @@ struct DirectRequest: Sendable {
             target = .call(module: String(parts[0]), operation: String(parts[1]))
         }
         self.path = path
-        method = head.method
-        version = head.version
-        contentType = head.headers.first(name: "content-type")
-        accept = head.headers.first(name: "accept")
-        contentLength = head.headers.first(name: "content-length")
-        requestID = head.headers.first(name: "x-request-id") ?? AccessLog.newRequestID()
-        closes = !head.isKeepAlive
+        isPost = !isGet
+        isHTTP10 = head.isHTTP10
+        contentType = head.contentType
+        accept = head.accept
+        contentLength = head.contentLength
+        requestID = head.requestID ?? AccessLog.newRequestID()
+        closes = !head.keepAlive
         start = .now
-        if let length = contentLength.flatMap(Int.init), length > gateway.configuration.maxBodyBytes {
-            tooLarge = true
-        }
     }
+
+    /// The method's name, for the access log.
+    var methodName: String { isPost ? "POST" : "GET" }
 
     /// The module and operation called (nil for a probe), for the access log and metrics.
     var call: (module: String, operation: String)? {
@@ -96,26 +95,9 @@ struct DirectRequest: Sendable {
         }
     }
 
-    /// Adds a part of the body; past `limit` bytes the rest is dropped and the answer is 413.
-    mutating func append(_ part: ByteBuffer, limit: Int) {
-        guard !tooLarge else { return }
-        guard body.readableBytes + part.readableBytes <= limit else {
-            tooLarge = true
-            body = ByteBuffer()
-            return
-        }
-        if body.readableBytes == 0 {
-            body = part
-        } else {
-            var part = part
-            body.writeBuffer(&part)
-        }
-    }
-
     /// The answer, worked out here when it can be (a probe, a call that finishes in its time
     /// slice, a refused request), or a call to make on a guest thread.
     func outcome(in gateway: Gateway) -> Outcome {
-        if tooLarge { return .now(GatewayError.tooLarge(limit: gateway.configuration.maxBodyBytes).answer) }
         switch target {
         case .health: return .now(gateway.healthAnswer)
         case .ready: return .now(gateway.readyAnswer)

@@ -1,60 +1,65 @@
-import DequeModule
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
 
 /// Answers the gateway's hot requests (`POST /v1/{module}/{operation}`, the default route, the
-/// probes) on the connection's event loop, from NIO's decoded request to the encoded response:
-/// no Swift task, no conversion to Swift HTTP Types, no async body stream and no thread hop per
-/// request, as nginx and Node answer.
+/// probes) on the connection's event loop, from the bytes read to the bytes written: no HTTP
+/// decoder or encoder, no header collections, no Swift task and no thread hop per request, as
+/// nginx and Node answer.
 ///
-/// It is the front handler of ``EventLoopHTTP1Channel``. A call that cannot finish in a time
-/// slice here (``FunctionPool/callHere(_:payload:)``) runs on a guest thread and its answer
-/// comes back to the event loop; meanwhile the connection's later requests wait (and the socket
-/// is not read), so answers keep the order of requests. Every other request (see
-/// ``DirectRequest``) passes on to Hummingbird's router unchanged; while one is in flight, later
-/// requests follow it there, again to keep the order.
+/// It is the first handler of ``EventLoopHTTP1Channel``, in front of NIO's HTTP/1 decoder. It
+/// reads each request's head itself (``RequestHead``) and answers the ones a ``DirectRequest``
+/// takes, with one write of status line, headers and body. Every other request's bytes go on,
+/// unchanged, to NIO's decoder and from there to Hummingbird's router; a head this reader does
+/// not take at all (chunked bodies, protocol upgrades, anything unusual) hands the rest of the
+/// connection to NIO's decoder.
 ///
-/// Seeing every request and response of its connection, it also keeps the connection's rules
-/// for both paths, as Hummingbird's connection-state handler would: the idle timeout (a
-/// connection with no request in progress, or only part of one, is closed after it) and the
-/// graceful close on shutdown (closed now if idle, else after the answers in progress).
+/// Answers keep the order of requests. A call that cannot finish in a time slice here
+/// (``FunctionPool/callHere(_:payload:)``) runs on a guest thread and its answer comes back to the
+/// event loop; meanwhile the connection's later requests wait (and the socket is not read).
+/// While a request passed to Hummingbird has not been answered (``PassedRequestWatcher`` counts
+/// them), later requests follow it there.
+///
+/// Seeing every request of its connection, it keeps the connection's rules for both paths, as
+/// Hummingbird's connection-state handler would: the idle timeout (a connection with no request
+/// in progress, or only part of one, is closed after it) and the graceful close on shutdown
+/// (closed now if idle, else after the answers in progress).
 ///
 /// The gateway uses it only when nothing needs Hummingbird's per-request machinery: no filters
 /// and no tracer.
 final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    private enum Held {
-        case part(HTTPServerRequestPart)
-        case inputClosed
-    }
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     private let gateway: Gateway
     private let idleTimeout: TimeAmount
-    /// The request being read, when this responder answers it.
-    private var reading: DirectRequest?
-    /// The current request's parts go to Hummingbird.
-    private var passing = false
+    private var context: ChannelHandlerContext?
+    /// Bytes read and neither answered nor passed on yet.
+    private var unread = ByteBuffer()
+    /// Bytes still to come of a request passed on: they go on as they arrive.
+    private var passingBytes = 0
+    /// A head this handler does not read arrived: every byte from there on goes to NIO's decoder.
+    private var handedOver = false
     /// Requests passed to Hummingbird whose response has not ended yet.
     private var passedOn = 0
-    /// Requests whose head arrived and whose response has not ended, on either path.
+    /// A passed-on request's end has not arrived yet.
+    private var passedReading = false
+    /// Requests whose head arrived and whose answer has not ended, on either path.
     private var inProgress = 0
-    /// A request's head arrived and its end has not.
-    private var readingRequest = false
     /// An answer is being worked out on a guest thread.
     private var waiting = false
-    /// What arrived while waiting, replayed in order once the answer is written.
-    private var held = Deque<Held>()
+    /// The input closed while waiting; passed on once the answer is written.
+    private var inputClosedWhileWaiting = false
     /// A read was asked for while waiting; it is issued when the answer is written.
     private var readDeferred = false
     /// Answers written since the last flush (flushed when the socket's reads are done).
     private var unflushed = false
     /// The server is shutting down: close once no request is in progress.
     private var closing = false
+    /// The connection ends with an answer written: what else arrives is dropped.
+    private var finished = false
     private var lastActivity = NIODeadline.now()
     private let dates = HTTPDateCache()
     private var idleCheck: Scheduled<Void>?
@@ -64,15 +69,23 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         self.idleTimeout = TimeAmount(idleTimeout)
     }
 
+    /// The handler, placed after NIO's decoder, that tells this one about requests passed on.
+    func watcher() -> PassedRequestWatcher {
+        PassedRequestWatcher(responder: self)
+    }
+
     // MARK: - Connection
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        unread = context.channel.allocator.buffer(capacity: 0)
         if context.channel.isActive { scheduleIdleCheck(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
+        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -84,8 +97,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
-        held.removeAll()
-        reading = nil
+        unread.clear()
         context.fireChannelInactive()
     }
 
@@ -103,7 +115,8 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
     /// once it has been quiet for the idle timeout.
     private func checkIdle(context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
-        if inProgress > 0 && !readingRequest { return }  // the answer's end schedules the next check
+        let reading = passedReading || unread.readableBytes > 0 || passingBytes > 0
+        if inProgress > 0 && !reading { return }  // the answer's end schedules the next check
         if NIODeadline.now() >= lastActivity + idleTimeout {
             context.close(promise: nil)
         } else {
@@ -111,7 +124,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// A response ended, on either path: the connection may be idle again, or done.
+    /// An answer ended, on either path: the connection may be idle again, or done.
     private func responseEnded(context: ChannelHandlerContext) {
         inProgress -= 1
         guard inProgress == 0 else { return }
@@ -124,15 +137,84 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    // MARK: - Requests passed on (told by the watcher)
+
+    fileprivate func passedHead() {
+        passedOn += 1
+        inProgress += 1
+        passedReading = true
+        lastActivity = .now()
+    }
+
+    fileprivate func passedPart(ended: Bool) {
+        lastActivity = .now()
+        if ended { passedReading = false }
+    }
+
+    fileprivate func passedResponseEnded() {
+        passedOn -= 1
+        if let context { responseEnded(context: context) }
+    }
+
     // MARK: - Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if waiting {
-            held.append(.part(part))
-        } else {
-            take(part, context: context)
+        var bytes = unwrapInboundIn(data)
+        if finished { return }
+        if handedOver {
+            context.fireChannelRead(data)
+            return
         }
+        if unread.readableBytes == 0 {
+            unread = bytes
+        } else {
+            unread.writeBuffer(&bytes)
+        }
+        if !waiting { readRequests(context: context) }
+    }
+
+    /// Answers or passes on every whole request in ``unread``, in order, until one has to wait for
+    /// a guest thread or the bytes run out.
+    private func readRequests(context: ChannelHandlerContext) {
+        while !waiting && !finished && unread.readableBytes > 0 {
+            if handedOver {
+                pass(unread.readableBytes, context: context)
+                return
+            }
+            if passingBytes > 0 {
+                let count = min(passingBytes, unread.readableBytes)
+                passingBytes -= count
+                lastActivity = .now()
+                pass(count, context: context)
+                continue
+            }
+            switch RequestHead.scan(unread) {
+            case .incomplete:
+                return
+            case .unframed:
+                handedOver = true
+            case .head(let head, let length):
+                if passedOn == 0, head.bodyLength <= gateway.configuration.maxBodyBytes,
+                    let request = DirectRequest(head, gateway: gateway)
+                {
+                    lastActivity = .now()
+                    guard unread.readableBytes >= length + head.bodyLength else { return }  // the body is on its way
+                    unread.moveReaderIndex(forwardBy: length)
+                    var request = request
+                    request.body = unread.readSlice(length: head.bodyLength)!
+                    inProgress += 1
+                    answer(request, context: context)
+                } else {
+                    passingBytes = length + head.bodyLength
+                }
+            }
+        }
+    }
+
+    /// Sends the next `count` unread bytes on to NIO's decoder (and from there to Hummingbird).
+    private func pass(_ count: Int, context: ChannelHandlerContext) {
+        let bytes = unread.readSlice(length: count)!
+        context.fireChannelRead(wrapInboundOut(bytes))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -156,7 +238,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         case let event as ChannelEvent where event == .inputClosed:
             // Hummingbird ends the connection's output when its input ends: answers must go first.
             if waiting {
-                held.append(.inputClosed)
+                inputClosedWhileWaiting = true
                 return
             }
             if unflushed {
@@ -167,37 +249,6 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
             break
         }
         context.fireUserInboundEventTriggered(event)
-    }
-
-    private func take(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        lastActivity = .now()
-        switch part {
-        case .head(let head):
-            inProgress += 1
-            readingRequest = true
-            if passedOn == 0, let request = DirectRequest(head, gateway: gateway) {
-                reading = request
-                return
-            }
-            passing = true
-            passedOn += 1
-            context.fireChannelRead(wrapInboundOut(part))
-        case .body(let buffer):
-            if passing {
-                context.fireChannelRead(wrapInboundOut(part))
-            } else {
-                reading?.append(buffer, limit: gateway.configuration.maxBodyBytes)
-            }
-        case .end:
-            readingRequest = false
-            if passing {
-                passing = false
-                context.fireChannelRead(wrapInboundOut(part))
-            } else if let request = reading {
-                reading = nil
-                answer(request, context: context)
-            }
-        }
     }
 
     // MARK: - Answers
@@ -222,70 +273,75 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
     private func finishWaiting(_ answer: GatewayAnswer, for request: DirectRequest, context: ChannelHandlerContext) {
         waiting = false
         write(answer, for: request, context: context)
-        // Replay what arrived meanwhile, until it is read or another answer has to wait.
-        let replayed = !held.isEmpty
-        while !waiting, let next = held.popFirst() {
-            switch next {
-            case .part(let part): take(part, context: context)
-            case .inputClosed: userInboundEventTriggered(context: context, event: ChannelEvent.inputClosed)
-            }
-        }
-        if replayed { context.fireChannelReadComplete() }
+        // Read what arrived meanwhile, until it is answered or another answer has to wait.
+        let before = unread.readableBytes
+        readRequests(context: context)
+        if unread.readableBytes != before { context.fireChannelReadComplete() }
         if unflushed {
             unflushed = false
             context.flush()
         }
-        if !waiting && readDeferred {
+        guard !waiting else { return }
+        if inputClosedWhileWaiting {
+            inputClosedWhileWaiting = false
+            userInboundEventTriggered(context: context, event: ChannelEvent.inputClosed)
+        }
+        if readDeferred {
             readDeferred = false
             context.read()
         }
     }
 
     private func write(_ answer: GatewayAnswer, for request: DirectRequest, context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(answer.headers.count + 5)
-        for field in answer.headers { headers.add(name: field.name.rawName, value: field.value) }
-        headers.add(name: "x-request-id", value: request.requestID)
-        headers.add(name: "date", value: dates.now)
-        headers.add(name: "server", value: "wasmton")
         let length = answer.body.readableBytes
-        if answer.status != .noContent { headers.add(name: "content-length", value: String(length)) }
-        if request.closes { headers.add(name: "connection", value: "close") }
-        let status = HTTPResponseStatus(statusCode: answer.status.code, reasonPhrase: answer.status.reasonPhrase)
-        context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))),
-            promise: nil)
-        if length > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(answer.body))), promise: nil) }
+        var out = context.channel.allocator.buffer(capacity: 192 + length)
+        out.writeStaticString(request.isHTTP10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        out.writeString(String(answer.status.code))
+        out.writeStaticString(" ")
+        out.writeString(answer.status.reasonPhrase)
+        out.writeStaticString("\r\n")
+        for field in answer.headers { Self.writeField(field.name.rawName, field.value, into: &out) }
+        Self.writeField("x-request-id", request.requestID, into: &out)
+        Self.writeField("date", dates.now, into: &out)
+        out.writeStaticString("server: wasmton\r\n")
+        if answer.status != .noContent { Self.writeField("content-length", String(length), into: &out) }
+        if request.closes {
+            out.writeStaticString("connection: close\r\n")
+        } else if request.isHTTP10 {
+            out.writeStaticString("connection: keep-alive\r\n")
+        }
+        out.writeStaticString("\r\n")
+        var body = answer.body
+        out.writeBuffer(&body)
         gateway.countEventLoopAnswer()
         gateway.accessLog.record(
-            requestID: request.requestID, method: request.method.rawValue, path: request.path,
+            requestID: request.requestID, method: request.methodName, path: request.path,
             status: answer.status.code, start: request.start, bytesIn: request.contentLength, bytesOut: length,
             call: .some(request.call))
         guard request.closes else {
-            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
             unflushed = true
             responseEnded(context: context)
             return
         }
+        // The connection ends with this answer: what else was read is dropped.
+        unread.clear()
+        finished = true
         let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: written)
         let channel = context.channel
         written.futureResult.whenComplete { _ in channel.close(promise: nil) }
         inProgress -= 1
     }
 
-    // MARK: - Outbound
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        // Only Hummingbird's writes come through here (this handler's own go straight on).
-        guard case .end = unwrapOutboundIn(data) else {
-            context.write(data, promise: promise)
-            return
-        }
-        passedOn -= 1
-        context.write(data, promise: promise)
-        responseEnded(context: context)
+    private static func writeField(_ name: String, _ value: String, into out: inout ByteBuffer) {
+        out.writeString(name)
+        out.writeStaticString(": ")
+        out.writeString(value)
+        out.writeStaticString("\r\n")
     }
+
+    // MARK: - Outbound
 
     func read(context: ChannelHandlerContext) {
         if waiting {
@@ -293,5 +349,39 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             context.read()
         }
+    }
+}
+
+/// Sits after NIO's HTTP/1 decoder on an ``EventLoopHTTP1Channel`` and tells its
+/// ``EventLoopResponder`` which requests went on to Hummingbird and when their responses end, so
+/// that answers keep the order of requests and the connection's idle and close rules count them.
+final class PassedRequestWatcher: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let responder: EventLoopResponder
+
+    fileprivate init(responder: EventLoopResponder) {
+        self.responder = responder
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head: responder.passedHead()
+        case .body: responder.passedPart(ended: false)
+        case .end: responder.passedPart(ended: true)
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        context.write(data, promise: promise)
+        responder.passedResponseEnded()
     }
 }

@@ -1,0 +1,230 @@
+import NIOCore
+
+/// An HTTP/1.x request head read straight from the connection's bytes by the
+/// ``EventLoopResponder``: the request line, how the request is framed, and the few fields a
+/// ``DirectRequest`` needs, without building NIO's or Swift HTTP Types' header collections.
+///
+/// The reader is deliberately narrower than HTTP allows: it takes only heads whose every line is
+/// plainly well formed (no folded lines, no bare LF, no control bytes, a token for each name)
+/// and framed by at most one `content-length`. Anything else is ``Scan/unframed``, and the
+/// connection's bytes from there on go to NIO's full HTTP/1 decoder, which knows the rest of
+/// HTTP and its errors. Since a head is taken only when it is unambiguous, the two readers never
+/// see the same bytes differently.
+struct RequestHead {
+    /// What the start of a connection's unread bytes holds.
+    enum Scan {
+        /// Not a whole head yet: wait for more bytes.
+        case incomplete
+        /// A head this reader does not take (or more than ``RequestHead/maxLength`` bytes without
+        /// an end): from here on the connection belongs to NIO's decoder.
+        case unframed
+        /// A whole head, `length` bytes long, followed by a body of `head.bodyLength` bytes.
+        case head(RequestHead, length: Int)
+    }
+
+    enum Method {
+        case get
+        case post
+        /// Any other method: never answered directly, but framed alike.
+        case other
+    }
+
+    /// The longest head read here; a longer one is left to NIO's decoder (and its limits).
+    static let maxLength = 8_192
+
+    let method: Method
+    /// The request target as sent (path and query).
+    let uri: String
+    /// `HTTP/1.0` rather than `HTTP/1.1`.
+    let isHTTP10: Bool
+    /// The client keeps the connection open after the answer (HTTP/1.1 without
+    /// `connection: close`, or HTTP/1.0 with `connection: keep-alive`).
+    let keepAlive: Bool
+    let bodyLength: Int
+    /// The `content-length` value as sent, for the access log.
+    let contentLength: String?
+    let contentType: String?
+    let accept: String?
+    let requestID: String?
+    /// An `expect` field (100-continue): Hummingbird's router answers those.
+    let expects: Bool
+
+    /// Reads the head at the start of `buffer`'s readable bytes.
+    static func scan(_ buffer: ByteBuffer) -> Scan {
+        buffer.withUnsafeReadableBytes { bytes in
+            var reader = Reader(bytes: bytes)
+            return reader.scan()
+        }
+    }
+
+    private struct Reader {
+        let bytes: UnsafeRawBufferPointer
+        var index = 0
+
+        /// The next line's end (the index of its CR), nil when it has not all arrived; a bare LF or
+        /// a control byte makes the head unreadable here (`throw`).
+        mutating func line() throws(Unframed) -> Range<Int>? {
+            let start = index
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == 13 {  // CR: must be followed by LF
+                    guard index + 1 < bytes.count else { return nil }
+                    guard bytes[index + 1] == 10 else { throw Unframed() }
+                    let line = start..<index
+                    index += 2
+                    return line
+                }
+                // Visible ASCII, space, tab and bytes ≥ 0x80 (obs-text); nothing else.
+                guard byte >= 32 || byte == 9, byte != 127 else { throw Unframed() }
+                index += 1
+            }
+            return nil
+        }
+
+        mutating func scan() -> Scan {
+            do throws(Unframed) {
+                guard let requestLine = try line() else { return incomplete() }
+                let (method, uri, isHTTP10) = try Self.requestLine(bytes, requestLine)
+                var fields = Fields()
+                while true {
+                    guard let field = try line() else { return incomplete() }
+                    if field.isEmpty { break }
+                    try fields.add(bytes, field)
+                }
+                // A protocol switch leaves HTTP/1 framing behind: NIO's decoder handles it.
+                if fields.upgrade { throw Unframed() }
+                let keepAlive = isHTTP10 ? fields.connectionKeepAlive : !fields.connectionClose
+                let head = RequestHead(
+                    method: method, uri: uri, isHTTP10: isHTTP10, keepAlive: keepAlive,
+                    bodyLength: fields.bodyLength ?? 0, contentLength: fields.contentLength,
+                    contentType: fields.contentType, accept: fields.accept, requestID: fields.requestID,
+                    expects: fields.expects)
+                return .head(head, length: index)
+            } catch {
+                return .unframed
+            }
+        }
+
+        private func incomplete() -> Scan {
+            bytes.count > RequestHead.maxLength ? .unframed : .incomplete
+        }
+
+        /// `METHOD SP origin-form SP HTTP/1.x`; CONNECT and other target forms are not taken.
+        static func requestLine(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) throws(Unframed) -> (
+            Method, String, Bool
+        ) {
+            guard let firstSpace = bytes[line].firstIndex(of: 32) else { throw Unframed() }
+            let methodBytes = bytes[line.lowerBound..<firstSpace]
+            guard !methodBytes.isEmpty, methodBytes.allSatisfy(isTokenByte) else { throw Unframed() }
+            let method: Method
+            if methodBytes.elementsEqual("GET".utf8) {
+                method = .get
+            } else if methodBytes.elementsEqual("POST".utf8) {
+                method = .post
+            } else if methodBytes.elementsEqual("CONNECT".utf8) {
+                throw Unframed()
+            } else {
+                method = .other
+            }
+            let versionStart = line.upperBound - 8
+            guard versionStart > firstSpace + 1, bytes[versionStart - 1] == 32 else { throw Unframed() }
+            let version = bytes[versionStart..<line.upperBound]
+            let isHTTP10: Bool
+            if version.elementsEqual("HTTP/1.1".utf8) {
+                isHTTP10 = false
+            } else if version.elementsEqual("HTTP/1.0".utf8) {
+                isHTTP10 = true
+            } else {
+                throw Unframed()
+            }
+            let target = bytes[(firstSpace + 1)..<(versionStart - 1)]
+            // An origin-form target: a path, visible ASCII only.
+            guard target.first == UInt8(ascii: "/"), target.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+                throw Unframed()
+            }
+            return (method, String(decoding: target, as: UTF8.self), isHTTP10)
+        }
+
+        static func isTokenByte(_ byte: UInt8) -> Bool {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return true
+            default:
+                return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            }
+        }
+    }
+
+    /// The head's fields that matter here; a field that changes the framing (or appears twice
+    /// where once is all this reader can vouch for) makes the head unframed.
+    private struct Fields {
+        var bodyLength: Int?
+        var contentLength: String?
+        var contentType: String?
+        var accept: String?
+        var requestID: String?
+        var expects = false
+        var upgrade = false
+        var connectionClose = false
+        var connectionKeepAlive = false
+
+        mutating func add(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) throws(Unframed) {
+            guard let colon = bytes[line].firstIndex(of: UInt8(ascii: ":")), colon > line.lowerBound else {
+                throw Unframed()  // also a folded line, which starts with a space
+            }
+            let name = bytes[line.lowerBound..<colon]
+            guard name.allSatisfy(Reader.isTokenByte) else { throw Unframed() }
+            var start = colon + 1
+            var end = line.upperBound
+            while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
+            while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
+            let value = bytes[start..<end]
+            func text() -> String { String(decoding: value, as: UTF8.self) }
+
+            if Self.named(name, "content-length") {
+                guard contentLength == nil, !value.isEmpty, value.count <= 18,
+                    value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+                else { throw Unframed() }
+                bodyLength = value.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+                contentLength = text()
+            } else if Self.named(name, "transfer-encoding") {
+                throw Unframed()
+            } else if Self.named(name, "content-type") {
+                guard contentType == nil else { throw Unframed() }
+                contentType = text()
+            } else if Self.named(name, "accept") {
+                guard accept == nil else { throw Unframed() }
+                accept = text()
+            } else if Self.named(name, "x-request-id") {
+                guard requestID == nil else { throw Unframed() }
+                requestID = text()
+            } else if Self.named(name, "connection") {
+                for option in value.split(separator: UInt8(ascii: ",")) {
+                    let option = option.drop { $0 == 32 || $0 == 9 }.reversed().drop { $0 == 32 || $0 == 9 }.reversed()
+                    if Self.named(option, "close") { connectionClose = true }
+                    if Self.named(option, "keep-alive") { connectionKeepAlive = true }
+                    if Self.named(option, "upgrade") { upgrade = true }
+                }
+            } else if Self.named(name, "expect") {
+                expects = true
+            } else if Self.named(name, "upgrade") {
+                upgrade = true
+            }
+        }
+
+        /// `bytes` is `lowercased` in any letter case.
+        static func named<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ lowercased: StaticString) -> Bool {
+            guard bytes.count == lowercased.utf8CodeUnitCount else { return false }
+            var index = 0
+            for byte in bytes {
+                let wanted = lowercased.utf8Start[index]
+                guard byte == wanted || (byte | 0x20 == wanted && wanted >= UInt8(ascii: "a")) else { return false }
+                index += 1
+            }
+            return true
+        }
+    }
+
+    private struct Unframed: Error {}
+}
