@@ -168,6 +168,39 @@ struct EventLoopResponderTests {
             #expect(statuses == (0..<12).map { "200 r\($0)" }, "1.2 s of requests on one connection, none cut")
         }
     }
+
+    @Test("a request sent a byte at a time, HTTP/1.0 keep-alive, then a chunked request that hands the connection to NIO's decoder")
+    func unusualWire() async throws {
+        try await withWapcGateway(onEventLoop: true) { gateway, port in
+            let (answers, counts) = try await RawHTTP.onThread { () -> ([RawHTTPResponse], [Int]) in
+                let connection = try RawHTTPConnection(port: port, timeout: .seconds(20))
+                var answers: [RawHTTPResponse] = []
+                let body = #"{"n":1}"#
+                let request = Array(
+                    "POST /v1/wapc_echo/echo HTTP/1.1\r\nHost: w\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+                for byte in request {
+                    try connection.send([byte])
+                    Thread.sleep(forTimeInterval: 0.001)
+                }
+                answers.append(try connection.readResponse(method: "POST"))
+                try connection.send(Array("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".utf8))
+                answers.append(try connection.readResponse())
+                let direct = gateway.eventLoopAnswers
+                // Chunked: the rest of the connection goes to NIO's decoder and Hummingbird's router.
+                try connection.send(
+                    Array("POST /v1/wapc_echo/echo HTTP/1.1\r\nHost: w\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+                        + RawHTTP.chunked(Array(#"{"n":2}"#.utf8)))
+                answers.append(try connection.readResponse(method: "POST"))
+                answers.append(try connection.exchange(path: "/healthz", headers: [RawHeader("Host", "w")]))
+                return (answers, [direct, gateway.eventLoopAnswers])
+            }
+            #expect(answers.map(\.status) == [200, 200, 200, 200])
+            #expect(answers[0].text == "{\"n\":1}\n")
+            #expect(answers[1].text == "ok\n" && answers[1].headers.first("connection") == "keep-alive")
+            #expect(answers[2].text == "{\"n\":2}\n", "the router reads the chunked body")
+            #expect(counts == [2, 2], "after the chunked request the router answers the rest of the connection")
+        }
+    }
 }
 
 /// A gateway serving `wapc_echo` and `cuckoo_filter` (default operation `check_word_exists`)
