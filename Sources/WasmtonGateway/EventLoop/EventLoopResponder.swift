@@ -1,14 +1,15 @@
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
+import NIOHTTPTypesHTTP1
 
 /// Answers the gateway's hot requests (`POST /v1/{module}/{operation}`, the default route, the
 /// probes) on the connection's event loop, from the bytes read to the bytes written: no HTTP
 /// decoder or encoder, no header collections, no Swift task and no thread hop per request, as
 /// nginx and Node answer.
 ///
-/// It is the first handler of ``EventLoopHTTP1Channel``, in front of NIO's HTTP/1 decoder. It
-/// reads each request's head itself (``RequestHead``) and answers the ones a ``DirectRequest``
+/// It is the first handler of ``EventLoopHTTP1Channel``, in front of NIO's HTTP/1 decoder (which
+/// it adds to the pipeline when a first request goes there). It reads each request's head itself (``RequestHead``) and answers the ones a ``DirectRequest``
 /// takes, with one write of status line, headers and body. Every other request's bytes go on,
 /// unchanged, to NIO's decoder and from there to Hummingbird's router; a head this reader does
 /// not take at all (chunked bodies, protocol upgrades, anything unusual) hands the rest of the
@@ -42,6 +43,8 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
     private var passingBytes = 0
     /// A head this handler does not read arrived: every byte from there on goes to NIO's decoder.
     private var handedOver = false
+    /// NIO's HTTP/1 handlers and Hummingbird's conversion are in the pipeline (``addHTTPHandlers(context:)``).
+    private var httpHandlersAdded = false
     /// Requests passed to Hummingbird whose response has not ended yet.
     private var passedOn = 0
     /// A passed-on request's end has not arrived yet.
@@ -161,7 +164,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         if finished { return }
-        if handedOver {
+        if handedOver && unread.readableBytes == 0 {
             context.fireChannelRead(data)
             return
         }
@@ -214,7 +217,29 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
     /// Sends the next `count` unread bytes on to NIO's decoder (and from there to Hummingbird).
     private func pass(_ count: Int, context: ChannelHandlerContext) {
         let bytes = unread.readSlice(length: count)!
+        guard addHTTPHandlers(context: context) else { return }
         context.fireChannelRead(wrapInboundOut(bytes))
+    }
+
+    /// Puts NIO's HTTP/1 decoder and encoder, the watcher and Hummingbird's conversion between
+    /// this handler and Hummingbird's request loop, the first time a request goes there: a
+    /// connection whose requests are all answered here never has them, so its reads, read
+    /// completions and flushes pass through no handler that has nothing to do.
+    private func addHTTPHandlers(context: ChannelHandlerContext) -> Bool {
+        guard !httpHandlersAdded else { return true }
+        httpHandlersAdded = true
+        let pipeline = context.pipeline.syncOperations
+        do {
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false), position: .after(self))
+            try pipeline.addHandler(watcher(), position: .after(self))
+            try pipeline.configureHTTPServerPipeline(
+                position: .after(self), withPipeliningAssistance: false, withErrorHandling: false,
+                withOutboundHeaderValidation: false)
+            return true
+        } catch {
+            context.close(promise: nil)
+            return false
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
