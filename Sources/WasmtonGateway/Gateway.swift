@@ -192,9 +192,9 @@ public final class Gateway: Sendable {
 
     // MARK: - Answers (shared by Hummingbird's routes and the event-loop responder)
 
-    var healthAnswer: GatewayAnswer {
-        GatewayAnswer(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ByteBuffer(string: "ok\n"))
-    }
+    /// `/healthz`'s answer, always the same.
+    let healthAnswer = GatewayAnswer(
+        status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ByteBuffer(string: "ok\n"))
 
     var readyAnswer: GatewayAnswer {
         isReady

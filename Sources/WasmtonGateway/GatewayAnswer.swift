@@ -5,7 +5,7 @@ import NIOCore
 /// A complete answer to a gateway request (status, headers, body in one buffer), worked out once
 /// and written either by Hummingbird (as a ``Response``) or straight to the connection by the
 /// ``EventLoopResponder``.
-struct GatewayAnswer {
+struct GatewayAnswer: Sendable {
     var status: HTTPResponse.Status
     var headers: HTTPFields
     var body: ByteBuffer

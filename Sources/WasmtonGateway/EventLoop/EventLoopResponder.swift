@@ -319,23 +319,21 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func write(_ answer: GatewayAnswer, for request: DirectRequest, context: ChannelHandlerContext) {
         let length = answer.body.readableBytes
-        var out = context.channel.allocator.buffer(capacity: 192 + length)
-        out.writeStaticString(request.isHTTP10 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        out.writeString(String(answer.status.code))
-        out.writeStaticString(" ")
-        out.writeString(answer.status.reasonPhrase)
-        out.writeStaticString("\r\n")
-        for field in answer.headers { Self.writeField(field.name.rawName, field.value, into: &out) }
-        Self.writeField("x-request-id", request.requestID, into: &out)
-        Self.writeField("date", dates.now, into: &out)
-        out.writeStaticString("server: wasmton\r\n")
-        if answer.status != .noContent { Self.writeField("content-length", String(length), into: &out) }
+        var head = ResponseHeadBytes(capacity: 160 + length)
+        head.statusLine(answer.status, http10: request.isHTTP10)
+        for field in answer.headers { head.field(field.name.rawName, field.value) }
+        head.field("x-request-id", request.requestID)
+        head.field("date", dates.now)
+        head.append("server: wasmton\r\n")
+        if answer.status != .noContent { head.contentLength(length) }
         if request.closes {
-            out.writeStaticString("connection: close\r\n")
+            head.append("connection: close\r\n")
         } else if request.isHTTP10 {
-            out.writeStaticString("connection: keep-alive\r\n")
+            head.append("connection: keep-alive\r\n")
         }
-        out.writeStaticString("\r\n")
+        head.append("\r\n")
+        var out = context.channel.allocator.buffer(capacity: head.bytes.count + length)
+        out.writeBytes(head.bytes)
         var body = answer.body
         out.writeBuffer(&body)
         gateway.countEventLoopAnswer()
@@ -357,13 +355,6 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         let channel = context.channel
         written.futureResult.whenComplete { _ in channel.close(promise: nil) }
         inProgress -= 1
-    }
-
-    private static func writeField(_ name: String, _ value: String, into out: inout ByteBuffer) {
-        out.writeString(name)
-        out.writeStaticString(": ")
-        out.writeString(value)
-        out.writeStaticString("\r\n")
     }
 
     // MARK: - Outbound

@@ -1,0 +1,61 @@
+import HTTPTypes
+
+/// An HTTP/1.x response head (status line and header lines) put together byte by byte, for the
+/// ``EventLoopResponder``'s answers: one array that grows by whole strings, instead of a
+/// header collection that an encoder walks again, or a buffer written in a dozen small writes.
+///
+/// The values come from Swift HTTP Types' fields (validated when they were made), from the
+/// client's own `x-request-id` (which ``RequestHead`` took only without control bytes), and from
+/// Wasmton itself, so no line can carry a CR or LF of its own.
+struct ResponseHeadBytes {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func statusLine(_ status: HTTPResponse.Status, http10: Bool) {
+        if status == .ok {
+            append(http10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n")
+            return
+        }
+        append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        number(status.code)
+        bytes.append(UInt8(ascii: " "))
+        bytes.append(contentsOf: status.reasonPhrase.utf8)
+        append("\r\n")
+    }
+
+    mutating func field(_ name: String, _ value: String) {
+        bytes.append(contentsOf: name.utf8)
+        append(": ")
+        bytes.append(contentsOf: value.utf8)
+        append("\r\n")
+    }
+
+    mutating func contentLength(_ length: Int) {
+        append("content-length: ")
+        number(length)
+        append("\r\n")
+    }
+
+    mutating func append(_ text: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// A non-negative integer's decimal digits.
+    private mutating func number(_ value: Int) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var rest = max(0, value)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            bytes.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
+}
