@@ -122,9 +122,7 @@ public final class Gateway: Sendable {
         let connections = configuration.connections
         let server =
             configuration.answersOnEventLoop && filters == nil && InstrumentationSystem.tracer is NoOpTracer
-            ? connections.server(logger: logger) { [self] in
-                EventLoopResponder(gateway: self, idleTimeout: connections.idleTimeout)
-            }
+            ? connections.server(logger: logger) { [self] in EventLoopResponder(gateway: self) }
             : connections.server(logger: logger)
         return Application(
             router: router,

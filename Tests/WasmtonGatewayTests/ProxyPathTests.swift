@@ -18,7 +18,7 @@ func withDirectProxy(
         }, body)
 }
 
-/// The proxy's event-loop path (``ProxyConnectionHandler``): its upstream pool, request order
+/// The proxy's event-loop path (``ProxyConnection``): its upstream pool, request order
 /// on a connection, hand-over to the Hummingbird path, and failures on either side.
 @Suite("proxy: the event-loop path")
 struct ProxyPathTests {

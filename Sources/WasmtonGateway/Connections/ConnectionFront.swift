@@ -1,46 +1,77 @@
-import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
 
-/// Answers the gateway's hot requests (`POST /v1/{module}/{operation}`, the default route, the
-/// probes) on the connection's event loop, from the bytes read to the bytes written: no HTTP
-/// decoder or encoder, no header collections, no Swift task and no thread hop per request, as
-/// nginx and Node answer.
+/// What a ``ConnectionFront`` hands the requests it reads to: `serve`'s ``EventLoopResponder``
+/// or the proxy's ``ProxyConnection``. One per connection, confined to its event loop.
+protocol RequestTaker: AnyObject {
+    /// Takes the request with `head` (its bytes are `headBytes`), or returns false to leave it to
+    /// Hummingbird, having written nothing. A taken request's body follows through
+    /// ``body(_:front:)`` and ``bodyEnded(front:)``; its answer goes through `front`, which
+    /// expects ``ConnectionFront/finished()`` once it is all written.
+    func take(_ head: RequestHead, headBytes: ByteBuffer, front: ConnectionFront) -> Bool
+    /// Bytes of the taken request's body, as they arrive.
+    func body(_ bytes: ByteBuffer, front: ConnectionFront)
+    /// The taken request's body is complete (at once for a request without one).
+    func bodyEnded(front: ConnectionFront)
+    /// The taken request's body has nowhere to go yet: the client is not read meanwhile.
+    var holdsReads: Bool { get }
+    /// The client's connection can take more bytes again.
+    func clientWritable()
+    /// The connection went; a request in progress is abandoned.
+    func connectionClosed()
+    /// A request went to Hummingbird.
+    func passedOn()
+}
+
+extension RequestTaker {
+    var holdsReads: Bool { false }
+    func clientWritable() {}
+    func connectionClosed() {}
+    func passedOn() {}
+}
+
+/// The first handler of a client connection (``EventLoopHTTP1Channel``): reads each HTTP/1
+/// request's head from the connection's bytes itself (``RequestHead``), lets its
+/// ``RequestTaker`` answer the requests it takes right here on the event loop, and passes every
+/// other request's bytes, unchanged, to NIO's HTTP/1 decoder and Hummingbird. No HTTP decoder or
+/// encoder, header collection, Swift task or thread hop stands between the socket and a taken
+/// request, as nginx and Node answer.
 ///
-/// It is the first handler of ``EventLoopHTTP1Channel``, in front of NIO's HTTP/1 decoder (which
-/// it adds to the pipeline when a first request goes there). It reads each request's head itself (``RequestHead``) and answers the ones a ``DirectRequest``
-/// takes, with one write of status line, headers and body. Every other request's bytes go on,
-/// unchanged, to NIO's decoder and from there to Hummingbird's router; a head this reader does
-/// not take at all (chunked bodies, protocol upgrades, anything unusual) hands the rest of the
-/// connection to NIO's decoder.
+/// NIO's HTTP/1 decoder and encoder, the ``PassedRequestWatcher`` and Hummingbird's conversion to
+/// Swift HTTP Types join the pipeline when a first request goes to Hummingbird. A head this
+/// reader does not take at all (a chunked body, a protocol upgrade, anything unusual) hands the
+/// rest of the connection to NIO's decoder.
 ///
-/// Answers keep the order of requests. A call that cannot finish in a time slice here
-/// (``FunctionPool/callHere(_:payload:)``) runs on a guest thread and its answer comes back to the
-/// event loop; meanwhile the connection's later requests wait (and the socket is not read).
-/// While a request passed to Hummingbird has not been answered (``PassedRequestWatcher`` counts
-/// them), later requests follow it there.
+/// Answers keep the order of requests: while a taken request is being answered (on a guest
+/// thread, from the upstream), the connection's later requests wait (and the socket is not
+/// read); while a request passed to Hummingbird has not been answered, later requests follow it
+/// there.
 ///
-/// Seeing every request of its connection, it keeps the connection's rules for both paths, as
-/// Hummingbird's connection-state handler would: the idle timeout (a connection with no request
-/// in progress, or only part of one, is closed after it) and the graceful close on shutdown
-/// (closed now if idle, else after the answers in progress).
-///
-/// The gateway uses it only when nothing needs Hummingbird's per-request machinery: no filters
-/// and no tracer.
-final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
+/// Seeing every request of its connection, the front keeps the connection's rules for both
+/// paths, as Hummingbird's connection-state handler would: the idle timeout (a connection with
+/// no request in progress, or only part of one, is closed after it) and the graceful close on
+/// shutdown (closed now if idle, else after the answers in progress).
+final class ConnectionFront: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
 
-    private let gateway: Gateway
+    private let taker: any RequestTaker
     private let idleTimeout: TimeAmount
     private var context: ChannelHandlerContext?
-    /// Bytes read and neither answered nor passed on yet.
+    /// Bytes read and neither taken nor passed on yet.
     private var unread = ByteBuffer()
     /// Bytes still to come of a request passed on: they go on as they arrive.
     private var passingBytes = 0
+    /// Bytes still to come of a taken request's body: they go to the taker (or, once its answer
+    /// is out, nowhere).
+    private var takenBodyBytes = 0
+    /// A taken request's answer is not all written yet.
+    private var taken = false
+    /// The taken request asked to close the connection after its answer.
+    private var closeAfterAnswer = false
     /// A head this handler does not read arrived: every byte from there on goes to NIO's decoder.
     private var handedOver = false
     /// NIO's HTTP/1 handlers and Hummingbird's conversion are in the pipeline (``addHTTPHandlers(context:)``).
@@ -51,43 +82,99 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
     private var passedReading = false
     /// Requests whose head arrived and whose answer has not ended, on either path.
     private var inProgress = 0
-    /// An answer is being worked out on a guest thread.
-    private var waiting = false
-    /// The input closed while waiting; passed on once the answer is written.
-    private var inputClosedWhileWaiting = false
-    /// A read was asked for while waiting; it is issued when the answer is written.
+    /// ``readRequests(context:)`` is running (a taker finishing inside it must not start it again).
+    private var reading = false
+    /// The input closed while a taken request was being answered; passed on once it is.
+    private var inputClosedWhileTaken = false
+    /// A read was asked for while reads were held; it is issued once they no longer are.
     private var readDeferred = false
     /// Answers written since the last flush (flushed when the socket's reads are done).
     private var unflushed = false
     /// The server is shutting down: close once no request is in progress.
     private var closing = false
     /// The connection ends with an answer written: what else arrives is dropped.
-    private var finished = false
+    private var ended = false
     private var lastActivity = NIODeadline.now()
-    private let dates = HTTPDateCache()
     private var idleCheck: Scheduled<Void>?
 
-    init(gateway: Gateway, idleTimeout: Duration) {
-        self.gateway = gateway
+    init(taker: any RequestTaker, idleTimeout: Duration) {
+        self.taker = taker
         self.idleTimeout = TimeAmount(idleTimeout)
     }
 
-    /// The handler, placed after NIO's decoder, that tells this one about requests passed on.
-    func watcher() -> PassedRequestWatcher {
-        PassedRequestWatcher(responder: self)
+    // MARK: - For the taker
+
+    var eventLoop: any EventLoop { context!.eventLoop }
+    var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
+    var remoteAddress: SocketAddress? { context?.channel.remoteAddress }
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    /// Writes bytes of the taken request's answer (flushed when the socket's reads are done, or by ``flush()``).
+    func write(_ bytes: ByteBuffer) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+        unflushed = true
+    }
+
+    func flush() {
+        guard let context, unflushed else { return }
+        unflushed = false
+        context.flush()
+    }
+
+    /// The taken request's answer is all written: the connection goes on with the requests that
+    /// waited for it, or closes if the request asked for that.
+    func finished() {
+        guard taken, let context else { return }
+        taken = false
+        if closeAfterAnswer {
+            ended = true
+            unread.clear()
+            inProgress -= 1
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: written)
+            unflushed = false
+            let channel = context.channel
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+        responseEnded(context: context)
+        guard !reading else { return }
+        // Read what waited meanwhile, until it is answered or another answer has to wait.
+        let before = unread.readableBytes
+        readRequests(context: context)
+        if unread.readableBytes != before { context.fireChannelReadComplete() }
+        flush()
+        guard !taken else { return }
+        if inputClosedWhileTaken {
+            inputClosedWhileTaken = false
+            userInboundEventTriggered(context: context, event: ChannelEvent.inputClosed)
+        }
+        resumeReads()
+    }
+
+    /// Reads the client again if a read was held back and nothing holds it any more.
+    func resumeReads() {
+        guard readDeferred, !holdsReads, let context else { return }
+        readDeferred = false
+        context.read()
+    }
+
+    func close() {
+        context?.close(promise: nil)
     }
 
     // MARK: - Connection
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        unread = context.channel.allocator.buffer(capacity: 0)
         if context.channel.isActive { scheduleIdleCheck(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
+        if taken { taker.connectionClosed() }
         self.context = nil
     }
 
@@ -101,16 +188,25 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         idleCheck?.cancel()
         idleCheck = nil
         unread.clear()
+        if taken {
+            taken = false
+            taker.connectionClosed()
+        }
         context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable && taken { taker.clientWritable() }
+        context.fireChannelWritabilityChanged()
     }
 
     private func scheduleIdleCheck(context: ChannelHandlerContext) {
         guard idleCheck == nil else { return }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleCheck = context.eventLoop.scheduleTask(deadline: lastActivity + idleTimeout) {
-            let (responder, context) = bound.value
-            responder.idleCheck = nil
-            responder.checkIdle(context: context)
+            let (front, context) = bound.value
+            front.idleCheck = nil
+            front.checkIdle(context: context)
         }
     }
 
@@ -118,8 +214,8 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
     /// once it has been quiet for the idle timeout.
     private func checkIdle(context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
-        let reading = passedReading || unread.readableBytes > 0 || passingBytes > 0
-        if inProgress > 0 && !reading { return }  // the answer's end schedules the next check
+        let readingRequest = passedReading || unread.readableBytes > 0 || passingBytes > 0 || takenBodyBytes > 0
+        if inProgress > 0 && !readingRequest { return }  // the answer's end schedules the next check
         if NIODeadline.now() >= lastActivity + idleTimeout {
             context.close(promise: nil)
         } else {
@@ -147,6 +243,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         inProgress += 1
         passedReading = true
         lastActivity = .now()
+        taker.passedOn()
     }
 
     fileprivate func passedPart(ended: Bool) {
@@ -163,7 +260,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        if finished { return }
+        if ended { return }
         if handedOver && unread.readableBytes == 0 {
             context.fireChannelRead(data)
             return
@@ -173,13 +270,15 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             unread.writeBuffer(&bytes)
         }
-        if !waiting { readRequests(context: context) }
+        readRequests(context: context)
     }
 
-    /// Answers or passes on every whole request in ``unread``, in order, until one has to wait for
-    /// a guest thread or the bytes run out.
+    /// Takes or passes on every whole request in ``unread``, in order, until a taken one is
+    /// being answered or the bytes run out.
     private func readRequests(context: ChannelHandlerContext) {
-        while !waiting && !finished && unread.readableBytes > 0 {
+        reading = true
+        defer { reading = false }
+        while !ended && unread.readableBytes > 0 {
             if handedOver {
                 pass(unread.readableBytes, context: context)
                 return
@@ -191,22 +290,33 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
                 pass(count, context: context)
                 continue
             }
+            if takenBodyBytes > 0 {
+                let count = min(takenBodyBytes, unread.readableBytes)
+                takenBodyBytes -= count
+                lastActivity = .now()
+                let bytes = unread.readSlice(length: count)!
+                // Once the answer is out (an early one), the rest of the body goes nowhere.
+                guard taken else { continue }
+                taker.body(bytes, front: self)
+                if takenBodyBytes == 0 && taken { taker.bodyEnded(front: self) }
+                continue
+            }
+            if taken { return }
             switch RequestHead.scan(unread) {
             case .incomplete:
                 return
             case .unframed:
                 handedOver = true
             case .head(let head, let length):
-                if passedOn == 0, head.bodyLength <= gateway.configuration.maxBodyBytes,
-                    let request = DirectRequest(head, gateway: gateway)
-                {
-                    lastActivity = .now()
-                    guard unread.readableBytes >= length + head.bodyLength else { return }  // the body is on its way
+                let headBytes = unread.getSlice(at: unread.readerIndex, length: length)!
+                if passedOn == 0, taker.take(head, headBytes: headBytes, front: self) {
                     unread.moveReaderIndex(forwardBy: length)
-                    var request = request
-                    request.body = unread.readSlice(length: head.bodyLength)!
+                    lastActivity = .now()
                     inProgress += 1
-                    answer(request, context: context)
+                    taken = true
+                    closeAfterAnswer = !head.keepAlive
+                    takenBodyBytes = head.bodyLength
+                    if head.bodyLength == 0 { taker.bodyEnded(front: self) }
                 } else {
                     passingBytes = length + head.bodyLength
                 }
@@ -223,7 +333,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Puts NIO's HTTP/1 decoder and encoder, the watcher and Hummingbird's conversion between
     /// this handler and Hummingbird's request loop, the first time a request goes there: a
-    /// connection whose requests are all answered here never has them, so its reads, read
+    /// connection whose requests are all taken here never has them, so its reads, read
     /// completions and flushes pass through no handler that has nothing to do.
     private func addHTTPHandlers(context: ChannelHandlerContext) -> Bool {
         guard !httpHandlersAdded else { return true }
@@ -231,7 +341,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
         let pipeline = context.pipeline.syncOperations
         do {
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false), position: .after(self))
-            try pipeline.addHandler(watcher(), position: .after(self))
+            try pipeline.addHandler(PassedRequestWatcher(front: self), position: .after(self))
             try pipeline.configureHTTPServerPipeline(
                 position: .after(self), withPipeliningAssistance: false, withErrorHandling: false,
                 withOutboundHeaderValidation: false)
@@ -243,10 +353,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if unflushed {
-            unflushed = false
-            context.flush()
-        }
+        flush()
         context.fireChannelReadComplete()
     }
 
@@ -262,105 +369,27 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
             return
         case let event as ChannelEvent where event == .inputClosed:
             // Hummingbird ends the connection's output when its input ends: answers must go first.
-            if waiting {
-                inputClosedWhileWaiting = true
+            if taken {
+                inputClosedWhileTaken = true
                 return
             }
-            if unflushed {
-                unflushed = false
-                context.flush()
-            }
+            flush()
         default:
             break
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    // MARK: - Answers
-
-    private func answer(_ request: DirectRequest, context: ChannelHandlerContext) {
-        switch request.outcome(in: gateway) {
-        case .now(let answer):
-            write(answer, for: request, context: context)
-        case .later(let start):
-            waiting = true
-            let loop = context.eventLoop
-            let bound = NIOLoopBound((self, context), eventLoop: loop)
-            start { answer in
-                loop.execute {
-                    let (responder, context) = bound.value
-                    responder.finishWaiting(answer, for: request, context: context)
-                }
-            }
-        }
-    }
-
-    private func finishWaiting(_ answer: GatewayAnswer, for request: DirectRequest, context: ChannelHandlerContext) {
-        waiting = false
-        write(answer, for: request, context: context)
-        // Read what arrived meanwhile, until it is answered or another answer has to wait.
-        let before = unread.readableBytes
-        readRequests(context: context)
-        if unread.readableBytes != before { context.fireChannelReadComplete() }
-        if unflushed {
-            unflushed = false
-            context.flush()
-        }
-        guard !waiting else { return }
-        if inputClosedWhileWaiting {
-            inputClosedWhileWaiting = false
-            userInboundEventTriggered(context: context, event: ChannelEvent.inputClosed)
-        }
-        if readDeferred {
-            readDeferred = false
-            context.read()
-        }
-    }
-
-    private func write(_ answer: GatewayAnswer, for request: DirectRequest, context: ChannelHandlerContext) {
-        let length = answer.body.readableBytes
-        var head = ResponseHeadBytes(capacity: 160 + length)
-        head.statusLine(answer.status, http10: request.isHTTP10)
-        for field in answer.headers { head.field(field.name.rawName, field.value) }
-        head.field("x-request-id", request.requestID)
-        head.field("date", dates.now)
-        head.append("server: wasmton\r\n")
-        if answer.status != .noContent { head.contentLength(length) }
-        if request.closes {
-            head.append("connection: close\r\n")
-        } else if request.isHTTP10 {
-            head.append("connection: keep-alive\r\n")
-        }
-        head.append("\r\n")
-        var out = context.channel.allocator.buffer(capacity: head.bytes.count + length)
-        out.writeBytes(head.bytes)
-        var body = answer.body
-        out.writeBuffer(&body)
-        gateway.countEventLoopAnswer()
-        gateway.accessLog.record(
-            requestID: request.requestID, method: request.methodName, path: request.path,
-            status: answer.status.code, start: request.start, bytesIn: request.contentLength, bytesOut: length,
-            call: .some(request.call))
-        guard request.closes else {
-            context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
-            unflushed = true
-            responseEnded(context: context)
-            return
-        }
-        // The connection ends with this answer: what else was read is dropped.
-        unread.clear()
-        finished = true
-        let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: written)
-        let channel = context.channel
-        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
-        inProgress -= 1
-    }
-
     // MARK: - Outbound
 
+    /// Reads wait while a taken request whose body is in is being answered, and while the
+    /// taker holds them.
+    private var holdsReads: Bool {
+        taken && (takenBodyBytes == 0 || taker.holdsReads)
+    }
+
     func read(context: ChannelHandlerContext) {
-        if waiting {
+        if holdsReads {
             readDeferred = true
         } else {
             context.read()
@@ -369,7 +398,7 @@ final class EventLoopResponder: ChannelDuplexHandler, RemovableChannelHandler {
 }
 
 /// Sits after NIO's HTTP/1 decoder on an ``EventLoopHTTP1Channel`` and tells its
-/// ``EventLoopResponder`` which requests went on to Hummingbird and when their responses end, so
+/// ``ConnectionFront`` which requests went on to Hummingbird and when their responses end, so
 /// that answers keep the order of requests and the connection's idle and close rules count them.
 final class PassedRequestWatcher: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -377,17 +406,17 @@ final class PassedRequestWatcher: ChannelDuplexHandler, RemovableChannelHandler 
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let responder: EventLoopResponder
+    private let front: ConnectionFront
 
-    fileprivate init(responder: EventLoopResponder) {
-        self.responder = responder
+    fileprivate init(front: ConnectionFront) {
+        self.front = front
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: responder.passedHead()
-        case .body: responder.passedPart(ended: false)
-        case .end: responder.passedPart(ended: true)
+        case .head: front.passedHead()
+        case .body: front.passedPart(ended: false)
+        case .end: front.passedPart(ended: true)
         }
         context.fireChannelRead(data)
     }
@@ -398,6 +427,6 @@ final class PassedRequestWatcher: ChannelDuplexHandler, RemovableChannelHandler 
             return
         }
         context.write(data, promise: promise)
-        responder.passedResponseEnded()
+        front.passedResponseEnded()
     }
 }

@@ -1,4 +1,3 @@
-import HummingbirdCore
 import Logging
 import NIOCore
 import Synchronization
@@ -43,35 +42,17 @@ final class ConnectionCounter: Sendable {
     }
 }
 
-/// The first handler after a connection's HTTP decoder: takes a place in the server's
-/// ``ConnectionCounter`` when the connection is set up, closes it at once when there is none,
-/// and gives the place back when the connection goes. It also puts the connection's direct
-/// responder (if the server has one) in place once the pipeline is complete.
+/// Takes a place in the server's ``ConnectionCounter`` when a connection is set up, closes it
+/// at once when there is none, and gives the place back when the connection goes.
 final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = NIOAny
 
     private let counter: ConnectionCounter
-    private let direct: (@Sendable () -> any RemovableChannelHandler)?
     /// Whether this connection holds a place (set once, on the connection's event loop).
     private let admitted = Atomic<Bool>(false)
 
-    init(counter: ConnectionCounter, direct: (@Sendable () -> any RemovableChannelHandler)? = nil) {
+    init(counter: ConnectionCounter) {
         self.counter = counter
-        self.direct = direct
-    }
-
-    /// Hummingbird adds its connection-state handler after the additional handlers (this one
-    /// among them), so the direct responder can only go in behind it once the connection is
-    /// active. Without that handler (a Hummingbird that builds its pipeline differently),
-    /// every request simply takes Hummingbird's path.
-    func channelActive(context: ChannelHandlerContext) {
-        if let direct, admitted.load(ordering: .relaxed) {
-            let pipeline = context.pipeline.syncOperations
-            if let state = try? pipeline.handler(type: HTTPConnectionStateHandler.self) {
-                try? pipeline.addHandler(direct(), position: .after(state))
-            }
-        }
-        context.fireChannelActive()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

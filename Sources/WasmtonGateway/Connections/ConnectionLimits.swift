@@ -19,29 +19,24 @@ public struct ConnectionLimits: Sendable, Equatable {
         self.maxConnections = max(1, maxConnections)
     }
 
-    /// The HTTP/1.1 server with these limits, for Hummingbird's `Application`.
-    ///
-    /// `direct`, when given, makes a handler for each connection that answers requests on the
-    /// connection's event loop: it sits after Hummingbird's connection-state handler (so idle
-    /// timeouts and graceful close count the requests it answers) and before Hummingbird's
-    /// request loop, which gets every request the handler passes on.
-    func server(
-        logger: Logger, direct: (@Sendable () -> any RemovableChannelHandler)? = nil
-    ) -> HTTPServerBuilder {
+    /// The HTTP/1.1 server with these limits, for Hummingbird's `Application`: every request
+    /// goes to Hummingbird.
+    func server(logger: Logger) -> HTTPServerBuilder {
         let counter = ConnectionCounter(limit: maxConnections, logger: logger)
         return .http1(
             configuration: .init(
-                additionalChannelHandlers: [ConnectionGuard(counter: counter, direct: direct)],
-                idleTimeout: TimeAmount(idleTimeout)))
+                additionalChannelHandlers: [ConnectionGuard(counter: counter)], idleTimeout: TimeAmount(idleTimeout)))
     }
 
-    /// The HTTP/1.1 server with these limits whose connections each get an
-    /// ``EventLoopResponder`` from `responder` in front of Hummingbird's request loop (see
-    /// ``EventLoopHTTP1Channel``); the responder keeps the idle timeout.
-    func server(logger: Logger, responder: @escaping @Sendable () -> EventLoopResponder) -> HTTPServerBuilder {
+    /// The HTTP/1.1 server with these limits whose connections each read their requests with a
+    /// ``ConnectionFront`` and a ``RequestTaker`` from `taker` (see ``EventLoopHTTP1Channel``):
+    /// the requests the taker does not answer go to Hummingbird. The front keeps the idle timeout.
+    func server(logger: Logger, taker: @escaping @Sendable () -> any RequestTaker) -> HTTPServerBuilder {
         let counter = ConnectionCounter(limit: maxConnections, logger: logger)
         return HTTPServerBuilder { hummingbird in
-            EventLoopHTTP1Channel(responder: hummingbird, counter: counter, front: responder)
+            EventLoopHTTP1Channel(responder: hummingbird, counter: counter) {
+                ConnectionFront(taker: taker(), idleTimeout: idleTimeout)
+            }
         }
     }
 }

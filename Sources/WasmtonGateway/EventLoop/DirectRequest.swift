@@ -38,8 +38,8 @@ struct DirectRequest: Sendable {
     /// The connection closes after this answer (`connection: close`, or HTTP/1.0 without keep-alive).
     let closes: Bool
     let start: ContinuousClock.Instant
-    /// The request's body, whole (the ``EventLoopResponder`` answers once it has all arrived).
-    var body = ByteBuffer()
+    /// The request's body, whole once the ``ConnectionFront`` says it has all arrived.
+    private(set) var body = ByteBuffer()
 
     /// The request for `head`, or nil when Hummingbird's router should answer it.
     init?(_ head: RequestHead, gateway: Gateway) {
@@ -82,6 +82,16 @@ struct DirectRequest: Sendable {
         requestID = head.requestID ?? AccessLog.newRequestID()
         closes = !head.keepAlive
         start = .now
+    }
+
+    /// Adds the next bytes of the body.
+    mutating func append(_ bytes: ByteBuffer) {
+        if body.readableBytes == 0 {
+            body = bytes
+        } else {
+            var bytes = bytes
+            body.writeBuffer(&bytes)
+        }
     }
 
     /// The method's name, for the access log.

@@ -1,3 +1,4 @@
+import HTTPTypes
 import NIOCore
 
 /// An HTTP/1.x request head read straight from the connection's bytes by the
@@ -227,4 +228,41 @@ struct RequestHead {
     }
 
     private struct Unframed: Error {}
+}
+
+extension RequestHead {
+    /// The request as Swift HTTP Types has it, from this head's bytes (`headBytes`, which
+    /// ``scan(_:)`` read), as Hummingbird's HTTP/1 conversion would make it: the first `host` is
+    /// the authority, every other field kept in order; nil when a name or the method is not one
+    /// HTTP Types takes.
+    func httpRequest(_ headBytes: ByteBuffer) -> HTTPRequest? {
+        headBytes.withUnsafeReadableBytes { bytes -> HTTPRequest? in
+            guard let space = bytes.firstIndex(of: 32),
+                let method = HTTPRequest.Method(String(decoding: bytes[..<space], as: UTF8.self)),
+                var index = bytes.firstIndex(of: 10).map({ $0 + 1 })
+            else { return nil }
+            var fields = HTTPFields()
+            fields.reserveCapacity(16)
+            var authority: String?
+            // Lines end in CRLF and hold a colon (``scan(_:)`` checked both).
+            while index + 1 < bytes.count, bytes[index] != 13 {
+                guard let end = bytes[index...].firstIndex(of: 13), let colon = bytes[index..<end].firstIndex(of: 58)
+                else { return nil }
+                var start = colon + 1
+                var stop = end
+                while start < stop, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
+                while stop > start, bytes[stop - 1] == 32 || bytes[stop - 1] == 9 { stop -= 1 }
+                let name = String(decoding: bytes[index..<colon], as: UTF8.self)
+                let value = String(decoding: bytes[start..<stop], as: UTF8.self)
+                index = end + 2
+                if authority == nil, name.utf8.count == 4, name.lowercased() == "host" {
+                    authority = value
+                    continue
+                }
+                guard let fieldName = HTTPField.Name(name) else { return nil }
+                fields.append(HTTPField(name: fieldName, value: value))
+            }
+            return HTTPRequest(method: method, scheme: "http", authority: authority, path: uri, headerFields: fields)
+        }
+    }
 }

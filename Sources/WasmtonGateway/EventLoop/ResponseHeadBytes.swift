@@ -33,6 +33,16 @@ struct ResponseHeadBytes {
         append("\r\n")
     }
 
+    /// `connection: close` when the connection ends after this answer; `connection: keep-alive`
+    /// to an HTTP/1.0 client that asked to keep it.
+    mutating func connection(closes: Bool, http10: Bool) {
+        if closes {
+            append("connection: close\r\n")
+        } else if http10 {
+            append("connection: keep-alive\r\n")
+        }
+    }
+
     mutating func contentLength(_ length: Int) {
         append("content-length: ")
         number(length)

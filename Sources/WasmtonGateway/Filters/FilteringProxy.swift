@@ -28,7 +28,7 @@ public final class FilteringProxy: Sendable {
         public var upstreamTimeout: Duration
         /// Idle timeout and connection cap of the listener.
         public var connections: ConnectionLimits
-        /// Answer the requests it can on the event loop (`ProxyConnectionHandler`); off: every
+        /// Answer the requests it can on the event loop (`ProxyConnection`); off: every
         /// request takes the Hummingbird path.
         public var directPath = true
         /// Upstream connections each event loop keeps open at most (the event-loop path's pool).
@@ -109,9 +109,8 @@ public final class FilteringProxy: Sendable {
     public func application(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             responder: ProxyResponder(proxy: self, traced: !(InstrumentationSystem.tracer is NoOpTracer)),
-            server: configuration.connections.server(
-                logger: logger,
-                direct: direct.map { direct in { @Sendable () -> any RemovableChannelHandler in direct.handler() } }),
+            server: direct.map { direct in configuration.connections.server(logger: logger) { direct.connection() } }
+                ?? configuration.connections.server(logger: logger),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "wasmton"),
             onServerRunning: { [configuration] channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

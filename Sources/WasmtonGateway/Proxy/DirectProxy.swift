@@ -50,9 +50,9 @@ final class DirectProxy: Sendable {
         return !framing.hasBody
     }
 
-    /// The handler for a new client connection (``ConnectionLimits/server(logger:direct:)``).
-    func handler() -> ProxyConnectionHandler {
-        ProxyConnectionHandler(proxy: self)
+    /// The taker of a new client connection's requests (``ConnectionLimits/server(logger:taker:)``).
+    func connection() -> ProxyConnection {
+        ProxyConnection(proxy: self)
     }
 
     func shutdown() {

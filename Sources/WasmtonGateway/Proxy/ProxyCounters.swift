@@ -3,7 +3,7 @@ import Synchronization
 /// How the proxy's requests went, for tests and benchmarks: which path answered them and how
 /// many upstream connections were opened.
 final class ProxyCounters: Sendable {
-    /// Requests answered on the event loop (``ProxyConnectionHandler``).
+    /// Requests answered on the event loop (``ProxyConnection``).
     let direct = Atomic<Int>(0)
     /// Requests passed on to the Hummingbird path.
     let passedOn = Atomic<Int>(0)

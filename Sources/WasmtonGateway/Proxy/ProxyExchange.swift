@@ -11,13 +11,13 @@ import WasmtonContracts
 /// It does what ``FilterPassage`` around `FilteringProxy.forward` does, outcome for outcome
 /// (local responses, filter failures, held response headers, the upstream's errors and
 /// timeouts), for the requests ``DirectProxy/admits(_:)`` lets in. Confined to the event loop;
-/// owned by its ``ProxyConnectionHandler``.
+/// owned by its ``ProxyConnection``.
 final class ProxyExchange: UpstreamDelegate {
     private enum Phase {
         case starting, connecting, waitingForHead, streaming, collecting, done
     }
 
-    private unowned let owner: ProxyConnectionHandler
+    private unowned let owner: ProxyConnection
     private let proxy: DirectProxy
     private let loop: ProxyLoops.Loop
     private let request: HTTPRequest
@@ -33,7 +33,7 @@ final class ProxyExchange: UpstreamDelegate {
     private var upstream: UpstreamConnection?
     private var waiter: Int?
     /// When the upstream must have answered by (nil once it has, or before the request went):
-    /// the connection's one timer (``ProxyConnectionHandler/watch(_:)``) checks it, so an
+    /// the connection's one timer (``ProxyConnection/watch(_:)``) checks it, so an
     /// exchange schedules and cancels no timer of its own.
     private(set) var deadline: NIODeadline?
     /// A reused connection failed before answering, and the request went again on another.
@@ -48,7 +48,7 @@ final class ProxyExchange: UpstreamDelegate {
 
     /// `chunked`: the request's body comes chunked (``ProxyRequestFraming``).
     init(
-        owner: ProxyConnectionHandler, proxy: DirectProxy, loop: ProxyLoops.Loop, request: HTTPRequest, chunked: Bool,
+        owner: ProxyConnection, proxy: DirectProxy, loop: ProxyLoops.Loop, request: HTTPRequest, chunked: Bool,
         source: (address: String, port: Int)?
     ) {
         self.owner = owner
