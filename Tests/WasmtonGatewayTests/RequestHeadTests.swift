@@ -59,7 +59,10 @@ struct RequestHeadTests {
     @Test(
         "heads this reader does not vouch for go to NIO's decoder",
         arguments: [
-            "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
             "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n",
             "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
             "POST / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n",
@@ -80,6 +83,49 @@ struct RequestHeadTests {
         guard case .unframed = Self.scan(text) else {
             Issue.record("\(text.debugDescription) should go to NIO's decoder")
             return
+        }
+    }
+
+    @Test("a chunked body is framed by its chunks, with no length")
+    func chunked() throws {
+        let (head, _) = try Self.head("POST /up HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        #expect(head.chunked && head.bodyLength == 0 && head.contentLength == nil)
+    }
+
+    @Test("chunks are read as they arrive, with extensions and trailers; bad framing is refused")
+    func chunkedBody() {
+        let wire = Array("5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\nNEXT".utf8)
+        // Fed a byte at a time, the reader gives the same data and ends in the same place.
+        var reader = ChunkedBody()
+        var buffer = ByteBuffer()
+        var data: [UInt8] = []
+        var ended = false
+        for byte in wire {
+            buffer.writeInteger(byte)
+            loop: while true {
+                switch reader.next(&buffer) {
+                case .data(let bytes): data += Array(buffer: bytes)
+                case .needMore: break loop
+                case .end:
+                    ended = true
+                    break loop
+                case .malformed:
+                    Issue.record("well-formed chunks refused")
+                    return
+                }
+            }
+            if ended { break }
+        }
+        #expect(ended && String(decoding: data, as: UTF8.self) == "hello0123456789")
+        for bad in ["zz\r\n", "5\r\nhelloXX", "5\nhello\r\n", "\r\n"] {
+            var reader = ChunkedBody()
+            var buffer = ByteBuffer(string: bad)
+            var step = reader.next(&buffer)
+            if case .data = step { step = reader.next(&buffer) }
+            guard case .malformed = step else {
+                Issue.record("\(bad.debugDescription) should be refused")
+                continue
+            }
         }
     }
 

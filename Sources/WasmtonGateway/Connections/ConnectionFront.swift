@@ -68,6 +68,8 @@ final class ConnectionFront: ChannelDuplexHandler, RemovableChannelHandler {
     /// Bytes still to come of a taken request's body: they go to the taker (or, once its answer
     /// is out, nowhere).
     private var takenBodyBytes = 0
+    /// The rest of a taken request's chunked body, read chunk by chunk (nil: none is coming).
+    private var takenChunks: ChunkedBody?
     /// A taken request's answer is not all written yet.
     private var taken = false
     /// The taken request asked to close the connection after its answer.
@@ -214,7 +216,8 @@ final class ConnectionFront: ChannelDuplexHandler, RemovableChannelHandler {
     /// once it has been quiet for the idle timeout.
     private func checkIdle(context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
-        let readingRequest = passedReading || unread.readableBytes > 0 || passingBytes > 0 || takenBodyBytes > 0
+        let readingRequest =
+            passedReading || unread.readableBytes > 0 || passingBytes > 0 || takenBodyBytes > 0 || takenChunks != nil
         if inProgress > 0 && !readingRequest { return }  // the answer's end schedules the next check
         if NIODeadline.now() >= lastActivity + idleTimeout {
             context.close(promise: nil)
@@ -301,6 +304,10 @@ final class ConnectionFront: ChannelDuplexHandler, RemovableChannelHandler {
                 if takenBodyBytes == 0 && taken { taker.bodyEnded(front: self) }
                 continue
             }
+            if takenChunks != nil {
+                guard readChunks(context: context) else { return }
+                continue
+            }
             if taken { return }
             switch RequestHead.scan(unread) {
             case .incomplete:
@@ -315,12 +322,45 @@ final class ConnectionFront: ChannelDuplexHandler, RemovableChannelHandler {
                     inProgress += 1
                     taken = true
                     closeAfterAnswer = !head.keepAlive
-                    takenBodyBytes = head.bodyLength
-                    if head.bodyLength == 0 { taker.bodyEnded(front: self) }
+                    if head.chunked {
+                        takenChunks = ChunkedBody()
+                    } else {
+                        takenBodyBytes = head.bodyLength
+                        if head.bodyLength == 0 { taker.bodyEnded(front: self) }
+                    }
+                } else if head.chunked {
+                    // Where a chunked body ends is NIO's decoder's to find from here on.
+                    handedOver = true
                 } else {
                     passingBytes = length + head.bodyLength
                 }
             }
+        }
+    }
+
+    /// Reads the taken request's chunked body from ``unread``; false when more bytes must come
+    /// first (or the connection is closing over a malformed one).
+    private func readChunks(context: ChannelHandlerContext) -> Bool {
+        guard var chunks = takenChunks else { return true }
+        let step = chunks.next(&unread)
+        takenChunks = chunks
+        switch step {
+        case .data(let bytes):
+            lastActivity = .now()
+            if taken { taker.body(bytes, front: self) }
+            return true
+        case .needMore:
+            return false
+        case .end:
+            takenChunks = nil
+            if taken { taker.bodyEnded(front: self) }
+            return true
+        case .malformed:
+            // The request cannot be told from the next one: the connection ends here.
+            ended = true
+            unread.clear()
+            context.close(promise: nil)
+            return false
         }
     }
 
@@ -385,7 +425,7 @@ final class ConnectionFront: ChannelDuplexHandler, RemovableChannelHandler {
     /// Reads wait while a taken request whose body is in is being answered, and while the
     /// taker holds them.
     private var holdsReads: Bool {
-        taken && (takenBodyBytes == 0 || taker.holdsReads)
+        taken && ((takenBodyBytes == 0 && takenChunks == nil) || taker.holdsReads)
     }
 
     func read(context: ChannelHandlerContext) {

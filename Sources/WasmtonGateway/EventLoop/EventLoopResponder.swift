@@ -23,7 +23,9 @@ final class EventLoopResponder: RequestTaker {
     }
 
     func take(_ head: RequestHead, headBytes: ByteBuffer, front: ConnectionFront) -> Bool {
-        guard head.bodyLength <= gateway.configuration.maxBodyBytes, let request = DirectRequest(head, gateway: gateway)
+        // A chunked body's size is known only at its end: the router reads it against the limit.
+        guard !head.chunked, head.bodyLength <= gateway.configuration.maxBodyBytes,
+            let request = DirectRequest(head, gateway: gateway)
         else { return false }
         self.request = request
         return true

@@ -7,7 +7,7 @@ import NIOCore
 ///
 /// The reader is deliberately narrower than HTTP allows: it takes only heads whose every line is
 /// plainly well formed (no folded lines, no bare LF, no control bytes, a token for each name)
-/// and framed by at most one `content-length`. Anything else is ``Scan/unframed``, and the
+/// and framed by at most one `content-length` or by `transfer-encoding: chunked` alone. Anything else is ``Scan/unframed``, and the
 /// connection's bytes from there on go to NIO's full HTTP/1 decoder, which knows the rest of
 /// HTTP and its errors. Since a head is taken only when it is unambiguous, the two readers never
 /// see the same bytes differently.
@@ -19,7 +19,8 @@ struct RequestHead {
         /// A head this reader does not take (or more than ``RequestHead/maxLength`` bytes without
         /// an end): from here on the connection belongs to NIO's decoder.
         case unframed
-        /// A whole head, `length` bytes long, followed by a body of `head.bodyLength` bytes.
+        /// A whole head, `length` bytes long, followed by a body of `head.bodyLength` bytes, or
+        /// in chunks when `head.chunked`.
         case head(RequestHead, length: Int)
     }
 
@@ -41,7 +42,10 @@ struct RequestHead {
     /// The client keeps the connection open after the answer (HTTP/1.1 without
     /// `connection: close`, or HTTP/1.0 with `connection: keep-alive`).
     let keepAlive: Bool
+    /// The body's length by its `content-length` (0 when it has none, or comes in chunks).
     let bodyLength: Int
+    /// The body comes in chunks (`transfer-encoding: chunked`, without `content-length`).
+    let chunked: Bool
     /// The `content-length` value as sent, for the access log.
     let contentLength: String?
     let contentType: String?
@@ -92,12 +96,14 @@ struct RequestHead {
                     if field.isEmpty { break }
                     try fields.add(bytes, field)
                 }
-                // A protocol switch leaves HTTP/1 framing behind: NIO's decoder handles it.
-                if fields.upgrade { throw Unframed() }
+                // A protocol switch leaves HTTP/1 framing behind: NIO's decoder handles it. A
+                // length beside chunks is ambiguous (RFC 9112 §6.3): NIO's decoder refuses it.
+                if fields.upgrade || (fields.chunked && fields.contentLength != nil) { throw Unframed() }
+                if fields.chunked && isHTTP10 { throw Unframed() }
                 let keepAlive = isHTTP10 ? fields.connectionKeepAlive : !fields.connectionClose
                 let head = RequestHead(
                     method: method, uri: uri, isHTTP10: isHTTP10, keepAlive: keepAlive,
-                    bodyLength: fields.bodyLength ?? 0, contentLength: fields.contentLength,
+                    bodyLength: fields.bodyLength ?? 0, chunked: fields.chunked, contentLength: fields.contentLength,
                     contentType: fields.contentType, accept: fields.accept, requestID: fields.requestID,
                     expects: fields.expects)
                 return .head(head, length: index)
@@ -161,6 +167,7 @@ struct RequestHead {
     /// where once is all this reader can vouch for) makes the head unframed.
     private struct Fields {
         var bodyLength: Int?
+        var chunked = false
         var contentLength: String?
         var contentType: String?
         var accept: String?
@@ -190,7 +197,9 @@ struct RequestHead {
                 bodyLength = value.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
                 contentLength = text()
             } else if Self.named(name, "transfer-encoding") {
-                throw Unframed()
+                // Only chunked alone; any other coding is NIO's decoder's to judge.
+                guard !chunked, Self.named(value, "chunked") else { throw Unframed() }
+                chunked = true
             } else if Self.named(name, "content-type") {
                 guard contentType == nil else { throw Unframed() }
                 contentType = text()

@@ -44,7 +44,7 @@ final class ProxyConnection: RequestTaker {
         proxy.counters.direct.add(1, ordering: .relaxed)
         closes = !head.keepAlive
         let exchange = ProxyExchange(
-            owner: self, proxy: proxy, loop: loop, request: request, chunked: false, source: source)
+            owner: self, proxy: proxy, loop: loop, request: request, chunked: head.chunked, source: source)
         self.exchange = exchange
         // A request without a body starts at its end (next, from the front), so its head and end
         // go upstream in one write; one with a body streams from here.
