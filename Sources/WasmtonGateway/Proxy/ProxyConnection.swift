@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
 /// The proxy's side of one client connection, as the ``RequestTaker`` of its
@@ -19,6 +20,8 @@ final class ProxyConnection: RequestTaker {
     private var closes = false
     /// The answer in progress is framed in chunks (the upstream gave no length).
     private var chunkedAnswer = false
+    /// The answer's head, not written yet: it goes with the body's first bytes, or at a flush.
+    private var heldHead: ByteBuffer?
     /// The connection's timer for its exchanges' upstream deadlines (at most one pending).
     private var deadlineTimer: Scheduled<Void>?
 
@@ -81,44 +84,71 @@ final class ProxyConnection: RequestTaker {
 
     var isWritable: Bool { front?.isWritable ?? false }
 
-    /// Writes a part of the answer as HTTP/1.1 bytes: the upstream's length when it gave one,
-    /// else chunks.
+    /// Writes the head of an answer no filter reads, straight from the upstream's head
+    /// (``ProxyHeaders/write(_:date:closes:into:)``).
+    func writeHead(_ upstream: HTTPResponseHead, date: String) {
+        var head = ResponseHeadBytes(capacity: 512)
+        chunkedAnswer = !ProxyHeaders.write(upstream, date: date, closes: closes, into: &head)
+        hold(head)
+    }
+
+    /// Writes a part of the answer as HTTP/1.1 bytes: the length the head gives when it gives
+    /// one, else chunks.
     func write(_ part: HTTPResponsePart) {
         guard let front else { return }
         switch part {
         case .head(let response):
             var head = ResponseHeadBytes(capacity: 512)
             head.statusLine(response.status, http10: false)
-            for field in response.headerFields { head.field(field.name.rawName, field.value) }
+            var sized = false
+            for field in response.headerFields {
+                if field.name == .contentLength { sized = true }
+                head.field(field.name.rawName, field.value)
+            }
             let code = response.status.code
-            chunkedAnswer =
-                response.headerFields[.contentLength] == nil && code >= 200 && code != 204 && code != 304
+            chunkedAnswer = !sized && code >= 200 && code != 204 && code != 304
             if chunkedAnswer { head.append("transfer-encoding: chunked\r\n") }
             head.connection(closes: closes, http10: false)
             head.append("\r\n")
-            var out = front.allocator.buffer(capacity: head.bytes.count)
-            out.writeBytes(head.bytes)
-            front.write(out)
-        case .body(let bytes):
-            guard chunkedAnswer else {
+            hold(head)
+        case .body(var bytes):
+            guard bytes.readableBytes > 0 else { return }
+            guard heldHead != nil || chunkedAnswer else {
                 front.write(bytes)
                 return
             }
-            guard bytes.readableBytes > 0 else { return }
-            var out = front.allocator.buffer(capacity: bytes.readableBytes + 12)
-            out.writeString(String(bytes.readableBytes, radix: 16))
-            out.writeStaticString("\r\n")
-            var bytes = bytes
-            out.writeBuffer(&bytes)
-            out.writeStaticString("\r\n")
+            var out = heldHead ?? front.allocator.buffer(capacity: bytes.readableBytes + 12)
+            heldHead = nil
+            if chunkedAnswer {
+                out.writeString(String(bytes.readableBytes, radix: 16))
+                out.writeStaticString("\r\n")
+                out.writeBuffer(&bytes)
+                out.writeStaticString("\r\n")
+            } else {
+                out.writeBuffer(&bytes)
+            }
             front.write(out)
         case .end:
-            if chunkedAnswer { front.write(ByteBuffer(string: "0\r\n\r\n")) }
+            var out = heldHead ?? ByteBuffer()
+            heldHead = nil
+            if chunkedAnswer { out.writeStaticString("0\r\n\r\n") }
             chunkedAnswer = false
+            if out.readableBytes > 0 { front.write(out) }
         }
     }
 
+    /// Keeps an answer's head to go out with the first bytes of its body (one write, not two).
+    private func hold(_ head: ResponseHeadBytes) {
+        var out = front?.allocator.buffer(capacity: head.bytes.count + 1_024) ?? ByteBuffer()
+        out.writeBytes(head.bytes)
+        heldHead = out
+    }
+
     func flush() {
+        if let heldHead {
+            self.heldHead = nil
+            front?.write(heldHead)
+        }
         front?.flush()
     }
 
@@ -151,7 +181,7 @@ final class ProxyConnection: RequestTaker {
     func exchangeFinished(_ finished: ProxyExchange) {
         guard exchange === finished else { return }
         exchange = nil
-        front?.flush()
+        flush()
         front?.finished()
     }
 }

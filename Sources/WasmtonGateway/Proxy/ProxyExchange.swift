@@ -169,42 +169,43 @@ final class ProxyExchange: UpstreamDelegate {
     func upstreamHead(_ head: HTTPResponseHead) {
         guard phase == .waitingForHead else { return }
         deadline = nil
-        // Without filters nothing reads the headers before they go: stamped as they are made.
-        let stampedNow = proxy.chain == nil
-        var response = ProxyHeaders.response(head, stampedOn: stampedNow ? loop.dates.value.now : nil)
+        guard let chain = proxy.chain, let filters else {
+            // Nothing reads the headers before they go: straight from the upstream's head to bytes.
+            filtersEnded = true
+            phase = .streaming
+            owner.writeHead(head, date: loop.dates.value.now)
+            return
+        }
+        var response = ProxyHeaders.response(head)
         let length = response.headerFields[.contentLength].flatMap(Int.init)
         remaining = length
         let noBody = length == 0 || response.status == .noContent || response.status == .notModified
-        if let chain = proxy.chain, let filters {
-            let loaded = FilterHTTP.load(status: response.status, headers: response.headerFields, into: filters.stream)
-            let step: FilterStep
-            do {
-                step = try chain.runHere(filters, .response, body: nil, endOfStream: noBody)
-            } catch {
-                dropUpstream()
-                failInFilters(error, forwarded: true)
-                return
-            }
-            switch step {
-            case .respond(let local):
-                dropUpstream()
-                answer(local)
-                return
-            case .forward:
-                filtersEnded = noBody
-                response = FilterHTTP.apply(
-                    filters.stream, status: response.status, original: (response.headerFields, loaded), wholeBody: nil)
-            case .held:
-                // A filter holds the headers until it has seen the body: gather it first.
-                collectedStatus = response.status
-                phase = .collecting
-                return
-            }
-        } else {
-            filtersEnded = true
+        let loaded = FilterHTTP.load(status: response.status, headers: response.headerFields, into: filters.stream)
+        let step: FilterStep
+        do {
+            step = try chain.runHere(filters, .response, body: nil, endOfStream: noBody)
+        } catch {
+            dropUpstream()
+            failInFilters(error, forwarded: true)
+            return
+        }
+        switch step {
+        case .respond(let local):
+            dropUpstream()
+            answer(local)
+            return
+        case .forward:
+            filtersEnded = noBody
+            response = FilterHTTP.apply(
+                filters.stream, status: response.status, original: (response.headerFields, loaded), wholeBody: nil)
+        case .held:
+            // A filter holds the headers until it has seen the body: gather it first.
+            collectedStatus = response.status
+            phase = .collecting
+            return
         }
         phase = .streaming
-        owner.write(.head(stampedNow ? response : stamped(response)))
+        owner.write(.head(stamped(response)))
     }
 
     func upstreamBody(_ body: ByteBuffer) {

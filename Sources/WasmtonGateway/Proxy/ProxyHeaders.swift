@@ -64,18 +64,18 @@ enum ProxyHeaders {
         isHopByHop(name) || listed?.contains(name) == true
     }
 
-    /// Whether a lowercase header name is hop-by-hop (RFC 9110 §7.6.1, plus the legacy
+    /// Whether a header name (in any letter case) is hop-by-hop (RFC 9110 §7.6.1, plus the legacy
     /// `keep-alive`, `proxy-connection` and `proxy-authenticate`/`-authorization`): compared rather
     /// than hashed, since the list is short and most names differ from it in length.
     static func isHopByHop(_ name: String) -> Bool {
         switch name.utf8.count {
-        case 2: name == "te"
-        case 7: name == "trailer" || name == "upgrade"
-        case 10: name == "connection" || name == "keep-alive"
-        case 16: name == "proxy-connection"
-        case 17: name == "transfer-encoding"
-        case 18: name == "proxy-authenticate"
-        case 19: name == "proxy-authorization"
+        case 2: isToken(name, "te")
+        case 7: isToken(name, "trailer") || isToken(name, "upgrade")
+        case 10: isToken(name, "connection") || isToken(name, "keep-alive")
+        case 16: isToken(name, "proxy-connection")
+        case 17: isToken(name, "transfer-encoding")
+        case 18: isToken(name, "proxy-authenticate")
+        case 19: isToken(name, "proxy-authorization")
         default: false
         }
     }
@@ -89,25 +89,47 @@ enum ProxyHeaders {
         }
     }
 
-    /// The client's response for the upstream's `head`: its status and end-to-end headers.
-    /// `date`, when given (no filter sees the headers): the upstream's `server` and `date` are
-    /// left out and Wasmton's put last, as stamping them afterwards would, without the search
-    /// and removal that setting a field takes.
-    static func response(_ head: HTTPResponseHead, stampedOn date: String? = nil) -> HTTPResponse {
+    /// The client's response head for the upstream's `head`, as HTTP/1.1 bytes, when no filter
+    /// reads it: the status and the end-to-end headers as ``response(_:stampedOn:)`` keeps them,
+    /// Wasmton's `server` and `date` last, and the framing: the upstream's `content-length` if it
+    /// gave one (the result is true), else chunks (`transfer-encoding: chunked`, false), but for
+    /// a status that has no body.
+    static func write(
+        _ head: HTTPResponseHead, date: String, closes: Bool, into out: inout ResponseHeadBytes
+    ) -> Bool {
+        let code = Int(head.status.code)
+        out.statusLine(HTTPResponse.Status(code: code), http10: false)
+        let connection = head.headers["connection"]
+        let listed = connection.isEmpty ? nil : listed(connection)
+        var sized = false
+        for (name, value) in head.headers {
+            if isHopByHop(name) || listed?.contains(name.lowercased()) == true { continue }
+            if name.utf8.count == 4 && isToken(name, "date") || name.utf8.count == 6 && isToken(name, "server") {
+                continue
+            }
+            if !sized && name.utf8.count == 14 && isToken(name, "content-length") { sized = true }
+            out.field(name, value)
+        }
+        out.field("server", "wasmton")
+        out.field("date", date)
+        let bodiless = code < 200 || code == 204 || code == 304
+        if !sized && !bodiless { out.append("transfer-encoding: chunked\r\n") }
+        out.connection(closes: closes, http10: false)
+        out.append("\r\n")
+        return sized || bodiless
+    }
+
+    /// The client's response for the upstream's `head`, for the filters to read: its status and
+    /// end-to-end headers.
+    static func response(_ head: HTTPResponseHead) -> HTTPResponse {
         let connection = head.headers["connection"]
         let listed = connection.isEmpty ? nil : listed(connection)
         var fields = HTTPFields()
         fields.reserveCapacity(head.headers.count + 2)
         for (name, value) in head.headers {
             guard let fieldName = HTTPField.Name(name) else { continue }
-            let canonical = fieldName.canonicalName
-            if isDropped(canonical, listed: listed) { continue }
-            if date != nil && (canonical == "server" || canonical == "date") { continue }
+            if isDropped(fieldName.canonicalName, listed: listed) { continue }
             fields.append(HTTPField(name: fieldName, value: value))
-        }
-        if let date {
-            fields.append(HTTPField(name: .server, value: "wasmton"))
-            fields.append(HTTPField(name: .date, value: date))
         }
         return HTTPResponse(status: HTTPResponse.Status(code: Int(head.status.code)), headerFields: fields)
     }
