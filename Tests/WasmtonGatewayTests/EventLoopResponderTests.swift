@@ -169,7 +169,8 @@ struct EventLoopResponderTests {
         }
     }
 
-    @Test("a request sent a byte at a time, HTTP/1.0 keep-alive, then a chunked request that hands the connection to NIO's decoder")
+    @Test(
+        "a request sent a byte at a time, HTTP/1.0 keep-alive, then a chunked request that hands the connection to NIO's decoder")
     func unusualWire() async throws {
         try await withWapcGateway(onEventLoop: true) { gateway, port in
             let (answers, counts) = try await RawHTTP.onThread { () -> ([RawHTTPResponse], [Int]) in

@@ -117,7 +117,9 @@ struct RequestHead {
         }
 
         /// `METHOD SP origin-form SP HTTP/1.x`; CONNECT and other target forms are not taken.
-        static func requestLine(_ bytes: UnsafeRawBufferPointer, _ line: Range<Int>) throws(Unframed) -> (
+        static func requestLine(
+            _ bytes: UnsafeRawBufferPointer, _ line: Range<Int>
+        ) throws(Unframed) -> (
             Method, String, Bool
         ) {
             guard let firstSpace = bytes[line].firstIndex(of: 32) else { throw Unframed() }
