@@ -48,12 +48,17 @@ public final class RecordingUpstream: Sendable {
         public var body: [UInt8]
         /// How long to wait before answering (a slow upstream).
         public var delay: Duration
+        /// The body goes in chunks (two, when it has more than one byte), without a length.
+        public var chunked: Bool
 
-        public init(status: Int = 200, headers: [RawHeader] = [], body: [UInt8] = [], delay: Duration = .zero) {
+        public init(
+            status: Int = 200, headers: [RawHeader] = [], body: [UInt8] = [], delay: Duration = .zero, chunked: Bool = false
+        ) {
             self.status = status
             self.headers = headers
             self.body = body
             self.delay = delay
+            self.chunked = chunked
         }
 
         /// 200 with a text body naming the method and target.
@@ -187,8 +192,20 @@ public final class RecordingUpstream: Sendable {
             }
             var text = "HTTP/1.1 \(answer.status) \(Self.reason(answer.status))\r\n"
             for header in answer.headers { text += "\(header.name): \(header.value)\r\n" }
-            text += "Content-Length: \(answer.body.count)\r\n\r\n"
-            guard reader.send(Array(text.utf8) + answer.body) else { return }
+            var wire: [UInt8]
+            if answer.chunked {
+                text += "Transfer-Encoding: chunked\r\n\r\n"
+                wire = Array(text.utf8)
+                let half = answer.body.count / 2
+                for part in [answer.body[..<half], answer.body[half...]] where !part.isEmpty {
+                    wire += Array("\(String(part.count, radix: 16))\r\n".utf8) + part + Array("\r\n".utf8)
+                }
+                wire += Array("0\r\n\r\n".utf8)
+            } else {
+                text += "Content-Length: \(answer.body.count)\r\n\r\n"
+                wire = Array(text.utf8) + answer.body
+            }
+            guard reader.send(wire) else { return }
             if headers.values("connection").contains(where: { $0.lowercased().contains("close") }) { return }
         }
     }
