@@ -318,7 +318,7 @@ struct JSONReader {
         let plain = scanStringRun()
         if position < bytes.count && bytes[position] == 0x22 {
             position += 1
-            guard let text = String(validating: bytes[plain], as: UTF8.self) else {
+            guard let text = UTF8Text.string(bytes[plain]) else {
                 throw failure(at: start, "the string is not valid UTF-8")
             }
             return text
@@ -340,7 +340,7 @@ struct JSONReader {
                 throw failure(at: position, "control character \(describe(byte)) in a string (write it as an escape)")
             }
         }
-        guard let text = String(validating: buffer, as: UTF8.self) else {
+        guard let text = UTF8Text.string(buffer[...]) else {
             throw failure(at: start, "the string is not valid UTF-8")
         }
         return text

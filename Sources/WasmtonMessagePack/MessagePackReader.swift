@@ -144,7 +144,7 @@ struct MessagePackReader {
     private mutating func readString(count: Int, start: Int) throws(MessagePackError) -> MessagePackValue {
         guard count <= bytes.count - position else { throw .truncated(offset: start) }
         let slice = bytes[position..<(position + count)]
-        guard let text = String(validating: slice, as: UTF8.self) else { throw .invalidUTF8(offset: start) }
+        guard let text = UTF8Text.string(slice) else { throw .invalidUTF8(offset: start) }
         position += count
         return .string(text)
     }

@@ -31,6 +31,12 @@ public struct HeaderList: Sendable, Equatable {
         fields.append(Field(name: Self.lowercase(name), value: value))
     }
 
+    /// Adds a field whose name is known to be lowercase already (Swift HTTP Types' canonical
+    /// names are), without checking it again.
+    public mutating func add(lowercased name: String, _ value: String) {
+        fields.append(Field(name: name, value: value))
+    }
+
     /// Sets `name` to the single value `value`, in place of any it had.
     public mutating func replace(_ name: String, _ value: String) {
         let key = Self.lowercase(name)
@@ -48,10 +54,11 @@ public struct HeaderList: Sendable, Equatable {
     /// `name` in lowercase: itself when it is ASCII without capitals, as the names the host and
     /// most filters pass are (no new string then).
     static func lowercase(_ name: String) -> String {
-        for byte in name.utf8 where byte >= 0x80 || (byte >= 0x41 && byte <= 0x5A) {
-            return name.lowercased()
-        }
-        return name
+        let plain =
+            name.utf8.withContiguousStorageIfAvailable { bytes in
+                !bytes.contains { $0 >= 0x80 || ($0 >= 0x41 && $0 <= 0x5A) }
+            } ?? false
+        return plain ? name : name.lowercased()
     }
 
     /// Makes room for `count` fields in all, so that adding them does not grow the list step by step.

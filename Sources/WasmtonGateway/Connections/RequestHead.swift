@@ -167,7 +167,7 @@ struct RequestHead {
 
     /// The head's fields that matter here; a field that changes the framing (or appears twice
     /// where once is all this reader can vouch for) makes the head unframed.
-    private struct Fields {
+    fileprivate struct Fields {
         var bodyLength: Int?
         var chunked = false
         var contentLength: String?
@@ -238,7 +238,7 @@ struct RequestHead {
         }
     }
 
-    private struct Unframed: Error {}
+    fileprivate struct Unframed: Error {}
 }
 
 extension RequestHead {
@@ -263,13 +263,14 @@ extension RequestHead {
                 var stop = end
                 while start < stop, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
                 while stop > start, bytes[stop - 1] == 32 || bytes[stop - 1] == 9 { stop -= 1 }
-                let name = String(decoding: bytes[index..<colon], as: UTF8.self)
                 let value = String(decoding: bytes[start..<stop], as: UTF8.self)
-                index = end + 2
-                if authority == nil, name.utf8.count == 4, name.lowercased() == "host" {
+                if authority == nil, Fields.named(bytes[index..<colon], "host") {
                     authority = value
+                    index = end + 2
                     continue
                 }
+                let name = String(decoding: bytes[index..<colon], as: UTF8.self)
+                index = end + 2
                 guard let fieldName = HTTPField.Name(name) else { return nil }
                 fields.append(HTTPField(name: fieldName, value: value))
             }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOCore
+import WasmtonMessagePack
 
 /// A request that the ``EventLoopResponder`` answers itself, worked out from its head: a probe,
 /// a call of a served module (`POST /v1/{module}/{operation}`) or the default route (`/`).
@@ -169,7 +170,7 @@ struct DirectRequest: Sendable {
 
     /// `%XX` escapes decoded; nil for a bad escape or bytes that are not UTF-8.
     private static func percentDecoded(_ text: UnsafeBufferPointer<UInt8>) -> String? {
-        guard text.contains(UInt8(ascii: "%")) else { return String(validating: text, as: UTF8.self) }
+        guard text.contains(UInt8(ascii: "%")) else { return UTF8Text.string(text) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count)
         var index = 0
@@ -186,7 +187,7 @@ struct DirectRequest: Sendable {
             index += 2
             bytes.append(high << 4 | low)
         }
-        return String(validating: bytes, as: UTF8.self)
+        return UTF8Text.string(bytes[...])
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -24,7 +24,7 @@ enum FilterHTTP {
         // Room for a filter's usual additions too.
         headers.reserveCapacity(head.headerFields.count + 6)
         for field in head.headerFields {
-            headers.add(field.name.canonicalName, field.value)
+            headers.add(lowercased: field.name.canonicalName, field.value)
         }
         // Split at the first `?` by bytes: no grapheme breaking for an ASCII path.
         let question = path.utf8.firstIndex(of: UInt8(ascii: "?"))
@@ -91,7 +91,7 @@ enum FilterHTTP {
     static func load(status: HTTPResponse.Status, headers fields: HTTPFields, into stream: FilterStream) -> HeaderList {
         var headers = HeaderList([(":status", "\(status.code)")])
         headers.reserveCapacity(fields.count + 3)
-        for field in fields { headers.add(field.name.canonicalName, field.value) }
+        for field in fields { headers.add(lowercased: field.name.canonicalName, field.value) }
         stream.withContents {
             $0.responseHeaders = headers
             $0.properties["response.code"] = FilterStream.property(Int64(status.code))
