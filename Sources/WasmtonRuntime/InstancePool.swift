@@ -12,7 +12,7 @@ import Synchronization
 ///   pre-validated module, and the instance is dropped afterwards.
 ///
 /// Instances are made and used on ``GuestThreads``, never on Swift concurrency's threads.
-public final class InstancePool<Instance: Sendable>: Sendable {
+public final class InstancePool<Instance: AnyObject & Sendable>: Sendable {
     /// How the pool is sized and when it drops instances.
     public struct Configuration: Sendable {
         /// How many instances exist (and so how many calls run) at once; at least 1.
@@ -46,34 +46,11 @@ public final class InstancePool<Instance: Sendable>: Sendable {
         public var discarded: Int
     }
 
-    private enum Admission {
-        case now, wait(UInt64)
-    }
-
-    private struct Waiter {
-        var id: UInt64
-        /// Called once: success when the waiter gets its slot, failure when it gives up.
-        var wake: @Sendable (Result<Void, any Error>) -> Void
-        /// The wait's deadline timer, cancelled when the call gets its instance (a timer left to
-        /// run out would keep a task asleep for the whole request timeout, one per call that
-        /// ever waited).
-        var timer: Task<Void, Never>?
-    }
-
-    private struct State {
-        var idle: [Instance] = []
-        var busy = 0
-        var waiters: [Waiter] = []
-        var nextWaiter: UInt64 = 0
-        var discarded = 0
-        var isClosed = false
-    }
-
     public let configuration: Configuration
     private let threads: GuestThreads
     private let make: @Sendable () throws -> Instance
     private let close: @Sendable (Instance) -> Void
-    private let state = Mutex(State())
+    private let state = Mutex(PoolState())
 
     /// A pool that makes instances with `make` and releases them with `close`.
     public init(
@@ -93,7 +70,7 @@ public final class InstancePool<Instance: Sendable>: Sendable {
         let missing = configuration.size - state.withLock { $0.idle.count }
         guard missing > 0 else { return }
         let made = try await threads.run { [make] in try (0..<missing).map { _ in try make() } }
-        state.withLock { $0.idle.append(contentsOf: made) }
+        state.withLock { $0.idle.append(contentsOf: made as [AnyObject]) }
     }
 
     /// Runs `body` with an instance on a guest thread, waiting for one until `deadline`.
@@ -139,7 +116,7 @@ public final class InstancePool<Instance: Sendable>: Sendable {
     private func execute<R: Sendable>(
         _ body: @escaping @Sendable (Instance) throws -> R, completion: @escaping @Sendable (Result<R, any Error>) -> Void
     ) {
-        let taken = state.withLock { $0.idle.popLast() }
+        let taken = state.withLock { $0.idle.popLast() }.map { unsafeDowncast($0, to: Instance.self) }
         let reuse = configuration.reuse
         let discards = configuration.discards
         let (make, close) = (make, close)
@@ -190,26 +167,34 @@ public final class InstancePool<Instance: Sendable>: Sendable {
     /// call is left to ``run(until:_:)``, which reports why).
     public func runHere<R: Sendable>(_ body: (Instance) throws -> R?) throws -> HereOutcome<R> {
         guard configuration.reuse else { return try runFreshHere(body) }
-        let taken = state.withLock { state -> Instance? in
-            guard !state.isClosed, state.waiters.isEmpty, state.busy < configuration.size, let instance = state.idle.popLast()
+        let size = configuration.size
+        let idle = state.withLock { state -> AnyObject? in
+            guard !state.isClosed, state.waiters.isEmpty, state.busy < size, let instance = state.idle.popLast()
             else { return nil }
             state.busy += 1
             return instance
         }
-        guard let taken else { return .notRun }
-        let result = Result { try body(taken) }
-        let keep: Bool
-        switch result {
-        case .success(let value): keep = value != nil  // nil: gave up part-way, the instance is spent
-        case .failure(let error): keep = !configuration.discards(error)
+        guard let idle else { return .notRun }
+        let taken = unsafeDowncast(idle, to: Instance.self)
+        let value: R?
+        do {
+            value = try body(taken)
+        } catch {
+            if configuration.discards(error) {
+                close(taken)
+                release(returning: nil, discarded: true)
+            } else {
+                release(returning: taken, discarded: false)
+            }
+            throw error
         }
-        if keep {
-            release(returning: taken, discarded: false)
-        } else {
+        guard let value else {
+            // Gave up part-way: the instance is spent.
             close(taken)
             release(returning: nil, discarded: true)
+            return .notRun
         }
-        guard let value = try result.get() else { return .notRun }
+        release(returning: taken, discarded: false)
         return .finished(value)
     }
 
@@ -254,7 +239,7 @@ public final class InstancePool<Instance: Sendable>: Sendable {
             waiter.timer?.cancel()
             waiter.wake(.failure(InstancePoolError.closed))
         }
-        for instance in idle { close(instance) }
+        for instance in idle { close(unsafeDowncast(instance, to: Instance.self)) }
     }
 
     // MARK: - Slots
@@ -271,7 +256,7 @@ public final class InstancePool<Instance: Sendable>: Sendable {
     private func admit(
         id: UInt64, until deadline: ContinuousClock.Instant?, wake: @escaping @Sendable (Result<Void, any Error>) -> Void
     ) {
-        let admission = state.withLock { state -> Result<Admission, InstancePoolError> in
+        let admission = state.withLock { state -> Result<PoolAdmission, InstancePoolError> in
             if state.isClosed { return .failure(.closed) }
             if state.busy < configuration.size && state.waiters.isEmpty {
                 state.busy += 1
@@ -280,7 +265,7 @@ public final class InstancePool<Instance: Sendable>: Sendable {
             if state.waiters.count >= configuration.maxWaiting {
                 return .failure(.full(size: configuration.size, waiting: state.waiters.count))
             }
-            state.waiters.append(Waiter(id: id, wake: wake))
+            state.waiters.append(PoolWaiter(id: id, wake: wake))
             return .success(.wait(id))
         }
         switch admission {
@@ -305,7 +290,7 @@ public final class InstancePool<Instance: Sendable>: Sendable {
 
     /// Fails waiter `id` with `error` if it is still waiting.
     private func abandon(_ id: UInt64, with error: InstancePoolError) {
-        let waiter = state.withLock { state -> Waiter? in
+        let waiter = state.withLock { state -> PoolWaiter? in
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return state.waiters.remove(at: index)
         }
@@ -315,8 +300,8 @@ public final class InstancePool<Instance: Sendable>: Sendable {
 
     /// Frees a slot: puts `instance` back (if any) and wakes the first waiter, who takes the slot.
     private func release(returning instance: Instance?, discarded: Bool) {
-        let (next, refused) = state.withLock { state -> (Waiter?, Instance?) in
-            var refused: Instance? = nil
+        let (next, refused) = state.withLock { state -> (PoolWaiter?, AnyObject?) in
+            var refused: AnyObject? = nil
             if let instance {
                 if state.isClosed { refused = instance } else { state.idle.append(instance) }
             }
@@ -327,7 +312,7 @@ public final class InstancePool<Instance: Sendable>: Sendable {
             }
             return (state.waiters.removeFirst(), refused)
         }
-        if let refused { close(refused) }
+        if let refused { close(unsafeDowncast(refused, to: Instance.self)) }
         next?.timer?.cancel()
         next?.wake(.success(()))
         if discarded && configuration.reuse { refill() }
@@ -379,4 +364,32 @@ extension Result {
         if case .failure(let error) = self { return error }
         return nil
     }
+}
+
+// The pool's bookkeeping, kept out of the generic class (instances stored as `AnyObject`): a
+// generic nested type costs a metadata lookup on every call from another module, where
+// `InstancePool` is used unspecialised.
+
+private enum PoolAdmission {
+    case now, wait(UInt64)
+}
+
+private struct PoolWaiter {
+    var id: UInt64
+    /// Called once: success when the waiter gets its slot, failure when it gives up.
+    var wake: @Sendable (Result<Void, any Error>) -> Void
+    /// The wait's deadline timer, cancelled when the call gets its instance (a timer left to
+    /// run out would keep a task asleep for the whole request timeout, one per call that ever
+    /// waited).
+    var timer: Task<Void, Never>?
+}
+
+private struct PoolState {
+    /// Idle instances, each an `Instance` of the pool.
+    var idle: [AnyObject] = []
+    var busy = 0
+    var waiters: [PoolWaiter] = []
+    var nextWaiter: UInt64 = 0
+    var discarded = 0
+    var isClosed = false
 }
