@@ -30,16 +30,21 @@ struct ChunkedBody {
 
     /// The next step, taken from the start of `buffer`'s readable bytes.
     mutating func next(_ buffer: inout ByteBuffer) -> Step {
+        do throws(Malformed) {
+            return try step(&buffer)
+        } catch {
+            return .malformed
+        }
+    }
+
+    private struct Malformed: Error {}
+
+    private mutating func step(_ buffer: inout ByteBuffer) throws(Malformed) -> Step {
         while true {
             switch state {
             case .size:
-                let line: ByteBuffer
-                switch Self.line(&buffer) {
-                case .line(let read): line = read
-                case .needMore: return .needMore
-                case .malformed: return .malformed
-                }
-                guard let size = Self.size(line) else { return .malformed }
+                guard let line = try Self.line(&buffer) else { return .needMore }
+                guard let size = Self.size(line) else { throw Malformed() }
                 state = size == 0 ? .trailer : .data(remaining: size)
             case .data(let remaining):
                 guard buffer.readableBytes > 0 else { return .needMore }
@@ -49,15 +54,10 @@ struct ChunkedBody {
                 return .data(data)
             case .dataEnd:
                 guard buffer.readableBytes >= 2 else { return .needMore }
-                guard buffer.readInteger(as: UInt16.self) == 0x0D0A else { return .malformed }
+                guard buffer.readInteger(as: UInt16.self) == 0x0D0A else { throw Malformed() }
                 state = .size
             case .trailer:
-                let line: ByteBuffer
-                switch Self.line(&buffer) {
-                case .line(let read): line = read
-                case .needMore: return .needMore
-                case .malformed: return .malformed
-                }
+                guard let line = try Self.line(&buffer) else { return .needMore }
                 if line.readableBytes == 0 {
                     state = .size
                     return .end
@@ -66,22 +66,17 @@ struct ChunkedBody {
         }
     }
 
-    private enum Line {
-        case line(ByteBuffer)
-        case needMore
-        case malformed
-    }
-
-    /// The next CRLF-ended line without its CRLF, consumed.
-    private static func line(_ buffer: inout ByteBuffer) -> Line {
+    /// The next CRLF-ended line without its CRLF, consumed; nil when it has not all arrived.
+    private static func line(_ buffer: inout ByteBuffer) throws(Malformed) -> ByteBuffer? {
         let view = buffer.readableBytesView
         guard let lf = view.firstIndex(of: 10) else {
-            return buffer.readableBytes > maxLine ? .malformed : .needMore
+            if buffer.readableBytes > maxLine { throw Malformed() }
+            return nil
         }
-        guard lf > view.startIndex, view[lf - 1] == 13, lf - view.startIndex <= maxLine else { return .malformed }
+        guard lf > view.startIndex, view[lf - 1] == 13, lf - view.startIndex <= maxLine else { throw Malformed() }
         let line = buffer.readSlice(length: lf - 1 - view.startIndex)!
         buffer.moveReaderIndex(forwardBy: 2)
-        return .line(line)
+        return line
     }
 
     /// The chunk size at the start of `line` (hex digits, then optional `;` extensions).

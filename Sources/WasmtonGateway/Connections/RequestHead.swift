@@ -167,7 +167,7 @@ struct RequestHead {
 
     /// The head's fields that matter here; a field that changes the framing (or appears twice
     /// where once is all this reader can vouch for) makes the head unframed.
-    fileprivate struct Fields {
+    private struct Fields {
         var bodyLength: Int?
         var chunked = false
         var contentLength: String?
@@ -185,60 +185,44 @@ struct RequestHead {
             }
             let name = bytes[line.lowerBound..<colon]
             guard name.allSatisfy(Reader.isTokenByte) else { throw Unframed() }
-            var start = colon + 1
-            var end = line.upperBound
-            while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
-            while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
-            let value = bytes[start..<end]
+            let value = bytes[HeaderText.trimmed(bytes, (colon + 1)..<line.upperBound)]
             func text() -> String { String(decoding: value, as: UTF8.self) }
 
-            if Self.named(name, "content-length") {
+            if HeaderText.equals(name, "content-length") {
                 guard contentLength == nil, !value.isEmpty, value.count <= 18,
                     value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
                 else { throw Unframed() }
                 bodyLength = value.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
                 contentLength = text()
-            } else if Self.named(name, "transfer-encoding") {
+            } else if HeaderText.equals(name, "transfer-encoding") {
                 // Only chunked alone; any other coding is NIO's decoder's to judge.
-                guard !chunked, Self.named(value, "chunked") else { throw Unframed() }
+                guard !chunked, HeaderText.equals(value, "chunked") else { throw Unframed() }
                 chunked = true
-            } else if Self.named(name, "content-type") {
+            } else if HeaderText.equals(name, "content-type") {
                 guard contentType == nil else { throw Unframed() }
                 contentType = text()
-            } else if Self.named(name, "accept") {
+            } else if HeaderText.equals(name, "accept") {
                 guard accept == nil else { throw Unframed() }
                 accept = text()
-            } else if Self.named(name, "x-request-id") {
+            } else if HeaderText.equals(name, "x-request-id") {
                 guard requestID == nil else { throw Unframed() }
                 requestID = text()
-            } else if Self.named(name, "connection") {
+            } else if HeaderText.equals(name, "connection") {
                 for option in value.split(separator: UInt8(ascii: ",")) {
-                    let option = option.drop { $0 == 32 || $0 == 9 }.reversed().drop { $0 == 32 || $0 == 9 }.reversed()
-                    if Self.named(option, "close") { connectionClose = true }
-                    if Self.named(option, "keep-alive") { connectionKeepAlive = true }
-                    if Self.named(option, "upgrade") { upgrade = true }
+                    let option = bytes[HeaderText.trimmed(bytes, option.startIndex..<option.endIndex)]
+                    if HeaderText.equals(option, "close") { connectionClose = true }
+                    if HeaderText.equals(option, "keep-alive") { connectionKeepAlive = true }
+                    if HeaderText.equals(option, "upgrade") { upgrade = true }
                 }
-            } else if Self.named(name, "expect") {
+            } else if HeaderText.equals(name, "expect") {
                 expects = true
-            } else if Self.named(name, "upgrade") {
+            } else if HeaderText.equals(name, "upgrade") {
                 upgrade = true
             }
         }
-
-        /// `bytes` is `lowercased` in any letter case.
-        static func named<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ lowercased: StaticString) -> Bool {
-            guard bytes.count == lowercased.utf8CodeUnitCount else { return false }
-            var index = 0
-            for byte in bytes {
-                let wanted = lowercased.utf8Start[index]
-                guard byte == wanted || (byte | 0x20 == wanted && wanted >= UInt8(ascii: "a")) else { return false }
-                index += 1
-            }
-            return true
-        }
     }
 
-    fileprivate struct Unframed: Error {}
+    private struct Unframed: Error {}
 }
 
 extension RequestHead {
@@ -259,12 +243,8 @@ extension RequestHead {
             while index + 1 < bytes.count, bytes[index] != 13 {
                 guard let end = bytes[index...].firstIndex(of: 13), let colon = bytes[index..<end].firstIndex(of: 58)
                 else { return nil }
-                var start = colon + 1
-                var stop = end
-                while start < stop, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
-                while stop > start, bytes[stop - 1] == 32 || bytes[stop - 1] == 9 { stop -= 1 }
-                let value = String(decoding: bytes[start..<stop], as: UTF8.self)
-                if authority == nil, Fields.named(bytes[index..<colon], "host") {
+                let value = String(decoding: bytes[HeaderText.trimmed(bytes, (colon + 1)..<end)], as: UTF8.self)
+                if authority == nil, HeaderText.equals(bytes[index..<colon], "host") {
                     authority = value
                     index = end + 2
                     continue

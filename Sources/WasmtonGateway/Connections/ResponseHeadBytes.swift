@@ -43,6 +43,18 @@ struct ResponseHeadBytes {
         }
     }
 
+    /// Ends a head whose body may have no length: `transfer-encoding: chunked` when the head
+    /// gave no `content-length` (`sized`) and a response with `status` carries a body, then
+    /// ``connection(closes:http10:)`` for HTTP/1.1 and the empty line. Returns whether the body
+    /// goes in chunks.
+    mutating func end(sized: Bool, status: Int, closes: Bool) -> Bool {
+        let chunked = !sized && status >= 200 && status != 204 && status != 304
+        if chunked { append("transfer-encoding: chunked\r\n") }
+        connection(closes: closes, http10: false)
+        append("\r\n")
+        return chunked
+    }
+
     mutating func contentLength(_ length: Int) {
         append("content-length: ")
         number(length)

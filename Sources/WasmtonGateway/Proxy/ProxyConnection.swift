@@ -88,7 +88,7 @@ final class ProxyConnection: RequestTaker {
     /// (``ProxyHeaders/write(_:date:closes:into:)``).
     func writeHead(_ upstream: HTTPResponseHead, date: String) {
         var head = ResponseHeadBytes(capacity: 512)
-        chunkedAnswer = !ProxyHeaders.write(upstream, date: date, closes: closes, into: &head)
+        chunkedAnswer = ProxyHeaders.write(upstream, date: date, closes: closes, into: &head)
         hold(head)
     }
 
@@ -105,11 +105,7 @@ final class ProxyConnection: RequestTaker {
                 if field.name == .contentLength { sized = true }
                 head.field(field.name.rawName, field.value)
             }
-            let code = response.status.code
-            chunkedAnswer = !sized && code >= 200 && code != 204 && code != 304
-            if chunkedAnswer { head.append("transfer-encoding: chunked\r\n") }
-            head.connection(closes: closes, http10: false)
-            head.append("\r\n")
+            chunkedAnswer = head.end(sized: sized, status: response.status.code, closes: closes)
             hold(head)
         case .body(var bytes):
             guard bytes.readableBytes > 0 else { return }

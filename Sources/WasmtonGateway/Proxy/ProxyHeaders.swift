@@ -82,18 +82,14 @@ enum ProxyHeaders {
 
     /// Whether a header value is exactly `token` (lowercase), ignoring ASCII case.
     static func isToken(_ value: String, _ token: StaticString) -> Bool {
-        let expected = UnsafeBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount)
-        guard value.utf8.count == expected.count else { return false }
-        return zip(value.utf8, expected).allSatisfy { byte, lower in
-            (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == lower
-        }
+        HeaderText.equals(value.utf8, token)
     }
 
     /// The client's response head for the upstream's `head`, as HTTP/1.1 bytes, when no filter
     /// reads it: the status and the end-to-end headers as ``response(_:stampedOn:)`` keeps them,
-    /// Wasmton's `server` and `date` last, and the framing: the upstream's `content-length` if it
-    /// gave one (the result is true), else chunks (`transfer-encoding: chunked`, false), but for
-    /// a status that has no body.
+    /// Wasmton's `server` and `date` last, and the framing (``ResponseHeadBytes/end(sized:status:closes:)``):
+    /// the upstream's `content-length` if it gave one, else chunks. Returns whether the body goes
+    /// in chunks.
     static func write(
         _ head: HTTPResponseHead, date: String, closes: Bool, into out: inout ResponseHeadBytes
     ) -> Bool {
@@ -112,11 +108,7 @@ enum ProxyHeaders {
         }
         out.field("server", "wasmton")
         out.field("date", date)
-        let bodiless = code < 200 || code == 204 || code == 304
-        if !sized && !bodiless { out.append("transfer-encoding: chunked\r\n") }
-        out.connection(closes: closes, http10: false)
-        out.append("\r\n")
-        return sized || bodiless
+        return out.end(sized: sized, status: code, closes: closes)
     }
 
     /// The client's response for the upstream's `head`, for the filters to read: its status and

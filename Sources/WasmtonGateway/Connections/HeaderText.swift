@@ -1,0 +1,24 @@
+/// The two byte-level rules of HTTP header text that the request reader (``RequestHead``) and
+/// the proxy's header rewriting (``ProxyHeaders``) both apply: names and tokens compared without
+/// regard to ASCII letter case, and values without their optional whitespace.
+enum HeaderText {
+    /// Whether `bytes` spell `lowercased` in any ASCII letter case.
+    static func equals<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ lowercased: StaticString) -> Bool {
+        guard bytes.count == lowercased.utf8CodeUnitCount else { return false }
+        var index = 0
+        for byte in bytes {
+            guard (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == lowercased.utf8Start[index] else { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// `range` of `bytes` without the spaces and tabs at either end (RFC 9110 §5.6.3's OWS).
+    static func trimmed(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Range<Int> {
+        var start = range.lowerBound
+        var end = range.upperBound
+        while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
+        while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
+        return start..<end
+    }
+}
