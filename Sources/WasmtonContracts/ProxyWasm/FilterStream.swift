@@ -24,17 +24,32 @@ public final class FilterStream: Sendable {
         public var responseBody: [UInt8] = []
         public var responseTrailers = HeaderList()
         public var localResponse: LocalResponse?
-        /// Properties by dotted path (`request.path`, `source.address`…), as proxy-wasm encodes them.
+        /// Properties by dotted path, as proxy-wasm encodes them: those a filter set
+        /// (`proxy_set_property`) and any the host adds. They take precedence over ``request``'s.
         public var properties: [String: [UInt8]] = [:]
+        /// The request's own properties (`request.*`, `source.*`), encoded when read.
+        public var request: RequestProperties?
+        /// The response's status code, once the response headers are in (`response.code`).
+        public var responseCode: Int?
+
+        /// The property at the dotted `key`: one set in ``properties``, else the request's or
+        /// the response's own; `nil` when there is none.
+        public func property(_ key: String) -> [UInt8]? {
+            if !properties.isEmpty, let value = properties[key] { return value }
+            if key == "response.code" { return responseCode.map { FilterStream.property(Int64($0)) } }
+            return request?.value(for: key)
+        }
     }
 
     private let contents: Mutex<Contents>
 
     /// A stream for a request with `headers` (pseudo-headers `:method`, `:path`, `:authority`,
-    /// `:scheme` included) and the given `properties`.
-    public init(requestHeaders: HeaderList, properties: [String: [UInt8]] = [:]) {
+    /// `:scheme` included), the request's own properties (`request`) and any others
+    /// (`properties`, which take precedence).
+    public init(requestHeaders: HeaderList, request: RequestProperties? = nil, properties: [String: [UInt8]] = [:]) {
         var contents = Contents()
         contents.requestHeaders = requestHeaders
+        contents.request = request
         contents.properties = properties
         self.contents = Mutex(contents)
     }

@@ -52,13 +52,30 @@ public struct HeaderList: Sendable, Equatable {
     }
 
     /// `name` in lowercase: itself when it is ASCII without capitals, as the names the host and
-    /// most filters pass are (no new string then).
-    static func lowercase(_ name: String) -> String {
-        let plain =
-            name.utf8.withContiguousStorageIfAvailable { bytes in
-                !bytes.contains { $0 >= 0x80 || ($0 >= 0x41 && $0 <= 0x5A) }
-            } ?? false
-        return plain ? name : name.lowercased()
+    /// most filters pass are (no new string then); ASCII with capitals lowered byte by byte, as
+    /// the names upstream servers send are (`Content-Type`), without Unicode case mapping.
+    package static func lowercase(_ name: String) -> String {
+        var name = name
+        let lowered: String?? = name.withUTF8 { bytes in
+            var capitals = false
+            for byte in bytes {
+                if byte >= 0x80 { return .some(nil) }
+                if byte >= 0x41 && byte <= 0x5A { capitals = true }
+            }
+            guard capitals else { return nil }
+            return String(unsafeUninitializedCapacity: bytes.count) { out in
+                for index in bytes.indices {
+                    let byte = bytes[index]
+                    out[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                }
+                return bytes.count
+            }
+        }
+        switch lowered {
+        case nil: return name
+        case .some(nil): return name.lowercased()
+        case .some(.some(let ascii)): return ascii
+        }
     }
 
     /// Makes room for `count` fields in all, so that adding them does not grow the list step by step.

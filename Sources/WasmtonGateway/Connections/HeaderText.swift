@@ -1,6 +1,6 @@
-/// The two byte-level rules of HTTP header text that the request reader (``RequestHead``) and
-/// the proxy's header rewriting (``ProxyHeaders``) both apply: names and tokens compared without
-/// regard to ASCII letter case, and values without their optional whitespace.
+/// The byte-level rules of HTTP header text that the request reader (``RequestHead``) and the
+/// proxy's header rewriting (``ProxyHeaders``) both apply: what a token is, names and tokens
+/// compared without regard to ASCII letter case, and values without their optional whitespace.
 enum HeaderText {
     /// Whether `bytes` spell `lowercased` in any ASCII letter case.
     static func equals<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ lowercased: StaticString) -> Bool {
@@ -11,6 +11,22 @@ enum HeaderText {
             index += 1
         }
         return true
+    }
+
+    /// Whether `byte` may appear in a token (RFC 9110 §5.6.2's `tchar`), such as a header name.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
+    /// Whether `bytes` are a token: at least one byte, all of them ``isTokenByte(_:)``.
+    static func isToken<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        !bytes.isEmpty && bytes.allSatisfy(isTokenByte)
     }
 
     /// `range` of `bytes` without the spaces and tabs at either end (RFC 9110 §5.6.3's OWS).

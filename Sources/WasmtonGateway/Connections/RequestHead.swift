@@ -124,7 +124,7 @@ struct RequestHead {
         ) {
             guard let firstSpace = bytes[line].firstIndex(of: 32) else { throw Unframed() }
             let methodBytes = bytes[line.lowerBound..<firstSpace]
-            guard !methodBytes.isEmpty, methodBytes.allSatisfy(isTokenByte) else { throw Unframed() }
+            guard !methodBytes.isEmpty, methodBytes.allSatisfy(HeaderText.isTokenByte) else { throw Unframed() }
             let method: Method
             if methodBytes.elementsEqual("GET".utf8) {
                 method = .get
@@ -153,16 +153,6 @@ struct RequestHead {
             }
             return (method, String(decoding: target, as: UTF8.self), isHTTP10)
         }
-
-        static func isTokenByte(_ byte: UInt8) -> Bool {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"):
-                return true
-            default:
-                return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-            }
-        }
     }
 
     /// The head's fields that matter here; a field that changes the framing (or appears twice
@@ -184,7 +174,7 @@ struct RequestHead {
                 throw Unframed()  // also a folded line, which starts with a space
             }
             let name = bytes[line.lowerBound..<colon]
-            guard name.allSatisfy(Reader.isTokenByte) else { throw Unframed() }
+            guard name.allSatisfy(HeaderText.isTokenByte) else { throw Unframed() }
             let value = bytes[HeaderText.trimmed(bytes, (colon + 1)..<line.upperBound)]
             func text() -> String { String(decoding: value, as: UTF8.self) }
 

@@ -26,24 +26,10 @@ enum FilterHTTP {
         for field in head.headerFields {
             headers.add(lowercased: field.name.canonicalName, field.value)
         }
-        // Split at the first `?` by bytes: no grapheme breaking for an ASCII path.
-        let question = path.utf8.firstIndex(of: UInt8(ascii: "?"))
-        var properties: [String: [UInt8]] = [
-            "request.path": FilterStream.property(path),
-            "request.url_path": Array(path.utf8[..<(question ?? path.utf8.endIndex)]),
-            "request.query": question.map { Array(path.utf8[path.utf8.index(after: $0)...]) } ?? [],
-            "request.host": FilterStream.property(authority),
-            "request.scheme": FilterStream.property(head.scheme ?? "http"),
-            "request.method": FilterStream.property(head.method.rawValue),
-            "request.protocol": FilterStream.property("HTTP/1.1"),
-        ]
-        if let requestID { properties["request.id"] = FilterStream.property(requestID) }
-        if let agent = head.headerFields[.userAgent] { properties["request.useragent"] = FilterStream.property(agent) }
-        if let source {
-            properties["source.address"] = FilterStream.property("\(source.address):\(source.port)")
-            properties["source.port"] = FilterStream.property(Int64(source.port))
-        }
-        return FilterStream(requestHeaders: headers, properties: properties)
+        let request = RequestProperties(
+            path: path, method: head.method.rawValue, authority: authority, scheme: head.scheme ?? "http", id: requestID,
+            userAgent: head.headerFields[.userAgent], source: source)
+        return FilterStream(requestHeaders: headers, request: request)
     }
 
     /// Whether `request` has no body (nothing for a body callback to see).
@@ -94,7 +80,7 @@ enum FilterHTTP {
         for field in fields { headers.add(lowercased: field.name.canonicalName, field.value) }
         stream.withContents {
             $0.responseHeaders = headers
-            $0.properties["response.code"] = FilterStream.property(Int64(status.code))
+            $0.responseCode = status.code
         }
         return headers
     }

@@ -2,6 +2,7 @@ import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
+import WasmtonContracts
 
 /// The proxy's side of one client connection, as the ``RequestTaker`` of its
 /// ``ConnectionFront``: answers the requests ``DirectProxy/admits(_:_:)`` takes right here on the
@@ -89,6 +90,14 @@ final class ProxyConnection: RequestTaker {
     func writeHead(_ upstream: HTTPResponseHead, date: String) {
         var head = ResponseHeadBytes(capacity: 512)
         chunkedAnswer = ProxyHeaders.write(upstream, date: date, closes: closes, into: &head)
+        hold(head)
+    }
+
+    /// Writes the head of an answer the filters read, from the headers they left
+    /// (``ProxyHeaders/write(filtered:status:date:closes:into:)``).
+    func writeHead(filtered headers: HeaderList, status: Int, date: String) {
+        var head = ResponseHeadBytes(capacity: 512)
+        chunkedAnswer = ProxyHeaders.write(filtered: headers, status: status, date: date, closes: closes, into: &head)
         hold(head)
     }
 

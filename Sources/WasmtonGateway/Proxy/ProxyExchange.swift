@@ -176,11 +176,14 @@ final class ProxyExchange: UpstreamDelegate {
             owner.writeHead(head, date: loop.dates.value.now)
             return
         }
-        var response = ProxyHeaders.response(head)
-        let length = response.headerFields[.contentLength].flatMap(Int.init)
+        let status = Int(head.status.code)
+        let (loaded, length) = ProxyHeaders.filterHeaders(head)
         remaining = length
-        let noBody = length == 0 || response.status == .noContent || response.status == .notModified
-        let loaded = FilterHTTP.load(status: response.status, headers: response.headerFields, into: filters.stream)
+        let noBody = length == 0 || status == 204 || status == 304
+        filters.stream.withContents {
+            $0.responseHeaders = loaded
+            $0.responseCode = status
+        }
         let step: FilterStep
         do {
             step = try chain.runHere(filters, .response, body: nil, endOfStream: noBody)
@@ -196,16 +199,13 @@ final class ProxyExchange: UpstreamDelegate {
             return
         case .forward:
             filtersEnded = noBody
-            response = FilterHTTP.apply(
-                filters.stream, status: response.status, original: (response.headerFields, loaded), wholeBody: nil)
+            phase = .streaming
+            owner.writeHead(filtered: filters.stream.responseHeaders, status: status, date: loop.dates.value.now)
         case .held:
             // A filter holds the headers until it has seen the body: gather it first.
-            collectedStatus = response.status
+            collectedStatus = HTTPResponse.Status(code: status)
             phase = .collecting
-            return
         }
-        phase = .streaming
-        owner.write(.head(stamped(response)))
     }
 
     func upstreamBody(_ body: ByteBuffer) {

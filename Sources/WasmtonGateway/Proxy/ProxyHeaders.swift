@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOHTTP1
+import WasmtonContracts
 
 /// The header rewriting of a forwarded exchange, as ``FilteringProxy``'s Hummingbird path does
 /// it: hop-by-hop headers (RFC 9110 §7.6.1, and those `Connection` lists) dropped both ways,
@@ -86,7 +87,7 @@ enum ProxyHeaders {
     }
 
     /// The client's response head for the upstream's `head`, as HTTP/1.1 bytes, when no filter
-    /// reads it: the status and the end-to-end headers as ``response(_:stampedOn:)`` keeps them,
+    /// reads it: the status and the end-to-end headers (hop-by-hop ones and those `Connection` lists dropped),
     /// Wasmton's `server` and `date` last, and the framing (``ResponseHeadBytes/end(sized:status:closes:)``):
     /// the upstream's `content-length` if it gave one, else chunks. Returns whether the body goes
     /// in chunks.
@@ -111,18 +112,60 @@ enum ProxyHeaders {
         return out.end(sized: sized, status: code, closes: closes)
     }
 
-    /// The client's response for the upstream's `head`, for the filters to read: its status and
-    /// end-to-end headers.
-    static func response(_ head: HTTPResponseHead) -> HTTPResponse {
+    /// The upstream's response head as the filters read it: `:status`, then the end-to-end
+    /// fields (the rule of ``write(_:date:closes:into:)``) with lowercase names; and the length
+    /// its `content-length` gives, if any. Made straight from the upstream's head, without an
+    /// `HTTPResponse` in between.
+    static func filterHeaders(_ head: HTTPResponseHead) -> (headers: HeaderList, contentLength: Int?) {
         let connection = head.headers["connection"]
         let listed = connection.isEmpty ? nil : listed(connection)
-        var fields = HTTPFields()
-        fields.reserveCapacity(head.headers.count + 2)
+        var headers = HeaderList()
+        headers.reserveCapacity(head.headers.count + 4)
+        headers.add(lowercased: ":status", String(head.status.code))
+        var length: Int?
         for (name, value) in head.headers {
-            guard let fieldName = HTTPField.Name(name) else { continue }
-            if isDropped(fieldName.canonicalName, listed: listed) { continue }
-            fields.append(HTTPField(name: fieldName, value: value))
+            if isHopByHop(name) { continue }
+            let lowercased = HeaderList.lowercase(name)
+            if listed?.contains(lowercased) == true { continue }
+            if length == nil && lowercased.utf8.count == 14 && lowercased == "content-length" { length = Int(value) }
+            headers.add(lowercased: lowercased, value)
         }
-        return HTTPResponse(status: HTTPResponse.Status(code: Int(head.status.code)), headerFields: fields)
+        return (headers, length)
+    }
+
+    /// The client's response head from the headers the filters left (loaded by
+    /// ``filterHeaders(_:)``), as HTTP/1.1 bytes: the status from `:status` when a filter set a
+    /// valid one (else `status`); every regular field whose name is a token, its value legalized
+    /// as Swift HTTP Types does, so that no filter puts a CR or LF of its own on the wire;
+    /// Wasmton's `server` and `date` in place of any others; and the framing
+    /// (``ResponseHeadBytes/end(sized:status:closes:)``). Returns whether the body goes in chunks.
+    static func write(
+        filtered headers: HeaderList, status: Int, date: String, closes: Bool, into out: inout ResponseHeadBytes
+    ) -> Bool {
+        var code = status
+        for field in headers.fields where field.name.utf8.first == UInt8(ascii: ":") {
+            if field.name == ":status", let set = Int(field.value), (100...599).contains(set) {
+                code = set
+                break
+            }
+        }
+        out.statusLine(HTTPResponse.Status(code: code), http10: false)
+        var sized = false
+        for field in headers.fields {
+            let name = field.name.utf8
+            guard let first = name.first, first != UInt8(ascii: ":"), HeaderText.isToken(name) else { continue }
+            if name.count == 4 && HeaderText.equals(name, "date") || name.count == 6 && HeaderText.equals(name, "server") {
+                continue
+            }
+            if !sized && name.count == 14 && HeaderText.equals(name, "content-length") { sized = true }
+            if HTTPField.isValidValue(field.value) {
+                out.field(field.name, field.value)
+            } else if let fieldName = HTTPField.Name(field.name) {
+                out.field(field.name, HTTPField(name: fieldName, value: field.value).value)
+            }
+        }
+        out.field("server", "wasmton")
+        out.field("date", date)
+        return out.end(sized: sized, status: code, closes: closes)
     }
 }

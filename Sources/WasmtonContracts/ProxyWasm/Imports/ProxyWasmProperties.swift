@@ -36,7 +36,7 @@ struct ProxyWasmProperties {
         case "plugin_name": return Array(state.pluginName.utf8)
         case "plugin_root_id": return []  // the C++ SDK picks its root context by this; "" is the default one
         case "plugin_vm_id": return []
-        default: return state.stream?.withContents { $0.properties[key] }
+        default: return state.stream?.withContents { $0.property(key) }
         }
     }
 
