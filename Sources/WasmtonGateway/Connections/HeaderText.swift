@@ -5,12 +5,31 @@ enum HeaderText {
     /// Whether `bytes` spell `lowercased` in any ASCII letter case.
     static func equals<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ lowercased: StaticString) -> Bool {
         guard bytes.count == lowercased.utf8CodeUnitCount else { return false }
+        // A string's bytes in place (native and small strings have them): a plain loop over
+        // memory, where walking a `String.UTF8View` costs several times more per byte.
+        if let equal = bytes.withContiguousStorageIfAvailable({ equals($0, lowercased) }) { return equal }
         var index = 0
         for byte in bytes {
-            guard (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == lowercased.utf8Start[index] else { return false }
+            guard lowered(byte) == lowercased.utf8Start[index] else { return false }
             index += 1
         }
         return true
+    }
+
+    private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercased: StaticString) -> Bool {
+        let expected = lowercased.utf8Start
+        for index in bytes.indices where lowered(bytes[index]) != expected[index] { return false }
+        return true
+    }
+
+    private static func lowered(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+    }
+
+    /// Whether `name` is a token: at least one byte, all of them ``isTokenByte(_:)``.
+    static func isToken(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { !$0.isEmpty && $0.allSatisfy(isTokenByte) }
     }
 
     /// Whether `byte` may appear in a token (RFC 9110 §5.6.2's `tchar`), such as a header name.
@@ -19,14 +38,13 @@ enum HeaderText {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
+        case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "#"),
+            UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "*"),
+            UInt8(ascii: "+"), UInt8(ascii: "^"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
         default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            return false
         }
-    }
-
-    /// Whether `bytes` are a token: at least one byte, all of them ``isTokenByte(_:)``.
-    static func isToken<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
-        !bytes.isEmpty && bytes.allSatisfy(isTokenByte)
     }
 
     /// `range` of `bytes` without the spaces and tabs at either end (RFC 9110 §5.6.3's OWS).

@@ -27,10 +27,17 @@ struct ResponseHeadBytes {
     }
 
     mutating func field(_ name: String, _ value: String) {
-        bytes.append(contentsOf: name.utf8)
+        append(name)
         append(": ")
-        bytes.append(contentsOf: value.utf8)
+        append(value)
         append("\r\n")
+    }
+
+    /// A string's bytes, copied from where they lie (appending a `String.UTF8View` walks it
+    /// byte by byte).
+    private mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     /// `connection: close` when the connection ends after this answer; `connection: keep-alive`

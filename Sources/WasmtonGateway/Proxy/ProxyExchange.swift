@@ -73,7 +73,7 @@ final class ProxyExchange: UpstreamDelegate {
 
     func start() {
         guard phase == .starting else { return }
-        var head = request
+        let pathPrefix = proxy.upstream.pathPrefix
         if let chain = proxy.chain {
             let stream = FilterHTTP.stream(for: request, source: source, requestID: request.headerFields[.requestID])
             let exchange = FilterChain.Exchange(stream: stream, bufferLimit: proxy.maxBodyBytes, slot: loop.slot)
@@ -95,11 +95,19 @@ final class ProxyExchange: UpstreamDelegate {
                 failInFilters(FilterChainError.paused(filter: chain.names.joined(separator: ",")), forwarded: false)
                 return
             case .forward:
-                head = FilterHTTP.apply(stream, to: request, loaded: loaded)
+                let filtered = stream.requestHeaders
+                upstreamHead =
+                    ProxyHeaders.upstreamHead(
+                        filtered: filtered, request: request, pathPrefix: pathPrefix, source: source?.address,
+                        chunked: chunked)
+                    ?? ProxyHeaders.upstreamHead(
+                        FilterHTTP.apply(stream, to: request, loaded: loaded), pathPrefix: pathPrefix,
+                        source: source?.address, chunked: chunked)
             }
+        } else {
+            upstreamHead = ProxyHeaders.upstreamHead(
+                request, pathPrefix: pathPrefix, source: source?.address, chunked: chunked)
         }
-        upstreamHead = ProxyHeaders.upstreamHead(
-            head, pathPrefix: proxy.upstream.pathPrefix, source: source?.address, chunked: chunked)
         let deadline = NIODeadline.now() + TimeAmount(proxy.upstreamTimeout)
         self.deadline = deadline
         owner.watch(deadline)

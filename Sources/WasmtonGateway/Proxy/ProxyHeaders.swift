@@ -42,6 +42,56 @@ enum ProxyHeaders {
             uri: pathPrefix.isEmpty ? path : pathPrefix + path, headers: headers)
     }
 
+    /// ``upstreamHead(_:pathPrefix:source:chunked:)`` for `request` as the filters left it in
+    /// their header list: method, path and authority from the pseudo-headers (`request`'s where a
+    /// filter removed one), the regular fields from the list, without an `HTTPRequest` made in
+    /// between. `nil` when the list holds something that Swift HTTP Types would have to legalize
+    /// (a name that is not a token, a value with a control byte, an unknown method): the caller
+    /// then goes the long way, through ``FilterHTTP/apply(_:to:loaded:)``, which does.
+    static func upstreamHead(
+        filtered headers: HeaderList, request: HTTPRequest, pathPrefix: String, source: String?, chunked: Bool
+    ) -> HTTPRequestHead? {
+        var method = request.method.rawValue
+        var path = request.path ?? "/"
+        var authority = request.authority
+        var connection: [String] = []
+        var forwardedFor: [String] = []
+        var hasHost = false
+        for field in headers.fields {
+            guard HTTPField.isValidValue(field.value) else { return nil }
+            switch field.name {
+            case ":method":
+                guard HTTPRequest.Method(field.value) != nil else { return nil }
+                method = field.value
+            case ":path": path = field.value
+            case ":authority": authority = field.value
+            case "connection": connection.append(field.value)
+            case "x-forwarded-for": forwardedFor.append(field.value)
+            case "host": hasHost = true
+            default: break
+            }
+        }
+        let listed = connection.isEmpty ? nil : listed(connection)
+        var out = HTTPHeaders()
+        out.reserveCapacity(headers.fields.count + 4)
+        for field in headers.fields where field.name.utf8.first != UInt8(ascii: ":") {
+            guard HeaderText.isToken(field.name) else { return nil }
+            if isDropped(field.name, listed: listed) { continue }
+            if source != nil && field.name == "x-forwarded-for" || field.name == "x-forwarded-proto" { continue }
+            out.add(name: field.name, value: field.value)
+        }
+        if let authority, !hasHost { out.add(name: "host", value: authority) }
+        if let source {
+            let previous = forwardedFor.isEmpty ? "" : forwardedFor.joined(separator: ", ") + ", "
+            out.add(name: "x-forwarded-for", value: previous + source)
+        }
+        out.add(name: "x-forwarded-proto", value: "http")
+        if chunked { out.add(name: "transfer-encoding", value: "chunked") }
+        return HTTPRequestHead(
+            version: .http1_1, method: HTTPMethod(rawValue: method), uri: pathPrefix.isEmpty ? path : pathPrefix + path,
+            headers: out)
+    }
+
     /// The names a `Connection` header lists beyond the hop-by-hop ones (nil for the usual
     /// `keep-alive` or `close`, so most exchanges build no set).
     static func listed(_ connection: [String]) -> Set<String>? {
@@ -153,7 +203,7 @@ enum ProxyHeaders {
         var sized = false
         for field in headers.fields {
             let name = field.name.utf8
-            guard let first = name.first, first != UInt8(ascii: ":"), HeaderText.isToken(name) else { continue }
+            guard name.first != UInt8(ascii: ":"), HeaderText.isToken(field.name) else { continue }
             if name.count == 4 && HeaderText.equals(name, "date") || name.count == 6 && HeaderText.equals(name, "server") {
                 continue
             }
