@@ -14,9 +14,16 @@ struct RecentExports<Value> {
 
     /// The value remembered for `name`, if any.
     func value(for name: String) -> Value? {
-        if let last, last.name == name { return last.value }
-        for index in earlier.indices where earlier[index].name == name { return earlier[index].value }
+        let length = name.utf8.count
+        if let last, Self.same(last.name, name, length) { return last.value }
+        for index in earlier.indices where Self.same(earlier[index].name, name, length) { return earlier[index].value }
         return nil
+    }
+
+    /// Whether `known` is `name` (of `length` UTF-8 bytes): lengths first, which tells most
+    /// export names apart (a contract's callbacks rarely share one) without comparing text.
+    private static func same(_ known: String, _ name: String, _ length: Int) -> Bool {
+        known.utf8.count == length && known == name
     }
 
     /// Remembers `value` for `name`, as the last one looked up.

@@ -1,3 +1,5 @@
+import WasmtonRuntime
+
 /// The numbers of the proxy-wasm ABI (0.2.0 and 0.2.1), from proxy-wasm/spec.
 enum ProxyWasmABI {
     /// What a host function returns (`WasmResult` in the SDKs).
@@ -11,6 +13,19 @@ enum ProxyWasmABI {
         case casMismatch = 8
         case internalFailure = 10
         case unimplemented = 12
+
+        /// The status as a host function's results: one array per status, made once, so that the
+        /// many host calls of a request allocate none.
+        var result: [WasmValue] {
+            switch self {
+            case .ok: Self.okResult
+            case .notFound: Self.notFoundResult
+            default: [.i32(rawValue)]
+            }
+        }
+
+        private static let okResult: [WasmValue] = [.i32(Status.ok.rawValue)]
+        private static let notFoundResult: [WasmValue] = [.i32(Status.notFound.rawValue)]
     }
 
     /// Which header map a host function means.

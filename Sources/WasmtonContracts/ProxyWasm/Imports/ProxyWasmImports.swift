@@ -52,7 +52,7 @@ enum ProxyWasmImports {
             module: "env", name: name,
             signature: FunctionSignature(parameters: Array(repeating: .i32, count: parameters), results: [.i32])
         ) { call, arguments in
-            [.i32(try body(&call, ProxyWasmArguments(arguments)).rawValue)]
+            try body(&call, ProxyWasmArguments(arguments)).result
         }
     }
 }

@@ -21,6 +21,9 @@ final class WasmKitInstance: EngineInstance {
     /// name costs less than WasmKit's lookup.
     /// Exported functions looked up so far, by their index among the module's exports.
     private var functions: [Function?] = []
+    /// The arguments of the call in progress, in an array kept between calls: WasmKit lets go of
+    /// it when the call returns, so the next call fills it again without allocating.
+    private var argumentValues: [Value] = []
     /// Whether the engine charges fuel: then every call gets a budget, `UInt64.max` when
     /// unlimited, so that ``fuelConsumed`` can be read off it.
     private let metersFuel: Bool
@@ -101,7 +104,11 @@ final class WasmKitInstance: EngineInstance {
             function = found
             functions[export.index] = found
         }
-        let values = arguments.map(\.engineValue)
+        var values = argumentValues
+        argumentValues = []
+        values.removeAll(keepingCapacity: true)
+        for argument in arguments { values.append(argument.engineValue) }
+        defer { argumentValues = values }
         let budget = context.begin(limits: limits, calibration: calibration, slice: slice)
         let fuel = Self.applyFuel(budget, to: store, metered: metersFuel)
         defer {
@@ -233,6 +240,9 @@ final class WasmKitCallState {
     var memory: Memory?
     /// Argument arrays of host calls, reused between calls.
     private let hostArguments = HostArguments()
+    /// The results handed back to WasmKit, in an array reused between host calls (WasmKit copies
+    /// them out and lets go of it before the next one).
+    private var hostResults: [Value] = []
     /// Out-of-bounds accesses of WASI calls, failed after the call (``GuestMemoryFaults``).
     let wasiFaults = GuestMemoryFaults()
 
@@ -265,7 +275,12 @@ final class WasmKitCallState {
             }) { values throws(GuestError) in
                 try context.invoke(prepared, memory: memory, reentry: .wasmKit(caller.instance), arguments: values)
             }
-            return produced.map(\.engineValue)
+            var results = hostResults
+            hostResults = []
+            results.removeAll(keepingCapacity: true)
+            for value in produced { results.append(value.engineValue) }
+            hostResults = results
+            return results
         }
     }
 
