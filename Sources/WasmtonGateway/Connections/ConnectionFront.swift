@@ -216,8 +216,11 @@ final class ConnectionFront: ChannelDuplexHandler, RemovableChannelHandler {
     /// once it has been quiet for the idle timeout.
     private func checkIdle(context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
+        // Bytes read ahead while a taken request is answered are the next request: its time
+        // starts when the answer ends.
         let readingRequest =
-            passedReading || unread.readableBytes > 0 || passingBytes > 0 || takenBodyBytes > 0 || takenChunks != nil
+            passedReading || (unread.readableBytes > 0 && !taken) || passingBytes > 0 || takenBodyBytes > 0
+            || takenChunks != nil
         if inProgress > 0 && !readingRequest { return }  // the answer's end schedules the next check
         if NIODeadline.now() >= lastActivity + idleTimeout {
             context.close(promise: nil)
@@ -422,11 +425,22 @@ final class ConnectionFront: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Outbound
 
-    /// Reads wait while a taken request whose body is in is being answered, and while the
-    /// taker holds them.
+    /// Reads go on while a taken request is answered: what arrives meanwhile is the client's next
+    /// request, kept in ``unread`` until the answer is out. They wait once that much is waiting
+    /// (a client pipelining faster than it is answered is held back), and while the taker holds
+    /// them for a body that has nowhere to go yet.
+    ///
+    /// Stopping every read for every answer would cost each request two `epoll_ctl` calls
+    /// (read interest off, then on again) on an answer that leaves the event loop, as the
+    /// proxy's all do.
     private var holdsReads: Bool {
-        taken && ((takenBodyBytes == 0 && takenChunks == nil) || taker.holdsReads)
+        guard taken else { return false }
+        if takenBodyBytes == 0 && takenChunks == nil { return unread.readableBytes >= Self.waitingLimit }
+        return taker.holdsReads
     }
+
+    /// The most bytes of the requests that follow a taken one read ahead while it is answered.
+    static let waitingLimit = 16 * 1_024
 
     func read(context: ChannelHandlerContext) {
         if holdsReads {
