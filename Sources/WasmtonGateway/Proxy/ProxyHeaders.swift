@@ -59,15 +59,16 @@ enum ProxyHeaders {
         var hasHost = false
         for field in headers.fields {
             guard HTTPField.isValidValue(field.value) else { return nil }
-            switch field.name {
-            case ":method":
+            // By length first: most names are none of these, and lengths tell them apart.
+            switch field.name.utf8.count {
+            case 7 where field.name == ":method":
                 guard HTTPRequest.Method(field.value) != nil else { return nil }
                 method = field.value
-            case ":path": path = field.value
-            case ":authority": authority = field.value
-            case "connection": connection.append(field.value)
-            case "x-forwarded-for": forwardedFor.append(field.value)
-            case "host": hasHost = true
+            case 5 where field.name == ":path": path = field.value
+            case 10 where field.name == ":authority": authority = field.value
+            case 10 where field.name == "connection": connection.append(field.value)
+            case 15 where field.name == "x-forwarded-for": forwardedFor.append(field.value)
+            case 4 where field.name == "host": hasHost = true
             default: break
             }
         }
@@ -77,7 +78,11 @@ enum ProxyHeaders {
         for field in headers.fields where field.name.utf8.first != UInt8(ascii: ":") {
             guard HeaderText.isToken(field.name) else { return nil }
             if isDropped(field.name, listed: listed) { continue }
-            if source != nil && field.name == "x-forwarded-for" || field.name == "x-forwarded-proto" { continue }
+            if field.name.utf8.count == 15 && source != nil && field.name == "x-forwarded-for"
+                || field.name.utf8.count == 17 && field.name == "x-forwarded-proto"
+            {
+                continue
+            }
             out.add(name: field.name, value: field.value)
         }
         if let authority, !hasHost { out.add(name: "host", value: authority) }
@@ -175,12 +180,45 @@ enum ProxyHeaders {
         var length: Int?
         for (name, value) in head.headers {
             if isHopByHop(name) { continue }
-            let lowercased = HeaderList.lowercase(name)
+            let lowercased = lowercaseName(name)
             if listed?.contains(lowercased) == true { continue }
             if length == nil && lowercased.utf8.count == 14 && lowercased == "content-length" { length = Int(value) }
             headers.add(lowercased: lowercased, value)
         }
         return (headers, length)
+    }
+
+    /// `name` in lowercase: the common response header names as constants (no string made),
+    /// others by ``HeaderList``'s rule.
+    static func lowercaseName(_ name: String) -> String {
+        let utf8 = name.utf8
+        switch utf8.count {
+        case 4:
+            if HeaderText.equals(utf8, "date") { return "date" }
+            if HeaderText.equals(utf8, "etag") { return "etag" }
+            if HeaderText.equals(utf8, "vary") { return "vary" }
+        case 6:
+            if HeaderText.equals(utf8, "server") { return "server" }
+        case 7:
+            if HeaderText.equals(utf8, "expires") { return "expires" }
+        case 8:
+            if HeaderText.equals(utf8, "location") { return "location" }
+        case 10:
+            if HeaderText.equals(utf8, "set-cookie") { return "set-cookie" }
+        case 12:
+            if HeaderText.equals(utf8, "content-type") { return "content-type" }
+        case 13:
+            if HeaderText.equals(utf8, "last-modified") { return "last-modified" }
+            if HeaderText.equals(utf8, "accept-ranges") { return "accept-ranges" }
+            if HeaderText.equals(utf8, "cache-control") { return "cache-control" }
+        case 14:
+            if HeaderText.equals(utf8, "content-length") { return "content-length" }
+        case 16:
+            if HeaderText.equals(utf8, "content-encoding") { return "content-encoding" }
+        default:
+            break
+        }
+        return HeaderList.lowercase(name)
     }
 
     /// The client's response head from the headers the filters left (loaded by

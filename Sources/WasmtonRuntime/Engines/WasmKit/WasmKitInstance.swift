@@ -24,6 +24,8 @@ final class WasmKitInstance: EngineInstance {
     /// The arguments of the call in progress, in an array kept between calls: WasmKit lets go of
     /// it when the call returns, so the next call fills it again without allocating.
     private var argumentValues: [Value] = []
+    /// The results of the last call, reused like ``argumentValues`` once its caller let go.
+    private var resultValues = ReusedValues()
     /// Whether the engine charges fuel: then every call gets a budget, `UInt64.max` when
     /// unlimited, so that ``fuelConsumed`` can be read off it.
     private let metersFuel: Bool
@@ -130,11 +132,12 @@ final class WasmKitInstance: EngineInstance {
             throw Self.classify(
                 context.nestedFailure ?? error, function: name, budget: budget, limiter: limiter, limits: limits)
         }
-        return try results.map { value throws(GuestError) in
-            guard let converted = WasmValue(value) else {
-                throw .hostFunctionFailed(name: name, message: "returns a \(value) value, which Wasmton cannot pass on")
-            }
-            return converted
+        if results.isEmpty { return [] }
+        for value in results where WasmValue(value) == nil {
+            throw .hostFunctionFailed(name: name, message: "returns a \(value) value, which Wasmton cannot pass on")
+        }
+        return resultValues.fill { values in
+            for value in results { values.append(WasmValue(value)!) }
         }
     }
 

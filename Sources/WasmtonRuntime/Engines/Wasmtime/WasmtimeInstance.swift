@@ -23,6 +23,9 @@ final class WasmtimeInstance: EngineInstance {
     /// Exported functions looked up so far, by their index among the module's exports, with
     /// their result counts (the array is made on the first lookup).
     private var functions: [(function: wasmtime_func_t, results: Int)?] = []
+    /// The results of the last call, in an array the next call fills again in place when its
+    /// caller has let go of it (``ReusedValues``).
+    private var results = ReusedValues()
     private(set) var fuelConsumed: UInt64 = 0
     /// Argument arrays of host calls, reused between calls.
     private let hostArguments = HostArguments()
@@ -202,12 +205,12 @@ final class WasmtimeInstance: EngineInstance {
             if let error { return .failure(WasmtimeFailure(taking: error, api: api.pointee)) }
             if let trap { return .failure(WasmtimeFailure(takingTrap: trap, api: api.pointee)) }
             if resultCount == 0 { return .success([]) }
-            var values: [WasmValue] = []
-            values.reserveCapacity(resultCount)
-            for index in 0..<resultCount {
-                if let value = WasmValue(results[index]) { values.append(value) }
-            }
-            return .success(values)
+            return .success(
+                self.results.fill { values in
+                    for index in 0..<resultCount {
+                        if let value = WasmValue(results[index]) { values.append(value) }
+                    }
+                })
         }
     }
 
