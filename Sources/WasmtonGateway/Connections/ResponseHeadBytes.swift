@@ -5,8 +5,9 @@ import HTTPTypes
 /// header collection that an encoder walks again, or a buffer written in a dozen small writes.
 ///
 /// The values come from Swift HTTP Types' fields (validated when they were made), from the
-/// client's own `x-request-id` (which ``RequestHead`` took only without control bytes), and from
-/// Wasmton itself, so no line can carry a CR or LF of its own.
+/// client's own `x-request-id` (which ``RequestHead`` took only without control bytes), from an
+/// upstream's head as NIO's parser read it, from the filters' header list once ``ProxyHeaders``
+/// has legalized it, and from Wasmton itself, so no line can carry a CR or LF of its own.
 struct ResponseHeadBytes {
     private(set) var bytes: [UInt8] = []
 
