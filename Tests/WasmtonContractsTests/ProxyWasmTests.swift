@@ -30,12 +30,7 @@ enum ProxyFilters {
         pairs += headers
         let stream = FilterStream(
             requestHeaders: HeaderList(pairs),
-            properties: [
-                "request.path": FilterStream.property(path),
-                "request.method": FilterStream.property(method),
-                "source.address": FilterStream.property("127.0.0.1:5555"),
-                "source.port": FilterStream.property(Int64(5555)),
-            ])
+            request: RequestProperties(path: path, method: method, authority: authority, source: ("127.0.0.1", 5555)))
         stream.withContents { $0.requestBody = Array(body.utf8) }
         return stream
     }
@@ -297,6 +292,37 @@ struct ProxyWasmTests {
         #expect(headers["x-prop-set-status"] == "0")
         #expect(headers["x-prop-set"] == "v1")
         #expect(stream.withContents { $0.properties["wasmton.test"] } == Array("v1".utf8))
+    }
+
+    @Test("a request's own properties are encoded when read; one a filter set, and the response code, come first")
+    func requestProperties() {
+        let request = RequestProperties(
+            path: "/a/b?x=1&y=2", method: "POST", authority: "example.com:8080", id: "req-7", userAgent: "curl/8",
+            source: ("10.1.2.3", 4567))
+        #expect(request.value(for: "request.path") == Array("/a/b?x=1&y=2".utf8))
+        #expect(request.value(for: "request.url_path") == Array("/a/b".utf8))
+        #expect(request.value(for: "request.query") == Array("x=1&y=2".utf8))
+        #expect(request.value(for: "request.host") == Array("example.com:8080".utf8))
+        #expect(request.value(for: "request.method") == Array("POST".utf8))
+        #expect(request.value(for: "request.scheme") == Array("http".utf8))
+        #expect(request.value(for: "request.protocol") == Array("HTTP/1.1".utf8))
+        #expect(request.value(for: "request.id") == Array("req-7".utf8))
+        #expect(request.value(for: "request.useragent") == Array("curl/8".utf8))
+        #expect(request.value(for: "source.address") == Array("10.1.2.3:4567".utf8))
+        #expect(request.value(for: "source.port") == [0xD7, 0x11, 0, 0, 0, 0, 0, 0], "4567 as 8 little-endian bytes")
+        #expect(request.value(for: "request.unknown") == nil)
+        let bare = RequestProperties(path: "/plain", method: "GET", authority: "h")
+        #expect(bare.value(for: "request.query") == [] && bare.value(for: "request.url_path") == Array("/plain".utf8))
+        #expect(bare.value(for: "request.id") == nil && bare.value(for: "source.address") == nil)
+
+        let stream = FilterStream(requestHeaders: HeaderList(), request: request)
+        stream.withContents {
+            $0.properties["request.path"] = Array("/set".utf8)
+            $0.responseCode = 503
+        }
+        #expect(stream.withContents { $0.property("request.path") } == Array("/set".utf8), "a set property wins")
+        #expect(stream.withContents { $0.property("request.method") } == Array("POST".utf8))
+        #expect(stream.withContents { $0.property("response.code") } == [0xF7, 0x01, 0, 0, 0, 0, 0, 0])
     }
 
     @Test("proxy_send_local_response records the answer; it stands whether the callback pauses or continues")

@@ -1,5 +1,8 @@
 import Foundation
+import HTTPTypes
+import NIOHTTP1
 import Testing
+import WasmtonContracts
 import WasmtonTestSupport
 
 @testable import WasmtonGateway
@@ -272,5 +275,67 @@ struct ProxyPathTests {
         let listed = ProxyHeaders.listed(["close, X-Custom"])
         #expect(ProxyHeaders.isDropped("x-custom", listed: listed) && ProxyHeaders.isDropped("te", listed: nil))
         #expect(!ProxyHeaders.isDropped("content-type", listed: listed))
+    }
+
+    @Test("the upstream's head as the filters read it: :status, lowercase end-to-end names, the length it gave")
+    func filterHeadersFromTheUpstreamHead() {
+        var fields = HTTPHeaders()
+        for (name, value) in [
+            ("Server", "nginx"), ("Content-Type", "text/html"), ("Content-Length", "128"), ("Connection", "keep-alive, X-Drop"),
+            ("X-Drop", "1"), ("Transfer-Encoding", "identity"), ("X-Mixed-Case", "no"), ("ETag", "\"abc\""),
+        ] {
+            fields.add(name: name, value: value)
+        }
+        let (list, length) = ProxyHeaders.filterHeaders(HTTPResponseHead(version: .http1_1, status: .ok, headers: fields))
+        #expect(length == 128)
+        #expect(
+            list.pairs.map { "\($0.0)=\($0.1)" } == [
+                ":status=200", "server=nginx", "content-type=text/html", "content-length=128", "x-mixed-case=no",
+                "etag=\"abc\"",
+            ])
+    }
+
+    @Test("the head the filters left, as bytes: their :status, names that are tokens, values without CR or LF, Wasmton's server and date")
+    func filteredHeadAsBytes() {
+        var list = HeaderList([(":status", "404"), ("content-length", "5"), ("server", "upstream")])
+        list.add("x-split", "a\r\nx-injected: yes")
+        list.add("bad name", "dropped")
+        list.add(":status-ish", "ignored")
+        var head = ResponseHeadBytes(capacity: 256)
+        let chunked = ProxyHeaders.write(filtered: list, status: 200, date: "D", closes: false, into: &head)
+        let text = String(decoding: head.bytes, as: UTF8.self)
+        #expect(!chunked)
+        #expect(text.hasPrefix("HTTP/1.1 404 Not Found\r\n"), "\(text.debugDescription)")
+        #expect(!text.contains("\r\nx-injected"), "a filter's CR LF cannot start a line: \(text.debugDescription)")
+        #expect(text.contains("x-split: a"))
+        #expect(!text.contains("bad name") && !text.contains("upstream") && !text.contains(":status"))
+        #expect(text.hasSuffix("content-length: 5\r\nx-split: a  x-injected: yes\r\nserver: wasmton\r\ndate: D\r\n\r\n"), "\(text.debugDescription)")
+        // Without a length the body goes in chunks; a :status out of range keeps the upstream's.
+        var bare = ResponseHeadBytes(capacity: 64)
+        #expect(ProxyHeaders.write(filtered: HeaderList([(":status", "999")]), status: 201, date: "D", closes: true, into: &bare))
+        #expect(String(decoding: bare.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 201 Created\r\n"))
+    }
+
+    @Test("the request head the filters left goes upstream from their list; a value to legalize takes the long way")
+    func upstreamHeadFromTheFiltersList() throws {
+        var request = HTTPRequest(method: .get, scheme: "http", authority: "example.com", path: "/a")
+        request.headerFields[.accept] = "*/*"
+        var list = HeaderList([
+            (":method", "GET"), (":path", "/b?q=1"), (":authority", "example.com"), (":scheme", "http"), ("accept", "*/*"),
+            ("connection", "x-hop"), ("x-hop", "1"), ("x-forwarded-for", "10.0.0.1"), ("x-forwarded-proto", "https"),
+        ])
+        list.add("x-hello", "Hello")
+        let head = try #require(
+            ProxyHeaders.upstreamHead(
+                filtered: list, request: request, pathPrefix: "/base", source: "127.0.0.1", chunked: false))
+        #expect(head.method == .GET && head.uri == "/base/b?q=1")
+        #expect(
+            head.headers.map { "\($0.name)=\($0.value)" } == [
+                "accept=*/*", "x-hello=Hello", "host=example.com", "x-forwarded-for=10.0.0.1, 127.0.0.1",
+                "x-forwarded-proto=http",
+            ])
+        list.add("x-bad", "a\nb")
+        #expect(
+            ProxyHeaders.upstreamHead(filtered: list, request: request, pathPrefix: "", source: nil, chunked: false) == nil)
     }
 }

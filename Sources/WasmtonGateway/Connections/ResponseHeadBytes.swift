@@ -20,10 +20,15 @@ struct ResponseHeadBytes {
             append(http10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n")
             return
         }
+        statusLine(code: status.code, reason: status.reasonPhrase, http10: http10)
+    }
+
+    /// A status line with the reason phrase given (the upstream's, or the standard one).
+    mutating func statusLine(code: Int, reason: String, http10: Bool) {
         append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        number(status.code)
+        number(code)
         bytes.append(UInt8(ascii: " "))
-        bytes.append(contentsOf: status.reasonPhrase.utf8)
+        append(reason)
         append("\r\n")
     }
 

@@ -150,7 +150,11 @@ enum ProxyHeaders {
         _ head: HTTPResponseHead, date: String, closes: Bool, into out: inout ResponseHeadBytes
     ) -> Bool {
         let code = Int(head.status.code)
-        out.statusLine(HTTPResponse.Status(code: code), http10: false)
+        if code == 200 {
+            out.statusLine(.ok, http10: false)
+        } else {
+            out.statusLine(code: code, reason: head.status.reasonPhrase, http10: false)
+        }
         let connection = head.headers["connection"]
         let listed = connection.isEmpty ? nil : listed(connection)
         var sized = false
@@ -192,34 +196,19 @@ enum ProxyHeaders {
     /// others by ``HeaderList``'s rule.
     static func lowercaseName(_ name: String) -> String {
         let utf8 = name.utf8
-        switch utf8.count {
-        case 4:
-            if HeaderText.equals(utf8, "date") { return "date" }
-            if HeaderText.equals(utf8, "etag") { return "etag" }
-            if HeaderText.equals(utf8, "vary") { return "vary" }
-        case 6:
-            if HeaderText.equals(utf8, "server") { return "server" }
-        case 7:
-            if HeaderText.equals(utf8, "expires") { return "expires" }
-        case 8:
-            if HeaderText.equals(utf8, "location") { return "location" }
-        case 10:
-            if HeaderText.equals(utf8, "set-cookie") { return "set-cookie" }
-        case 12:
-            if HeaderText.equals(utf8, "content-type") { return "content-type" }
-        case 13:
-            if HeaderText.equals(utf8, "last-modified") { return "last-modified" }
-            if HeaderText.equals(utf8, "accept-ranges") { return "accept-ranges" }
-            if HeaderText.equals(utf8, "cache-control") { return "cache-control" }
-        case 14:
-            if HeaderText.equals(utf8, "content-length") { return "content-length" }
-        case 16:
-            if HeaderText.equals(utf8, "content-encoding") { return "content-encoding" }
-        default:
-            break
+        for (spelled, lowercase) in commonNames where spelled.utf8CodeUnitCount == utf8.count {
+            if HeaderText.equals(utf8, spelled) { return lowercase }
         }
         return HeaderList.lowercase(name)
     }
+
+    /// Response header names most upstreams send, each as a pattern and as its string.
+    private static let commonNames: [(StaticString, String)] = [
+        ("date", "date"), ("etag", "etag"), ("vary", "vary"), ("server", "server"), ("expires", "expires"),
+        ("location", "location"), ("set-cookie", "set-cookie"), ("content-type", "content-type"),
+        ("last-modified", "last-modified"), ("accept-ranges", "accept-ranges"), ("cache-control", "cache-control"),
+        ("content-length", "content-length"), ("content-encoding", "content-encoding"),
+    ]
 
     /// The client's response head from the headers the filters left (loaded by
     /// ``filterHeaders(_:)``), as HTTP/1.1 bytes: the status from `:status` when a filter set a
@@ -237,7 +226,12 @@ enum ProxyHeaders {
                 break
             }
         }
-        out.statusLine(HTTPResponse.Status(code: code), http10: false)
+        if code == 200 {
+            out.statusLine(.ok, http10: false)
+        } else {
+            // The standard phrase (NIO knows them); the upstream's own text did not go through the filters.
+            out.statusLine(code: code, reason: HTTPResponseStatus(statusCode: code).reasonPhrase, http10: false)
+        }
         var sized = false
         for field in headers.fields {
             let name = field.name.utf8
