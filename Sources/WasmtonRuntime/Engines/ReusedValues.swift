@@ -8,10 +8,18 @@
 struct ReusedValues {
     private var storage: [WasmValue] = []
 
-    /// Empties the array, lets `fill` append the new values, and returns it.
-    mutating func fill(_ fill: (inout [WasmValue]) -> Void) -> [WasmValue] {
-        storage.removeAll(keepingCapacity: true)
-        fill(&storage)
-        return storage
+    /// The array, emptied, to fill with the next call's values; hand it back with ``keep(_:)``.
+    /// (Taken and kept rather than filled in place: an access to the owner's property that
+    /// spans a closure would be checked for exclusivity at run time on every call.)
+    mutating func take() -> [WasmValue] {
+        var values = storage
+        storage = []
+        values.removeAll(keepingCapacity: true)
+        return values
+    }
+
+    /// Keeps `values` (the results just made) for the next ``take()``.
+    mutating func keep(_ values: [WasmValue]) {
+        storage = values
     }
 }

@@ -136,9 +136,10 @@ final class WasmKitInstance: EngineInstance {
         for value in results where WasmValue(value) == nil {
             throw .hostFunctionFailed(name: name, message: "returns a \(value) value, which Wasmton cannot pass on")
         }
-        return resultValues.fill { values in
-            for value in results { values.append(WasmValue(value)!) }
-        }
+        var converted = resultValues.take()
+        for value in results { converted.append(WasmValue(value)!) }
+        resultValues.keep(converted)
+        return converted
     }
 
     /// Sets the store's budget for a call and returns it: on a metering engine always a number

@@ -205,12 +205,12 @@ final class WasmtimeInstance: EngineInstance {
             if let error { return .failure(WasmtimeFailure(taking: error, api: api.pointee)) }
             if let trap { return .failure(WasmtimeFailure(takingTrap: trap, api: api.pointee)) }
             if resultCount == 0 { return .success([]) }
-            return .success(
-                self.results.fill { values in
-                    for index in 0..<resultCount {
-                        if let value = WasmValue(results[index]) { values.append(value) }
-                    }
-                })
+            var values = self.results.take()
+            for index in 0..<resultCount {
+                if let value = WasmValue(results[index]) { values.append(value) }
+            }
+            self.results.keep(values)
+            return .success(values)
         }
     }
 
