@@ -295,7 +295,9 @@ struct ProxyPathTests {
             ])
     }
 
-    @Test("the head the filters left, as bytes: their :status, names that are tokens, values without CR or LF, Wasmton's server and date")
+    @Test(
+        "the head the filters left, as bytes: their :status, names that are tokens, values without CR or LF, Wasmton's server and date"
+    )
     func filteredHeadAsBytes() {
         var list = HeaderList([(":status", "404"), ("content-length", "5"), ("server", "upstream")])
         list.add("x-split", "a\r\nx-injected: yes")
@@ -309,7 +311,9 @@ struct ProxyPathTests {
         #expect(!text.contains("\r\nx-injected"), "a filter's CR LF cannot start a line: \(text.debugDescription)")
         #expect(text.contains("x-split: a"))
         #expect(!text.contains("bad name") && !text.contains("upstream") && !text.contains(":status"))
-        #expect(text.hasSuffix("content-length: 5\r\nx-split: a  x-injected: yes\r\nserver: wasmton\r\ndate: D\r\n\r\n"), "\(text.debugDescription)")
+        #expect(
+            text.hasSuffix("content-length: 5\r\nx-split: a  x-injected: yes\r\nserver: wasmton\r\ndate: D\r\n\r\n"),
+            "\(text.debugDescription)")
         // Without a length the body goes in chunks; a :status out of range keeps the upstream's.
         var bare = ResponseHeadBytes(capacity: 64)
         #expect(ProxyHeaders.write(filtered: HeaderList([(":status", "999")]), status: 201, date: "D", closes: true, into: &bare))
