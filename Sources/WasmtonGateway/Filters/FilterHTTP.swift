@@ -68,21 +68,13 @@ enum FilterHTTP {
 
     /// Puts `response`'s status and headers into the stream for the response callbacks.
     static func load(_ response: Response, into stream: FilterStream) {
-        load(status: response.status, headers: response.headers, into: stream)
-    }
-
-    /// Puts a response's status and headers into the stream for the response callbacks; returns
-    /// the list it put there (for ``apply(_:status:original:wholeBody:)``).
-    @discardableResult
-    static func load(status: HTTPResponse.Status, headers fields: HTTPFields, into stream: FilterStream) -> HeaderList {
-        var headers = HeaderList([(":status", "\(status.code)")])
-        headers.reserveCapacity(fields.count + 3)
-        for field in fields { headers.add(lowercased: field.name.canonicalName, field.value) }
+        var headers = HeaderList([(":status", "\(response.status.code)")])
+        headers.reserveCapacity(response.headers.count + 3)
+        for field in response.headers { headers.add(lowercased: field.name.canonicalName, field.value) }
         stream.withContents {
             $0.responseHeaders = headers
-            $0.responseCode = status.code
+            $0.responseCode = response.status.code
         }
-        return headers
     }
 
     /// `response` as the filters left it (status and headers from the stream), carrying `body`.
@@ -93,18 +85,13 @@ enum FilterHTTP {
     }
 
     /// The response head the filters left in the stream (`status` unless they set a valid one).
-    /// `original`: the response's fields and the list ``load(status:headers:into:)`` made of
-    /// them, so that fields the filters left alone are kept rather than made again.
-    static func apply(
-        _ stream: FilterStream, status: HTTPResponse.Status, original: (fields: HTTPFields, loaded: HeaderList)? = nil,
-        wholeBody: Int?
-    ) -> HTTPResponse {
+    static func apply(_ stream: FilterStream, status: HTTPResponse.Status, wholeBody: Int?) -> HTTPResponse {
         let headers = stream.responseHeaders
         var status = status
         if let code = headers[":status"].flatMap(Int.init), (100...599).contains(code) {
             status = HTTPResponse.Status(code: code)
         }
-        var fields = original.map { Self.fields(headers, from: $0.fields, loaded: $0.loaded) } ?? Self.fields(headers)
+        var fields = Self.fields(headers)
         if let length = wholeBody {
             fields[.contentLength] = "\(length)"
             fields[.transferEncoding] = nil
