@@ -18,11 +18,13 @@ enum FilterHTTP {
     static func stream(for head: HTTPRequest, source: (address: String, port: Int)?, requestID: String?) -> FilterStream {
         let authority = head.authority ?? ""
         let path = head.path ?? "/"
-        var headers = HeaderList([
-            (":method", head.method.rawValue), (":path", path), (":authority", authority), (":scheme", head.scheme ?? "http"),
-        ])
-        // Room for a filter's usual additions too.
-        headers.reserveCapacity(head.headerFields.count + 6)
+        var headers = HeaderList()
+        // Room for the pseudo-headers, the fields and a filter's usual additions, made once.
+        headers.reserveCapacity(head.headerFields.count + 10)
+        headers.add(lowercased: ":method", head.method.rawValue)
+        headers.add(lowercased: ":path", path)
+        headers.add(lowercased: ":authority", authority)
+        headers.add(lowercased: ":scheme", head.scheme ?? "http")
         for field in head.headerFields {
             headers.add(lowercased: field.name.canonicalName, field.value)
         }

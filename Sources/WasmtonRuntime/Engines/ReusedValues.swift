@@ -8,17 +8,19 @@
 struct ReusedValues {
     private var storage: [WasmValue] = []
 
-    /// The array, emptied, to fill with the next call's values; hand it back with ``keep(_:)``.
-    /// (Taken and kept rather than filled in place: an access to the owner's property that
-    /// spans a closure would be checked for exclusivity at run time on every call.)
-    mutating func take() -> [WasmValue] {
+    /// The array, holding `count` values for the caller to overwrite by index, and to hand back
+    /// with ``keep(_:)``. Taken and kept rather than filled in place: an access to the owner's
+    /// property that spans the caller's work would be checked for exclusivity at run time on
+    /// every call. Overwritten rather than emptied and refilled: `removeAll(keepingCapacity:)`
+    /// costs more than the few values a call returns.
+    mutating func take(count: Int) -> [WasmValue] {
         var values = storage
         storage = []
-        values.removeAll(keepingCapacity: true)
+        if values.count != count { values = Array(repeating: .i32(0), count: count) }
         return values
     }
 
-    /// Keeps `values` (the results just made) for the next ``take()``.
+    /// Keeps `values` (the results just made) for the next ``take(count:)``.
     mutating func keep(_ values: [WasmValue]) {
         storage = values
     }

@@ -108,8 +108,13 @@ final class WasmKitInstance: EngineInstance {
         }
         var values = argumentValues
         argumentValues = []
-        values.removeAll(keepingCapacity: true)
-        for argument in arguments { values.append(argument.engineValue) }
+        if values.count == arguments.count {
+            // The same export again, as a contract calls it: overwrite, nothing to remove.
+            for index in arguments.indices { values[index] = arguments[index].engineValue }
+        } else {
+            values.removeAll(keepingCapacity: true)
+            for argument in arguments { values.append(argument.engineValue) }
+        }
         defer { argumentValues = values }
         let budget = context.begin(limits: limits, calibration: calibration, slice: slice)
         let fuel = Self.applyFuel(budget, to: store, metered: metersFuel)
@@ -136,8 +141,8 @@ final class WasmKitInstance: EngineInstance {
         for value in results where WasmValue(value) == nil {
             throw .hostFunctionFailed(name: name, message: "returns a \(value) value, which Wasmton cannot pass on")
         }
-        var converted = resultValues.take()
-        for value in results { converted.append(WasmValue(value)!) }
+        var converted = resultValues.take(count: results.count)
+        for index in results.indices { converted[index] = WasmValue(results[index])! }
         resultValues.keep(converted)
         return converted
     }
@@ -281,8 +286,12 @@ final class WasmKitCallState {
             }
             var results = hostResults
             hostResults = []
-            results.removeAll(keepingCapacity: true)
-            for value in produced { results.append(value.engineValue) }
+            if results.count == produced.count {
+                for index in produced.indices { results[index] = produced[index].engineValue }
+            } else {
+                results.removeAll(keepingCapacity: true)
+                for value in produced { results.append(value.engineValue) }
+            }
             hostResults = results
             return results
         }

@@ -205,9 +205,13 @@ final class WasmtimeInstance: EngineInstance {
             if let error { return .failure(WasmtimeFailure(taking: error, api: api.pointee)) }
             if let trap { return .failure(WasmtimeFailure(takingTrap: trap, api: api.pointee)) }
             if resultCount == 0 { return .success([]) }
-            var values = self.results.take()
+            var values = self.results.take(count: resultCount)
             for index in 0..<resultCount {
-                if let value = WasmValue(results[index]) { values.append(value) }
+                guard let value = WasmValue(results[index]) else {
+                    // A reference or vector result, which Wasmton does not pass on: left out.
+                    return .success((0..<resultCount).compactMap { WasmValue(results[$0]) })
+                }
+                values[index] = value
             }
             self.results.keep(values)
             return .success(values)
