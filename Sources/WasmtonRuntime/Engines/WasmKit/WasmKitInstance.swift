@@ -108,13 +108,7 @@ final class WasmKitInstance: EngineInstance {
         }
         var values = argumentValues
         argumentValues = []
-        if values.count == arguments.count {
-            // The same export again, as a contract calls it: overwrite, nothing to remove.
-            for index in arguments.indices { values[index] = arguments[index].engineValue }
-        } else {
-            values.removeAll(keepingCapacity: true)
-            for argument in arguments { values.append(argument.engineValue) }
-        }
+        values.refill(with: arguments)
         defer { argumentValues = values }
         let budget = context.begin(limits: limits, calibration: calibration, slice: slice)
         let fuel = Self.applyFuel(budget, to: store, metered: metersFuel)
@@ -286,12 +280,7 @@ final class WasmKitCallState {
             }
             var results = hostResults
             hostResults = []
-            if results.count == produced.count {
-                for index in produced.indices { results[index] = produced[index].engineValue }
-            } else {
-                results.removeAll(keepingCapacity: true)
-                for value in produced { results.append(value.engineValue) }
-            }
+            results.refill(with: produced)
             hostResults = results
             return results
         }
@@ -365,6 +354,21 @@ extension WasmValue {
         case .f32(let bits): self = .f32(Float(bitPattern: bits))
         case .f64(let bits): self = .f64(Double(bitPattern: bits))
         case .v128, .ref: return nil
+        }
+    }
+}
+
+extension Array where Element == Value {
+    /// Makes the array hold `values` as WasmKit values, in the storage it has: overwritten in
+    /// place when the count matches (the same export or host function again, as contracts call
+    /// them), else emptied and refilled; `removeAll(keepingCapacity:)` alone costs more than the
+    /// few values of a call.
+    mutating func refill(with values: [WasmValue]) {
+        if count == values.count {
+            for index in values.indices { self[index] = values[index].engineValue }
+        } else {
+            removeAll(keepingCapacity: true)
+            for value in values { append(value.engineValue) }
         }
     }
 }
