@@ -59,7 +59,7 @@ final class EventLoopResponder: RequestTaker {
 
     private func write(_ answer: GatewayAnswer, for request: DirectRequest, front: ConnectionFront) {
         let length = answer.body.readableBytes
-        var head = ResponseHeadBytes(capacity: 160 + length)
+        var head = HeadBytes(capacity: 160 + length)
         head.statusLine(answer.status, http10: request.isHTTP10)
         for field in answer.headers { head.field(field.name.rawName, field.value) }
         head.field("x-request-id", request.requestID)
@@ -68,8 +68,7 @@ final class EventLoopResponder: RequestTaker {
         if answer.status != .noContent { head.contentLength(length) }
         head.connection(closes: request.closes, http10: request.isHTTP10)
         head.append("\r\n")
-        var out = front.allocator.buffer(capacity: head.bytes.count + length)
-        out.writeBytes(head.bytes)
+        var out = head.buffer
         var body = answer.body
         out.writeBuffer(&body)
         gateway.countEventLoopAnswer()

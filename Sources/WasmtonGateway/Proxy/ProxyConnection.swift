@@ -88,7 +88,7 @@ final class ProxyConnection: RequestTaker {
     /// Writes the head of an answer no filter reads, straight from the upstream's head
     /// (``ProxyHeaders/write(_:date:closes:into:)``).
     func writeHead(_ upstream: HTTPResponseHead, date: String) {
-        var head = ResponseHeadBytes(capacity: 512)
+        var head = HeadBytes(capacity: 1_536)
         chunkedAnswer = ProxyHeaders.write(upstream, date: date, closes: closes, into: &head)
         hold(head)
     }
@@ -96,7 +96,7 @@ final class ProxyConnection: RequestTaker {
     /// Writes the head of an answer the filters read, from the headers they left
     /// (``ProxyHeaders/write(filtered:status:date:closes:into:)``).
     func writeHead(filtered headers: HeaderList, status: Int, date: String) {
-        var head = ResponseHeadBytes(capacity: 512)
+        var head = HeadBytes(capacity: 1_536)
         chunkedAnswer = ProxyHeaders.write(filtered: headers, status: status, date: date, closes: closes, into: &head)
         hold(head)
     }
@@ -107,7 +107,7 @@ final class ProxyConnection: RequestTaker {
         guard let front else { return }
         switch part {
         case .head(let response):
-            var head = ResponseHeadBytes(capacity: 512)
+            var head = HeadBytes(capacity: 1_536)
             head.statusLine(response.status, http10: false)
             var sized = false
             for field in response.headerFields {
@@ -142,11 +142,10 @@ final class ProxyConnection: RequestTaker {
         }
     }
 
-    /// Keeps an answer's head to go out with the first bytes of its body (one write, not two).
-    private func hold(_ head: ResponseHeadBytes) {
-        var out = front?.allocator.buffer(capacity: head.bytes.count + 1_024) ?? ByteBuffer()
-        out.writeBytes(head.bytes)
-        heldHead = out
+    /// Keeps an answer's head (made with room for 1 KiB of body) to go out with the first
+    /// bytes of its body: one write, not two.
+    private func hold(_ head: HeadBytes) {
+        heldHead = head.buffer
     }
 
     func flush() {

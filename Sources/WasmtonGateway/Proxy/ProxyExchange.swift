@@ -29,7 +29,7 @@ final class ProxyExchange: UpstreamDelegate {
     /// Request body that came before the upstream connection.
     private var pendingBody: [ByteBuffer] = []
     private var filters: FilterChain.Exchange?
-    private var upstreamHead: HTTPRequestHead?
+    private var upstreamHead: UpstreamRequestHead?
     private var upstream: UpstreamConnection?
     private var waiter: Int?
     /// When the upstream must have answered by (nil once it has, or before the request went):
@@ -123,7 +123,7 @@ final class ProxyExchange: UpstreamDelegate {
             guard phase != .done else { return }
             if let upstream {
                 sentBody = true
-                upstream.write(.body(.byteBuffer(buffer)), flush: true)
+                upstream.send(body: buffer, chunked: chunked, flush: true)
             } else {
                 pendingBody.append(buffer)
             }
@@ -132,7 +132,7 @@ final class ProxyExchange: UpstreamDelegate {
             if phase == .starting {
                 start()
             } else if phase != .done, let upstream {
-                upstream.write(.end(nil), flush: true)
+                upstream.sendEnd(chunked: chunked)
             }
         }
     }
@@ -160,12 +160,12 @@ final class ProxyExchange: UpstreamDelegate {
         connection.delegate = self
         phase = .waitingForHead
         guard let upstreamHead else { return }
-        connection.write(.head(upstreamHead), flush: false)
+        connection.send(upstreamHead, flush: false)
         if !pendingBody.isEmpty { sentBody = true }
-        for buffer in pendingBody { connection.write(.body(.byteBuffer(buffer)), flush: false) }
+        for buffer in pendingBody { connection.send(body: buffer, chunked: chunked, flush: false) }
         pendingBody = []
         if requestEnded {
-            connection.write(.end(nil), flush: true)
+            connection.sendEnd(chunked: chunked)
         } else {
             connection.flush()
         }

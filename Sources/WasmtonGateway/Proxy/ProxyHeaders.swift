@@ -9,37 +9,32 @@ enum ProxyHeaders {
     static let forwardedFor = HTTPField.Name("x-forwarded-for")!
     static let forwardedProto = HTTPField.Name("x-forwarded-proto")!
 
-    /// The upstream request for `request` (its path under `pathPrefix`), from a client at
-    /// `source`. `chunked`: the client's body came chunked, and goes on chunked.
+    /// The upstream request's head for `request` (its path under `pathPrefix`), from a client at
+    /// `source`, as bytes. `chunked`: the client's body came chunked, and goes on chunked.
     static func upstreamHead(
         _ request: HTTPRequest, pathPrefix: String, source: String?, chunked: Bool
-    ) -> HTTPRequestHead {
+    ) -> UpstreamRequestHead {
         let fields = request.headerFields
         let connection = fields[values: .connection]
         let listed = connection.isEmpty ? nil : listed(connection)
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(fields.count + 4)
+        var out = HeadBytes(capacity: 512)
+        out.requestLine(method: request.method.rawValue, prefix: pathPrefix, path: request.path ?? "/")
+        var hasHost = false
         for field in fields {
             let name = field.name.canonicalName
             if isDropped(name, listed: listed) { continue }
             // Set below, last, as the Hummingbird path's `replaceOrAdd` leaves them.
             if field.name == forwardedFor && source != nil { continue }
             if field.name == forwardedProto { continue }
-            headers.add(name: field.name.rawName, value: field.value)
+            if name.utf8.count == 4 && name == "host" { hasHost = true }
+            out.field(field.name.rawName, field.value)
         }
-        if let authority = request.authority, !headers.contains(name: "host") {
-            headers.add(name: "host", value: authority)
-        }
+        if let authority = request.authority, !hasHost { out.field("host", authority) }
         if let source {
             let previous = fields[forwardedFor].map { $0 + ", " } ?? ""
-            headers.add(name: "x-forwarded-for", value: previous + source)
+            out.field("x-forwarded-for", previous + source)
         }
-        headers.add(name: "x-forwarded-proto", value: "http")
-        if chunked { headers.add(name: "transfer-encoding", value: "chunked") }
-        let path = request.path ?? "/"
-        return HTTPRequestHead(
-            version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue),
-            uri: pathPrefix.isEmpty ? path : pathPrefix + path, headers: headers)
+        return ended(out, method: request.method.rawValue, chunked: chunked)
     }
 
     /// ``upstreamHead(_:pathPrefix:source:chunked:)`` for `request` as the filters left it in
@@ -50,7 +45,7 @@ enum ProxyHeaders {
     /// then goes the long way, through ``FilterHTTP/apply(_:to:loaded:)``, which does.
     static func upstreamHead(
         filtered headers: HeaderList, request: HTTPRequest, pathPrefix: String, source: String?, chunked: Bool
-    ) -> HTTPRequestHead? {
+    ) -> UpstreamRequestHead? {
         var method = request.method.rawValue
         var path = request.path ?? "/"
         var authority = request.authority
@@ -73,8 +68,8 @@ enum ProxyHeaders {
             }
         }
         let listed = connection.isEmpty ? nil : listed(connection)
-        var out = HTTPHeaders()
-        out.reserveCapacity(headers.fields.count + 4)
+        var out = HeadBytes(capacity: 512)
+        out.requestLine(method: method, prefix: pathPrefix, path: path)
         for field in headers.fields where field.name.utf8.first != UInt8(ascii: ":") {
             guard HeaderText.isToken(field.name) else { return nil }
             if isDropped(field.name, listed: listed) { continue }
@@ -83,18 +78,25 @@ enum ProxyHeaders {
             {
                 continue
             }
-            out.add(name: field.name, value: field.value)
+            out.field(field.name, field.value)
         }
-        if let authority, !hasHost { out.add(name: "host", value: authority) }
+        if let authority, !hasHost { out.field("host", authority) }
         if let source {
             let previous = forwardedFor.isEmpty ? "" : forwardedFor.joined(separator: ", ") + ", "
-            out.add(name: "x-forwarded-for", value: previous + source)
+            out.field("x-forwarded-for", previous + source)
         }
-        out.add(name: "x-forwarded-proto", value: "http")
-        if chunked { out.add(name: "transfer-encoding", value: "chunked") }
-        return HTTPRequestHead(
-            version: .http1_1, method: HTTPMethod(rawValue: method), uri: pathPrefix.isEmpty ? path : pathPrefix + path,
-            headers: out)
+        return ended(out, method: method, chunked: chunked)
+    }
+
+    /// Ends an upstream head: `x-forwarded-proto`, the chunked coding when the body goes in
+    /// chunks (else the client's `content-length`, among the fields, frames it, and a request
+    /// with neither has no body), and the empty line.
+    private static func ended(_ head: HeadBytes, method: String, chunked: Bool) -> UpstreamRequestHead {
+        var head = head
+        head.append("x-forwarded-proto: http\r\n")
+        if chunked { head.append("transfer-encoding: chunked\r\n") }
+        head.append("\r\n")
+        return UpstreamRequestHead(bytes: head, method: HTTPMethod(rawValue: method), chunked: chunked)
     }
 
     /// The names a `Connection` header lists beyond the hop-by-hop ones (nil for the usual
@@ -143,11 +145,11 @@ enum ProxyHeaders {
 
     /// The client's response head for the upstream's `head`, as HTTP/1.1 bytes, when no filter
     /// reads it: the status and the end-to-end headers (hop-by-hop ones and those `Connection` lists dropped),
-    /// Wasmton's `server` and `date` last, and the framing (``ResponseHeadBytes/end(sized:status:closes:)``):
+    /// Wasmton's `server` and `date` last, and the framing (``HeadBytes/end(sized:status:closes:)``):
     /// the upstream's `content-length` if it gave one, else chunks. Returns whether the body goes
     /// in chunks.
     static func write(
-        _ head: HTTPResponseHead, date: String, closes: Bool, into out: inout ResponseHeadBytes
+        _ head: HTTPResponseHead, date: String, closes: Bool, into out: inout HeadBytes
     ) -> Bool {
         let code = Int(head.status.code)
         if code == 200 {
@@ -215,9 +217,9 @@ enum ProxyHeaders {
     /// valid one (else `status`); every regular field whose name is a token, its value legalized
     /// as Swift HTTP Types does, so that no filter puts a CR or LF of its own on the wire;
     /// Wasmton's `server` and `date` in place of any others; and the framing
-    /// (``ResponseHeadBytes/end(sized:status:closes:)``). Returns whether the body goes in chunks.
+    /// (``HeadBytes/end(sized:status:closes:)``). Returns whether the body goes in chunks.
     static func write(
-        filtered headers: HeaderList, status: Int, date: String, closes: Bool, into out: inout ResponseHeadBytes
+        filtered headers: HeaderList, status: Int, date: String, closes: Bool, into out: inout HeadBytes
     ) -> Bool {
         var code = status
         for field in headers.fields where field.name.utf8.first == UInt8(ascii: ":") {

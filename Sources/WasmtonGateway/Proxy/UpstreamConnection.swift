@@ -2,15 +2,17 @@ import NIOCore
 import NIOHTTP1
 
 /// One keep-alive connection to the upstream, on the event loop of the client connections it
-/// serves (``UpstreamPool``): the last handler of its channel, after NIOHTTP1's client codec.
-/// It carries one exchange at a time to its ``delegate`` and can stop reading while the
-/// client cannot take more (back-pressure from the client to the upstream).
+/// serves (``UpstreamPool``): the last handler of its channel, after NIO's response parser
+/// (``UpstreamResponseDecoder``). It writes requests as bytes, carries one exchange at a time
+/// to its ``delegate``, and can stop reading while the client cannot take more (back-pressure
+/// from the client to the upstream).
 final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let pool: UpstreamPool
+    private let responses: UpstreamResponseDecoder
     private var context: ChannelHandlerContext?
     /// The exchange using the connection (nil while it is idle in the pool).
     weak var delegate: (any UpstreamDelegate)?
@@ -24,8 +26,9 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     /// The pool has been told the connection is gone.
     private var reported = false
 
-    init(pool: UpstreamPool) {
+    init(pool: UpstreamPool, responses: UpstreamResponseDecoder) {
         self.pool = pool
+        self.responses = responses
     }
 
     /// Open and not closing: can carry a request.
@@ -90,12 +93,43 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    func write(_ part: HTTPClientRequestPart, flush: Bool) {
+    /// Sends a request's head (and tells the response parser its method).
+    func send(_ head: UpstreamRequestHead, flush: Bool) {
         guard let context else { return }
-        if flush {
-            context.writeAndFlush(wrapOutboundOut(part), promise: nil)
+        responses.sent(head.method)
+        write(head.bytes.buffer, flush: flush, context: context)
+    }
+
+    /// Sends a part of a request's body: as it is, or as one chunk (`chunked`).
+    func send(body: ByteBuffer, chunked: Bool, flush: Bool) {
+        guard let context, body.readableBytes > 0 else { return }
+        if chunked {
+            var size = context.channel.allocator.buffer(capacity: 18)
+            size.writeString(String(body.readableBytes, radix: 16))
+            size.writeStaticString("\r\n")
+            write(size, flush: false, context: context)
+            write(body, flush: false, context: context)
+            write(ByteBuffer(staticString: "\r\n"), flush: flush, context: context)
         } else {
-            context.write(wrapOutboundOut(part), promise: nil)
+            write(body, flush: flush, context: context)
+        }
+    }
+
+    /// Ends a request: the last chunk for a chunked body; a sized one ended with its bytes.
+    func sendEnd(chunked: Bool) {
+        guard let context else { return }
+        if chunked {
+            write(ByteBuffer(staticString: "0\r\n\r\n"), flush: true, context: context)
+        } else {
+            context.flush()
+        }
+    }
+
+    private func write(_ buffer: ByteBuffer, flush: Bool, context: ChannelHandlerContext) {
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(buffer), promise: nil)
         }
     }
 

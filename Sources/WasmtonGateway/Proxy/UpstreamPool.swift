@@ -106,16 +106,12 @@ final class UpstreamPool {
             .connectTimeout(TimeAmount(settings.connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // No outbound header validation: the exchange's header names are tokens and
-                    // its values legal already (Swift HTTP Types' fields, or a filter's list that
-                    // `ProxyHeaders.upstreamHead(filtered:…)` checked). No framing added either:
-                    // the head carries its own (the client's `content-length`, or the chunked
-                    // coding `ProxyHeaders` adds), and a request without either has no body.
-                    var encoder = HTTPRequestEncoder.Configuration()
-                    encoder.automaticallySetFramingHeaders = false
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        enableOutboundHeaderValidation: false, encoderConfiguration: encoder)
-                    try channel.pipeline.syncOperations.addHandler(UpstreamConnection(pool: pool.value))
+                    // Requests leave as bytes that `ProxyHeaders` wrote (names that are tokens,
+                    // values legal, framing included), so no encoder: only NIO's response parser.
+                    let responses = UpstreamResponseDecoder()
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(responses))
+                    try channel.pipeline.syncOperations.addHandler(
+                        UpstreamConnection(pool: pool.value, responses: responses))
                 }
             }
             .connect(host: settings.host, port: settings.port)
