@@ -106,7 +106,7 @@ def main(argv):
         get("wasmton", "baseline", "load_validate_big"), get("wasmtime", "cranelift", "load_validate_big_serial"),
         None, "vs-wasmtime-cranelift")
     add("  host→guest call incl. export lookup by name",
-        get("wasmton", "baseline", "call_noop"), get("wasmtime", "cranelift", "call_noop_lookup"), None,
+        get("wasmton", "baseline", "call_noop_lookup"), get("wasmtime", "cranelift", "call_noop_lookup"), None,
         "vs-wasmtime-cranelift")
 
     if any(k[0] == "wasmton" and k[1] == "wasmtime" for k in by_key):
@@ -118,7 +118,7 @@ def main(argv):
         for op, label in OPS:
             add(label, get("wasmton", plain, op), get("wasmtime", "cranelift", op), None, "wasmton-wasmtime-vs-wasmtime")
         add("  host→guest call incl. export lookup by name",
-            get("wasmton", plain, "call_noop"), get("wasmtime", "cranelift", "call_noop_lookup"), None,
+            get("wasmton", plain, "call_noop_lookup"), get("wasmtime", "cranelift", "call_noop_lookup"), None,
             "wasmton-wasmtime-vs-wasmtime")
         if any(k[0] == "wasmtime" and k[1] == "cranelift-epoch" for k in by_key):
             section("Wasmton on Wasmtime with epoch checks (as serve and process run it, for deadlines and slices) vs "

@@ -48,7 +48,7 @@ final class CallContext {
     /// Starts a call (or instantiation): records its deadline and computes the call's fuel.
     /// `calibration`: turns the timeout and `slice` into fuel (WasmKit, which cannot interrupt);
     /// `nil` where the engine interrupts by the clock (Wasmtime's epochs), so only ``Limits/fuel``
-    /// counts. `slice`: a shorter run the call is cut off after (``WasmInstance/call(_:_:slice:)``).
+    /// counts. `slice`: a shorter run the call is cut off after (`WasmInstance.call(_:_:slice:)`).
     func begin(limits: Limits, calibration: FuelCalibration?, slice: Duration? = nil) -> Budget {
         inSlice = slice != nil
         leftSlice = false

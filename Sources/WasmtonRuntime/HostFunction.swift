@@ -10,7 +10,7 @@ public struct HostFunction {
     public var name: String
     public var signature: FunctionSignature
     /// Whether the function may run while a call runs in a time slice
-    /// (``WasmInstance/call(_:_:slice:)``): true only for functions that neither block nor act
+    /// (`WasmInstance.call(_:_:slice:)`): true only for functions that neither block nor act
     /// outside the guest, so that a call cut off at the slice can run again elsewhere without
     /// repeating anything. Any other host function, called in a slice, ends the call there
     /// (before its body runs) and the call's result is `nil`.

@@ -29,7 +29,8 @@ public final class WasmInstance: @unchecked Sendable {
     private nonisolated(unsafe) var isClosed = false
     /// The export called last and its signature: a processor calls the same one per record, and
     /// comparing a short name costs less than hashing it.
-    private nonisolated(unsafe) var called = RecentExports<ExportedFunction>()
+    /// Unchecked exclusivity: only read and written under `lock`, never across a call.
+    @exclusivity(unchecked) private nonisolated(unsafe) var called = RecentExports<ExportedFunction>()
 
     init(runtime: WasmRuntime, module: WasmModule, sandbox: Sandbox, hostFunctions: [HostFunction]) throws(GuestError) {
         self.runtime = runtime
@@ -98,7 +99,7 @@ public final class WasmInstance: @unchecked Sendable {
         try call(name, arguments, within: nil) ?? []
     }
 
-    /// Calls `name` like ``call(_:_:)``, but cuts it off once it has run for about `slice`
+    /// Calls `name` like `call(_:_:)`, but cuts it off once it has run for about `slice`
     /// (measured in fuel on WasmKit, by the epoch clock on Wasmtime) or calls a host function
     /// that does not run in a slice (``HostFunction/runsInSlice``): then the result is `nil`
     /// and the instance must be closed, since the guest stopped part-way, but nothing outside
@@ -115,6 +116,23 @@ public final class WasmInstance: @unchecked Sendable {
         runtime.runsInSlices(module)
     }
 
+    /// Calls `function` (an export of this instance's module, found once with
+    /// ``WasmModule/function(_:)``) like `call(_:_:)` by name, without finding it by name.
+    @discardableResult
+    public func call(_ function: GuestFunction, _ arguments: [WasmValue] = []) throws(GuestError) -> [WasmValue] {
+        try call(function, arguments, within: nil) ?? []
+    }
+
+    /// `call(_:_:slice:)` by name for a function found once (``WasmModule/function(_:)``).
+    public func call(
+        _ function: GuestFunction, _ arguments: [WasmValue] = [], slice: Duration
+    ) throws(GuestError)
+        -> [WasmValue]?
+    {
+        guard runsInSlices else { return nil }
+        return try call(function, arguments, within: slice)
+    }
+
     private func call(_ name: String, _ arguments: [WasmValue], within slice: Duration?) throws(GuestError) -> [WasmValue]? {
         try lock.withLock { _ throws(GuestError) -> [WasmValue]? in
             guard !isClosed else { throw .sandboxSetup("instance of \(module.name) is closed") }
@@ -126,23 +144,47 @@ public final class WasmInstance: @unchecked Sendable {
                 export = found
                 called.remember(found, for: name)
             }
-            let signature = export.signature
-            guard signature.parameters.count == arguments.count else {
-                throw .argumentCount(function: name, expected: signature, given: arguments.count)
+            return try call(export, arguments, within: slice)
+        }
+    }
+
+    private func call(
+        _ function: GuestFunction, _ arguments: [WasmValue], within slice: Duration?
+    ) throws(GuestError)
+        -> [WasmValue]?
+    {
+        try lock.withLock { _ throws(GuestError) -> [WasmValue]? in
+            guard !isClosed else { throw .sandboxSetup("instance of \(module.name) is closed") }
+            guard function.module == ObjectIdentifier(module) else {
+                throw .sandboxSetup("function \(function.name) was found in another module than \(module.name)")
             }
-            for index in arguments.indices where signature.parameters[index] != arguments[index].kind {
-                let argument = arguments[index]
-                throw .argumentType(
-                    function: name, index: index, expected: signature.parameters[index],
-                    given: "\(argument) (\(argument.kind))")
-            }
-            do throws(GuestError) {
-                return try engineInstance.call(export, arguments, slice: slice)
-            } catch {
-                // A failed call may have left a request half-sent: no later call should read its answer.
-                sockets?.closeAll()
-                throw error
-            }
+            return try call(function.export, arguments, within: slice)
+        }
+    }
+
+    /// A call of `export`, its arguments checked against its signature; under `lock`.
+    private func call(
+        _ export: ExportedFunction, _ arguments: [WasmValue], within slice: Duration?
+    ) throws(GuestError)
+        -> [WasmValue]?
+    {
+        let name = export.name
+        let signature = export.signature
+        guard signature.parameters.count == arguments.count else {
+            throw .argumentCount(function: name, expected: signature, given: arguments.count)
+        }
+        for index in arguments.indices where signature.parameters[index] != arguments[index].kind {
+            let argument = arguments[index]
+            throw .argumentType(
+                function: name, index: index, expected: signature.parameters[index],
+                given: "\(argument) (\(argument.kind))")
+        }
+        do throws(GuestError) {
+            return try engineInstance.call(export, arguments, slice: slice)
+        } catch {
+            // A failed call may have left a request half-sent: no later call should read its answer.
+            sockets?.closeAll()
+            throw error
         }
     }
 

@@ -63,6 +63,12 @@ public final class WasmModule: Sendable {
         try requireExportedFunction(name).signature
     }
 
+    /// The exported function `name`, found once for calls made many times through any instance
+    /// of this module; or the error ``requireFunction(_:)`` describes.
+    public func function(_ name: String) throws(GuestError) -> GuestFunction {
+        GuestFunction(export: try requireExportedFunction(name), module: self)
+    }
+
     /// The exported function `name`, or the error ``requireFunction(_:)`` describes.
     func requireExportedFunction(_ name: String) throws(GuestError) -> ExportedFunction {
         if let function = exportedFunction(named: name) { return function }
@@ -88,7 +94,7 @@ public final class WasmModule: Sendable {
 
     /// Whether every WASI function the module imports is one that neither blocks nor acts
     /// outside the guest (clock, random bytes, arguments, environment), so its calls can run in
-    /// time slices (``WasmInstance/call(_:_:slice:)``). WASI functions run in WasmKit's bridge,
+    /// time slices (`WasmInstance.call(_:_:slice:)`). WASI functions run in WasmKit's bridge,
     /// where a slice cannot stop them; host functions can (``HostFunction/runsInSlice``).
     public var runsInSlices: Bool {
         imports.allSatisfy { !WASIModules.contains($0.module) || Self.sliceSafeWASI.contains($0.name) }

@@ -76,7 +76,7 @@ public final class WasmRuntime: Sendable {
         return false
     }
 
-    /// Whether instances of `module` can run calls in time slices (``WasmInstance/call(_:_:slice:)``):
+    /// Whether instances of `module` can run calls in time slices (`WasmInstance.call(_:_:slice:)`):
     /// this runtime can cut a call off (WasmKit with fuel metering, a slice being a fuel budget;
     /// Wasmtime always, by its epoch), and the module imports nothing but functions.
     ///

@@ -31,6 +31,26 @@ struct CallTests {
         #expect(error == .trap(.tableOutOfBounds, function: "callByIndex"))
     }
 
+    @Test("an export found once is called through any instance of its module, checked as by name; another module's is refused")
+    func functionFoundOnce() throws {
+        let instance = try Guests.instance("calc")
+        let add = try instance.module.function("add")
+        #expect(add.name == "add" && add.signature == FunctionSignature(parameters: [.i32, .i32], results: [.i32]))
+        #expect(try instance.call(add, [.i32(40), .i32(2)]) == [.i32(42)])
+        let other = try Guests.runtime.instantiate(instance.module)
+        #expect(try other.call(add, [.i32(-1), .i32(1)]) == [.i32(0)])
+        let few = guestError { try instance.call(add, [.i32(1)]) }
+        #expect(few == .argumentCount(function: "add", expected: add.signature, given: 1))
+        #expect(
+            guestError { _ = try instance.module.function("nope") }
+                == .missingExport(name: "nope", available: instance.module.exportedFunctions))
+        let foreign = try Guests.instance("table")
+        let refused = guestError { try foreign.call(add, [.i32(1), .i32(2)]) }
+        expectWords(refused, ["add", "another module"])
+        #expect(
+            try foreign.call("callByIndex", [.i32(0), .i32(1), .i32(2)]) == [.i32(3)], "the refusal left the instance usable")
+    }
+
     @Test("one instance serves many calls")
     func repeatedCalls() throws {
         let instance = try Guests.instance("calc")

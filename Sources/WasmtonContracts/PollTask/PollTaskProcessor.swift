@@ -13,6 +13,8 @@ public final class PollTaskProcessor: Sendable {
     /// The instance this processor drives.
     public let instance: WasmInstance
     private let state: PollTaskState
+    /// The guest's `run`, found once: it is called for every record.
+    private let run: GuestFunction
 
     /// Instantiates `module` in `sandbox`, checks it has the contract's exports, and calls its
     /// `_initialize` if it is a reactor.
@@ -20,10 +22,11 @@ public final class PollTaskProcessor: Sendable {
         guard module.exports.contains(where: { $0.name == "memory" && $0.kind == .memory }) else {
             throw .missingMemory
         }
-        let run = try module.requireFunction("run")
-        guard run == FunctionSignature(parameters: [], results: []) else {
-            throw .incompatibleExport(name: "run", expected: "() -> nil", actual: run.description)
+        let run = try module.function("run")
+        guard run.signature == FunctionSignature(parameters: [], results: []) else {
+            throw .incompatibleExport(name: "run", expected: "() -> nil", actual: run.signature.description)
         }
+        self.run = run
         let state = PollTaskState()
         self.state = state
         instance = try runtime.instantiate(module, sandbox: sandbox, hostFunctions: PollTaskImports.functions(state: state))
@@ -38,7 +41,7 @@ public final class PollTaskProcessor: Sendable {
     public func process(_ task: StreamTask, state store: (any TaskStateStore)? = nil) throws(GuestError) -> TaskResult {
         state.begin(task, store: store)
         do {
-            try instance.call("run")
+            try instance.call(run)
         } catch {
             _ = state.end()
             throw error

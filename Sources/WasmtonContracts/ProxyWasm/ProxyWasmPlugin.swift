@@ -54,8 +54,13 @@ public final class ProxyWasmPlugin: Sendable {
     /// where its calls are accounted.
     private struct Callback: Sendable {
         let name: String
-        let exported: Bool
+        /// The export, found once; nil when the module does not export the callback.
+        let function: GuestFunction?
         let operation: GuestAccounting.Operation?
+        /// Its accounting reads the instance's memory size. A stream's callbacks leave that to
+        /// the stream's last (`proxy_on_delete`): a memory grown on the way is still seen, at a
+        /// lock less per callback.
+        var readsMemory = true
     }
 
     /// Instantiates `module` in `sandbox` and starts its root context with `configuration`.
@@ -77,15 +82,21 @@ public final class ProxyWasmPlugin: Sendable {
         }
         self.operations = operations
         func prepared(_ name: String) -> Callback {
-            Callback(name: name, exported: exports.contains(name), operation: operations[name])
+            Callback(
+                name: name, function: exports.contains(name) ? try? module.function(name) : nil, operation: operations[name])
         }
-        onContextCreate = prepared("proxy_on_context_create")
-        onRequestHeaders = prepared("proxy_on_request_headers")
-        onRequestBody = prepared("proxy_on_request_body")
-        onResponseHeaders = prepared("proxy_on_response_headers")
-        onResponseBody = prepared("proxy_on_response_body")
-        onDone = prepared("proxy_on_done")
-        onLog = prepared("proxy_on_log")
+        func streams(_ name: String) -> Callback {
+            var callback = prepared(name)
+            callback.readsMemory = false
+            return callback
+        }
+        onContextCreate = streams("proxy_on_context_create")
+        onRequestHeaders = streams("proxy_on_request_headers")
+        onRequestBody = streams("proxy_on_request_body")
+        onResponseHeaders = streams("proxy_on_response_headers")
+        onResponseBody = streams("proxy_on_response_body")
+        onDone = streams("proxy_on_done")
+        onLog = streams("proxy_on_log")
         onDelete = prepared("proxy_on_delete")
         let allocator = exports.contains("proxy_on_memory_allocate") ? "proxy_on_memory_allocate" : "malloc"
         let state = ProxyWasmState(
@@ -186,8 +197,8 @@ public final class ProxyWasmPlugin: Sendable {
 
     /// Whether the module exports a callback for request or response bodies (every SDK does, so
     /// this says only whether the host must call it, not whether the filter reads bodies).
-    public var inspectsRequestBody: Bool { onRequestBody.exported }
-    public var inspectsResponseBody: Bool { onResponseBody.exported }
+    public var inspectsRequestBody: Bool { onRequestBody.function != nil }
+    public var inspectsResponseBody: Bool { onResponseBody.function != nil }
 
     /// The period the filter asked `proxy_on_tick` to run at, if it did.
     public var tickPeriod: Duration? { state.withCurrent { $0.tickPeriod } }
@@ -235,8 +246,9 @@ public final class ProxyWasmPlugin: Sendable {
         throws(ProxyWasmError) -> Int32
     {
         try callback(
-            Callback(name: name, exported: exports.contains(name), operation: operations[name]), arguments,
-            stream: stream, default: value)
+            Callback(
+                name: name, function: exports.contains(name) ? try? instance.module.function(name) : nil,
+                operation: operations[name]), arguments, stream: stream, default: value)
     }
 
     private func callback(
@@ -244,7 +256,7 @@ public final class ProxyWasmPlugin: Sendable {
     )
         throws(ProxyWasmError) -> Int32
     {
-        guard callback.exported else { return value }
+        guard let function = callback.function else { return value }
         let name = callback.name
         return try callLock.withLock { fuelSeen throws(ProxyWasmError) -> Int32 in
             state.withCurrent {
@@ -254,22 +266,20 @@ public final class ProxyWasmPlugin: Sendable {
             defer { state.withCurrent { $0.stream = nil } }
             let start = accounting == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             do throws(GuestError) {
-                let results = try instance.call(name, arguments)
-                account(callback.operation, since: start, fuelSeen: &fuelSeen, failure: nil)
+                let results = try instance.call(function, arguments)
+                account(callback, since: start, fuelSeen: &fuelSeen, failure: nil)
                 if case .i32(let result)? = results.first { return result }
                 return value
             } catch {
-                account(callback.operation, since: start, fuelSeen: &fuelSeen, failure: error)
+                account(callback, since: start, fuelSeen: &fuelSeen, failure: error)
                 throw .callbackFailed(callback: name, error)
             }
         }
     }
 
     /// Accounts one callback that started at `start` (uptime nanoseconds), under the call lock.
-    private func account(
-        _ operation: GuestAccounting.Operation?, since start: UInt64, fuelSeen: inout UInt64, failure: GuestError?
-    ) {
-        guard let accounting, let operation else { return }
+    private func account(_ callback: Callback, since start: UInt64, fuelSeen: inout UInt64, failure: GuestError?) {
+        guard let accounting, let operation = callback.operation else { return }
         var usage = GuestUsage()
         usage.calls = 1
         usage.wallNanoseconds = DispatchTime.now().uptimeNanoseconds &- start
@@ -279,7 +289,7 @@ public final class ProxyWasmPlugin: Sendable {
             fuelSeen = consumed
         }
         if let failure { usage.recordFailure(failure) }
-        usage.recordMemory(instance.memoryBytes)
+        if callback.readsMemory || failure != nil { usage.recordMemory(instance.memoryBytes) }
         accounting.flush(&usage, to: operation)
     }
 

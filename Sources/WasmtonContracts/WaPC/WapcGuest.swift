@@ -13,6 +13,8 @@ public final class WapcGuest: Sendable {
     /// The instance this guest drives.
     public let instance: WasmInstance
     private let state: WapcCallState
+    /// The guest's `__guest_call`, found once: every operation goes through it.
+    private let guestCall: GuestFunction
 
     /// The start-up functions, in the order they are called when exported.
     public static let startupFunctions = ["_start", "_initialize", "wapc_init"]
@@ -28,7 +30,7 @@ public final class WapcGuest: Sendable {
         runtime: WasmRuntime, module: WasmModule, sandbox: Sandbox = Sandbox(), hostCalls: WapcHostCalls = WapcHostCalls(),
         logger: Logger = Logger(label: "wasmton.wapc")
     ) throws(WapcError) {
-        try Self.check(module)
+        guestCall = try Self.check(module)
         let state = WapcCallState()
         self.state = state
         do {
@@ -72,13 +74,13 @@ public final class WapcGuest: Sendable {
         let results: [WasmValue]
         do {
             if let slice {
-                guard let finished = try instance.call("__guest_call", arguments, slice: slice) else {
+                guard let finished = try instance.call(guestCall, arguments, slice: slice) else {
                     _ = state.end()
                     return nil
                 }
                 results = finished
             } else {
-                results = try instance.call("__guest_call", arguments)
+                results = try instance.call(guestCall, arguments)
             }
         } catch {
             _ = state.end()
@@ -121,18 +123,20 @@ public final class WapcGuest: Sendable {
         instance.close()
     }
 
-    private static func check(_ module: WasmModule) throws(WapcError) {
+    /// Checks `module` is a waPC guest, and returns its `__guest_call`.
+    private static func check(_ module: WasmModule) throws(WapcError) -> GuestFunction {
         let expected = FunctionSignature(parameters: [.i32, .i32], results: [.i32])
-        guard let signature = module.signature(ofExport: "__guest_call") else {
+        guard module.signature(ofExport: "__guest_call") != nil, let guestCall = try? module.function("__guest_call") else {
             throw .notAWapcModule(
                 "\(module.name) does not export __guest_call (exported functions: \(module.exportedFunctions.joined(separator: ", ")))"
             )
         }
-        guard signature == expected else {
-            throw .notAWapcModule("\(module.name) exports __guest_call as \(signature), waPC needs \(expected)")
+        guard guestCall.signature == expected else {
+            throw .notAWapcModule("\(module.name) exports __guest_call as \(guestCall.signature), waPC needs \(expected)")
         }
         guard module.exports.contains(where: { $0.name == "memory" && $0.kind == .memory }) else {
             throw .notAWapcModule("\(module.name) exports no memory named 'memory'")
         }
+        return guestCall
     }
 }

@@ -20,12 +20,17 @@ final class WasmKitInstance: EngineInstance {
     /// The export called last: a processor calls the same one per record, and comparing a short
     /// name costs less than WasmKit's lookup.
     /// Exported functions looked up so far, by their index among the module's exports.
-    private var functions: [Function?] = []
+    ///
+    /// This, ``argumentValues`` and ``resultValues`` skip the run-time exclusivity check (about
+    /// 80 instructions an access, on every call): the instance runs one call at a time (its
+    /// ``WasmInstance``'s lock), and each access is a read or a store that ends before anything
+    /// else runs.
+    @exclusivity(unchecked) private var functions: [Function?] = []
     /// The arguments of the call in progress, in an array kept between calls: WasmKit lets go of
     /// it when the call returns, so the next call fills it again without allocating.
-    private var argumentValues: [Value] = []
+    @exclusivity(unchecked) private var argumentValues: [Value] = []
     /// The results of the last call, reused like ``argumentValues`` once its caller let go.
-    private var resultValues = ReusedValues()
+    @exclusivity(unchecked) private var resultValues = ReusedValues()
     /// Whether the engine charges fuel: then every call gets a budget, `UInt64.max` when
     /// unlimited, so that ``fuelConsumed`` can be read off it.
     private let metersFuel: Bool

@@ -22,10 +22,14 @@ final class WasmtimeInstance: EngineInstance {
     private(set) var memory: wasmtime_memory_t?
     /// Exported functions looked up so far, by their index among the module's exports, with
     /// their result counts (the array is made on the first lookup).
-    private var functions: [(function: wasmtime_func_t, results: Int)?] = []
+    ///
+    /// This and ``results`` skip the run-time exclusivity check (about 80 instructions an
+    /// access, on every call): the instance runs one call at a time (its ``WasmInstance``'s
+    /// lock), and each access is a read or a store that ends before anything else runs.
+    @exclusivity(unchecked) private var functions: [(function: wasmtime_func_t, results: Int)?] = []
     /// The results of the last call, in an array the next call fills again in place when its
     /// caller has let go of it (``ReusedValues``).
-    private var results = ReusedValues()
+    @exclusivity(unchecked) private var results = ReusedValues()
     private(set) var fuelConsumed: UInt64 = 0
     /// Argument arrays of host calls, reused between calls.
     private let hostArguments = HostArguments()
