@@ -168,17 +168,7 @@ public final class WasmInstance: @unchecked Sendable {
     ) throws(GuestError)
         -> [WasmValue]?
     {
-        let name = export.name
-        let signature = export.signature
-        guard signature.parameters.count == arguments.count else {
-            throw .argumentCount(function: name, expected: signature, given: arguments.count)
-        }
-        for index in arguments.indices where signature.parameters[index] != arguments[index].kind {
-            let argument = arguments[index]
-            throw .argumentType(
-                function: name, index: index, expected: signature.parameters[index],
-                given: "\(argument) (\(argument.kind))")
-        }
+        guard export.accepts(arguments) else { throw export.mismatch(arguments) }
         do throws(GuestError) {
             return try engineInstance.call(export, arguments, slice: slice)
         } catch {

@@ -420,7 +420,7 @@ func benchDeadlines(_ variant: Variant) throws {
     let sandbox = Sandbox(limits: WasmtonRuntime.Limits(timeout: .milliseconds(300)))
     for shape in ["calls", "tight", "arithmetic", "memory", "host_calls"] {
         let instance = try runtime.instantiate(module, sandbox: sandbox, hostFunctions: [echo])
-        try measure(
+        measure(
             engine: "wasmton", variant: variant.name, op: "deadline_300ms_\(shape)",
             plan: Plan(batch: 1, warmup: 0, minSamples: 3, maxSamples: 3, budget: .seconds(5))
         ) { _ in

@@ -15,4 +15,24 @@ final class ExportedFunction: Sendable {
         self.index = index
         self.signature = signature
     }
+
+    /// Whether `arguments` fit the signature (count and kinds). A method, so the signature is
+    /// read in place: copying it out for the check cost a retain and a release per call.
+    func accepts(_ arguments: [WasmValue]) -> Bool {
+        let parameters = signature.parameters
+        guard parameters.count == arguments.count else { return false }
+        for index in arguments.indices where parameters[index] != arguments[index].kind { return false }
+        return true
+    }
+
+    /// The error for `arguments` that ``accepts(_:)`` refused.
+    func mismatch(_ arguments: [WasmValue]) -> GuestError {
+        guard signature.parameters.count == arguments.count else {
+            return .argumentCount(function: name, expected: signature, given: arguments.count)
+        }
+        let index = arguments.indices.first { signature.parameters[$0] != arguments[$0].kind } ?? 0
+        let argument = arguments[index]
+        return .argumentType(
+            function: name, index: index, expected: signature.parameters[index], given: "\(argument) (\(argument.kind))")
+    }
 }

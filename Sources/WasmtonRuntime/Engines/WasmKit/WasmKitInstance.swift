@@ -100,13 +100,12 @@ final class WasmKitInstance: EngineInstance {
     }
 
     func call(_ export: ExportedFunction, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
-        let name = export.name
         let function: Function
         if let known = functions[export.index] {
             function = known
         } else {
-            guard let found = instance.exports[function: name] else {
-                throw .missingExport(name: name, available: [])
+            guard let found = instance.exports[function: export.name] else {
+                throw .missingExport(name: export.name, available: [])
             }
             function = found
             functions[export.index] = found
@@ -134,11 +133,11 @@ final class WasmKitInstance: EngineInstance {
                 return nil
             }
             throw Self.classify(
-                context.nestedFailure ?? error, function: name, budget: budget, limiter: limiter, limits: limits)
+                context.nestedFailure ?? error, function: export.name, budget: budget, limiter: limiter, limits: limits)
         }
         if results.isEmpty { return [] }
         for value in results where WasmValue(value) == nil {
-            throw .hostFunctionFailed(name: name, message: "returns a \(value) value, which Wasmton cannot pass on")
+            throw .hostFunctionFailed(name: export.name, message: "returns a \(value) value, which Wasmton cannot pass on")
         }
         var converted = resultValues.take(count: results.count)
         for index in results.indices { converted[index] = WasmValue(results[index])! }

@@ -96,7 +96,6 @@ final class WasmtimeInstance: EngineInstance {
     // MARK: - Calls
 
     func call(_ export: ExportedFunction, _ arguments: [WasmValue], slice: Duration?) throws(GuestError) -> [WasmValue]? {
-        let name = export.name
         var (function, resultCount) = try exportedFunction(export)
         // A slice this engine could not keep is declined before anything runs.
         if slice != nil && !engine.interruptible { return nil }
@@ -116,7 +115,7 @@ final class WasmtimeInstance: EngineInstance {
             {
                 return nil
             }
-            throw classify(failure, function: name, budget: budget)
+            throw classify(failure, function: export.name, budget: budget)
         }
     }
 
