@@ -27,9 +27,10 @@ public final class WasmInstance: @unchecked Sendable {
     private let stdio: StdioFiles
     private let sockets: SocketTable?
     private nonisolated(unsafe) var isClosed = false
-    /// The export called last and its signature: a processor calls the same one per record, and
-    /// comparing a short name costs less than hashing it.
-    /// Unchecked exclusivity: only read and written under `lock`, never across a call.
+    /// The export last called by name and its signature: callers by name tend to call the same
+    /// one again, and comparing a short name costs less than hashing it (triggers that call one
+    /// export per record or request hold a ``GuestFunction`` instead). Unchecked exclusivity:
+    /// only read and written under `lock`, never across a call.
     @exclusivity(unchecked) private nonisolated(unsafe) var called = RecentExports<ExportedFunction>()
 
     init(runtime: WasmRuntime, module: WasmModule, sandbox: Sandbox, hostFunctions: [HostFunction]) throws(GuestError) {

@@ -61,6 +61,17 @@ public final class ProxyWasmPlugin: Sendable {
         /// the stream's last (`proxy_on_delete`): a memory grown on the way is still seen, at a
         /// lock less per callback.
         var readsMemory = true
+
+        /// The callback `name` of `module` (whose exported functions are `exports`).
+        init(
+            _ name: String, module: WasmModule, exports: Set<String>, operations: [String: GuestAccounting.Operation],
+            readsMemory: Bool = true
+        ) {
+            self.name = name
+            function = exports.contains(name) ? try? module.function(name) : nil
+            operation = operations[name]
+            self.readsMemory = readsMemory
+        }
     }
 
     /// Instantiates `module` in `sandbox` and starts its root context with `configuration`.
@@ -81,14 +92,8 @@ public final class ProxyWasmPlugin: Sendable {
             for name in exports where name.hasPrefix("proxy_on_") { operations[name] = accounting.operation(name) }
         }
         self.operations = operations
-        func prepared(_ name: String) -> Callback {
-            Callback(
-                name: name, function: exports.contains(name) ? try? module.function(name) : nil, operation: operations[name])
-        }
         func streams(_ name: String) -> Callback {
-            var callback = prepared(name)
-            callback.readsMemory = false
-            return callback
+            Callback(name, module: module, exports: exports, operations: operations, readsMemory: false)
         }
         onContextCreate = streams("proxy_on_context_create")
         onRequestHeaders = streams("proxy_on_request_headers")
@@ -97,7 +102,7 @@ public final class ProxyWasmPlugin: Sendable {
         onResponseBody = streams("proxy_on_response_body")
         onDone = streams("proxy_on_done")
         onLog = streams("proxy_on_log")
-        onDelete = prepared("proxy_on_delete")
+        onDelete = Callback("proxy_on_delete", module: module, exports: exports, operations: operations)
         let allocator = exports.contains("proxy_on_memory_allocate") ? "proxy_on_memory_allocate" : "malloc"
         let state = ProxyWasmState(
             pluginName: configuration.name, pluginConfiguration: configuration.pluginConfiguration,
@@ -246,9 +251,8 @@ public final class ProxyWasmPlugin: Sendable {
         throws(ProxyWasmError) -> Int32
     {
         try callback(
-            Callback(
-                name: name, function: exports.contains(name) ? try? instance.module.function(name) : nil,
-                operation: operations[name]), arguments, stream: stream, default: value)
+            Callback(name, module: instance.module, exports: exports, operations: operations), arguments, stream: stream,
+            default: value)
     }
 
     private func callback(

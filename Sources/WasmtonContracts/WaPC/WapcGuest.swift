@@ -126,7 +126,7 @@ public final class WapcGuest: Sendable {
     /// Checks `module` is a waPC guest, and returns its `__guest_call`.
     private static func check(_ module: WasmModule) throws(WapcError) -> GuestFunction {
         let expected = FunctionSignature(parameters: [.i32, .i32], results: [.i32])
-        guard module.signature(ofExport: "__guest_call") != nil, let guestCall = try? module.function("__guest_call") else {
+        guard let guestCall = try? module.function("__guest_call") else {
             throw .notAWapcModule(
                 "\(module.name) does not export __guest_call (exported functions: \(module.exportedFunctions.joined(separator: ", ")))"
             )

@@ -59,7 +59,9 @@ final class EventLoopResponder: RequestTaker {
 
     private func write(_ answer: GatewayAnswer, for request: DirectRequest, front: ConnectionFront) {
         let length = answer.body.readableBytes
-        var head = HeadBytes(capacity: 160 + length)
+        // A head is about 180 bytes (its x-request-id and date alone take 90): room for it and the
+        // body, so the buffer never grows.
+        var head = HeadBytes(capacity: 256 + length)
         head.statusLine(answer.status, http10: request.isHTTP10)
         for field in answer.headers { head.field(field.name.rawName, field.value) }
         head.field("x-request-id", request.requestID)

@@ -88,7 +88,7 @@ final class ProxyConnection: RequestTaker {
     /// Writes the head of an answer no filter reads, straight from the upstream's head
     /// (``ProxyHeaders/write(_:date:closes:into:)``).
     func writeHead(_ upstream: HTTPResponseHead, date: String) {
-        var head = HeadBytes(capacity: 1_536)
+        var head = HeadBytes(capacity: Self.answerCapacity)
         chunkedAnswer = ProxyHeaders.write(upstream, date: date, closes: closes, into: &head)
         hold(head)
     }
@@ -96,7 +96,7 @@ final class ProxyConnection: RequestTaker {
     /// Writes the head of an answer the filters read, from the headers they left
     /// (``ProxyHeaders/write(filtered:status:date:closes:into:)``).
     func writeHead(filtered headers: HeaderList, status: Int, date: String) {
-        var head = HeadBytes(capacity: 1_536)
+        var head = HeadBytes(capacity: Self.answerCapacity)
         chunkedAnswer = ProxyHeaders.write(filtered: headers, status: status, date: date, closes: closes, into: &head)
         hold(head)
     }
@@ -107,7 +107,7 @@ final class ProxyConnection: RequestTaker {
         guard let front else { return }
         switch part {
         case .head(let response):
-            var head = HeadBytes(capacity: 1_536)
+            var head = HeadBytes(capacity: Self.answerCapacity)
             head.statusLine(response.status, http10: false)
             var sized = false
             for field in response.headerFields {
@@ -141,6 +141,9 @@ final class ProxyConnection: RequestTaker {
             if out.readableBytes > 0 { front.write(out) }
         }
     }
+
+    /// The room an answer's head is made with: the head and the first KiB of its body.
+    private static let answerCapacity = 1_536
 
     /// Keeps an answer's head (made with room for 1 KiB of body) to go out with the first
     /// bytes of its body: one write, not two.

@@ -123,7 +123,7 @@ final class ProxyExchange: UpstreamDelegate {
             guard phase != .done else { return }
             if let upstream {
                 sentBody = true
-                upstream.send(body: buffer, chunked: chunked, flush: true)
+                upstream.send(body: buffer, flush: true)
             } else {
                 pendingBody.append(buffer)
             }
@@ -132,7 +132,7 @@ final class ProxyExchange: UpstreamDelegate {
             if phase == .starting {
                 start()
             } else if phase != .done, let upstream {
-                upstream.sendEnd(chunked: chunked)
+                upstream.sendEnd()
             }
         }
     }
@@ -162,10 +162,10 @@ final class ProxyExchange: UpstreamDelegate {
         guard let upstreamHead else { return }
         connection.send(upstreamHead, flush: false)
         if !pendingBody.isEmpty { sentBody = true }
-        for buffer in pendingBody { connection.send(body: buffer, chunked: chunked, flush: false) }
+        for buffer in pendingBody { connection.send(body: buffer, flush: false) }
         pendingBody = []
         if requestEnded {
-            connection.sendEnd(chunked: chunked)
+            connection.sendEnd()
         } else {
             connection.flush()
         }

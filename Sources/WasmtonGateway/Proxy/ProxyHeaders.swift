@@ -34,7 +34,7 @@ enum ProxyHeaders {
             let previous = fields[forwardedFor].map { $0 + ", " } ?? ""
             out.field("x-forwarded-for", previous + source)
         }
-        return ended(out, method: request.method.rawValue, chunked: chunked)
+        return ended(&out, method: request.method.rawValue, chunked: chunked)
     }
 
     /// ``upstreamHead(_:pathPrefix:source:chunked:)`` for `request` as the filters left it in
@@ -85,14 +85,13 @@ enum ProxyHeaders {
             let previous = forwardedFor.isEmpty ? "" : forwardedFor.joined(separator: ", ") + ", "
             out.field("x-forwarded-for", previous + source)
         }
-        return ended(out, method: method, chunked: chunked)
+        return ended(&out, method: method, chunked: chunked)
     }
 
     /// Ends an upstream head: `x-forwarded-proto`, the chunked coding when the body goes in
     /// chunks (else the client's `content-length`, among the fields, frames it, and a request
     /// with neither has no body), and the empty line.
-    private static func ended(_ head: HeadBytes, method: String, chunked: Bool) -> UpstreamRequestHead {
-        var head = head
+    private static func ended(_ head: inout HeadBytes, method: String, chunked: Bool) -> UpstreamRequestHead {
         head.append("x-forwarded-proto: http\r\n")
         if chunked { head.append("transfer-encoding: chunked\r\n") }
         head.append("\r\n")

@@ -25,6 +25,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private var pendingRead = false
     /// The pool has been told the connection is gone.
     private var reported = false
+    /// The request in progress sends its body in chunks (its head said so).
+    private var chunkedRequest = false
 
     init(pool: UpstreamPool, responses: UpstreamResponseDecoder) {
         self.pool = pool
@@ -93,17 +95,19 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Sends a request's head (and tells the response parser its method).
+    /// Sends a request's head (and tells the response parser its method); the body that
+    /// follows is framed as the head says.
     func send(_ head: UpstreamRequestHead, flush: Bool) {
         guard let context else { return }
         responses.sent(head.method)
+        chunkedRequest = head.chunked
         write(head.bytes.buffer, flush: flush, context: context)
     }
 
-    /// Sends a part of a request's body: as it is, or as one chunk (`chunked`).
-    func send(body: ByteBuffer, chunked: Bool, flush: Bool) {
+    /// Sends a part of the request's body: as it is, or as one chunk.
+    func send(body: ByteBuffer, flush: Bool) {
         guard let context, body.readableBytes > 0 else { return }
-        if chunked {
+        if chunkedRequest {
             var size = context.channel.allocator.buffer(capacity: 18)
             size.writeString(String(body.readableBytes, radix: 16))
             size.writeStaticString("\r\n")
@@ -115,10 +119,10 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Ends a request: the last chunk for a chunked body; a sized one ended with its bytes.
-    func sendEnd(chunked: Bool) {
+    /// Ends the request: the last chunk for a chunked body; a sized one ended with its bytes.
+    func sendEnd() {
         guard let context else { return }
-        if chunked {
+        if chunkedRequest {
             write(ByteBuffer(staticString: "0\r\n\r\n"), flush: true, context: context)
         } else {
             context.flush()

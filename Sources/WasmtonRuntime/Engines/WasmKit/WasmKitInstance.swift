@@ -17,8 +17,6 @@ final class WasmKitInstance: EngineInstance {
     private let limits: Limits
     /// The cached `memory` export and the context, for the host functions' closures.
     private let state: WasmKitCallState
-    /// The export called last: a processor calls the same one per record, and comparing a short
-    /// name costs less than WasmKit's lookup.
     /// Exported functions looked up so far, by their index among the module's exports.
     ///
     /// This, ``argumentValues`` and ``resultValues`` skip the run-time exclusivity check (about
