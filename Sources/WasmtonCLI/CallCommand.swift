@@ -106,7 +106,7 @@ struct CallCommand: ParsableCommand {
         guard let json else { return [] }
         let text = json == "-" ? try read("-", what: "--json") : Array(json.utf8)
         do {
-            return MessagePack.encode(try MessagePackValue.fromJSON(text))
+            return try MessagePack.fromJSON(text)
         } catch {
             throw .usage("--json is not valid JSON: \(error)")
         }

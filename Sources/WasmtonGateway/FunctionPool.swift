@@ -67,10 +67,10 @@ final class FunctionPool: Sendable {
     /// so the calling thread is never held longer than the slice.
     func callHere(_ operation: String, payload: [UInt8]) throws -> [UInt8]? {
         guard let slices, slices.isQuick(operation) else { return nil }
-        let (metrics, accounting) = (metrics, accounting)
+        let accounting = accounting
+        // No pool wait is recorded: a call runs here only on an instance that was idle.
         let outcome = try pool.runHere { guest -> [UInt8]? in
-            metrics.wait.record(duration: .zero)
-            return try Self.accounted(guest, operation, in: accounting, readsCPU: false) { () throws(WapcError) in
+            try Self.accounted(guest, operation, in: accounting, readsCPU: false) { () throws(WapcError) in
                 try guest.callInSlice(operation, payload: payload, slice: slices.slice)
             }
         }

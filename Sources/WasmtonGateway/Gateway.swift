@@ -209,8 +209,8 @@ public final class Gateway: Sendable {
 
     /// The payload for the default operation: the JSON of `?key=`, else the body (a form, JSON
     /// or MessagePack).
-    func defaultPayload(key: String?, body: ByteBuffer, contentType: String?) throws(GatewayError) -> [UInt8] {
-        if let key { return try PayloadFormat.json(Array(key.utf8)) }
+    func defaultPayload(key: [UInt8]?, body: ByteBuffer, contentType: String?) throws(GatewayError) -> [UInt8] {
+        if let key { return try PayloadFormat.json(key) }
         guard body.readableBytes > 0 else {
             throw GatewayError.badPayload(
                 "send the argument as ?key=<json> or a form body such as name=foo (operation \(defaultFunction?.operation ?? "")")
@@ -291,7 +291,8 @@ public final class Gateway: Sendable {
         }
         let key = request.uri.queryParameters.get("key")
         let body = key == nil ? try await collect(request) : ByteBuffer()
-        let payload = try defaultPayload(key: key, body: body, contentType: request.headers[.contentType])
+        let payload = try defaultPayload(
+            key: key.map { Array($0.utf8) }, body: body, contentType: request.headers[.contentType])
         let result = try await call(function, operation, payload)
         return defaultAnswer(result, accept: request.headers[.accept]).response
     }

@@ -23,7 +23,8 @@ struct GatewayMetrics: Sendable {
 
     /// The handles of one served module's pool, made with the pool.
     struct PoolHandles: Sendable {
-        /// How long calls waited for an instance.
+        /// How long calls on guest threads waited for an instance (a call in a time slice
+        /// runs only on an idle one, and is not recorded).
         let wait: Timer
         /// Calls tried in a time slice on the request's thread that finished there, or moved to
         /// a guest thread.

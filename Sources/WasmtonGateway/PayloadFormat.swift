@@ -32,7 +32,7 @@ enum PayloadFormat {
     /// JSON text as a MessagePack payload.
     static func json(_ bytes: [UInt8]) throws(GatewayError) -> [UInt8] {
         do {
-            return MessagePack.encode(try MessagePackValue.fromJSON(bytes))
+            return try MessagePack.fromJSON(bytes)
         } catch {
             throw .badPayload("body is not valid JSON: \(error)")
         }
@@ -43,28 +43,58 @@ enum PayloadFormat {
         let accepted = accept?.lowercased() ?? ""
         if !accepted.isEmpty, messagePackTypes.contains(where: { accepted.contains($0) }) {
             return GatewayAnswer(
-                status: .ok, headers: [.contentType: "application/msgpack"], body: ByteBuffer(bytes: result))
+                status: .ok, headers: Fields.messagePack, body: ByteBuffer(bytes: result))
         }
         if !accepted.isEmpty, accepted.contains("application/octet-stream") {
             return GatewayAnswer(
-                status: .ok, headers: [.contentType: "application/octet-stream"], body: ByteBuffer(bytes: result))
+                status: .ok, headers: Fields.octetStream, body: ByteBuffer(bytes: result))
         }
         if result.isEmpty { return GatewayAnswer(status: .noContent) }
         guard let value = try? MessagePack.decode(result) else {
             return GatewayAnswer(
-                status: .ok, headers: [.contentType: "application/octet-stream"], body: ByteBuffer(bytes: result))
+                status: .ok, headers: Fields.octetStream, body: ByteBuffer(bytes: result))
         }
         return GatewayAnswer(
-            status: .ok, headers: [.contentType: "application/json"], body: ByteBuffer(string: value.jsonText() + "\n"))
+            status: .ok, headers: Fields.json, body: ByteBuffer(string: value.jsonText() + "\n"))
     }
 
     /// The book's answer: a string result as plain text (`true`), anything else as JSON.
     static func plainAnswer(_ result: [UInt8]) -> GatewayAnswer {
+        if let text = asciiString(result) {
+            return GatewayAnswer(status: .ok, headers: Fields.plainText, body: ByteBuffer(bytes: text))
+        }
         if case .string(let text)? = try? MessagePack.decode(result) {
-            return GatewayAnswer(
-                status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ByteBuffer(string: text))
+            return GatewayAnswer(status: .ok, headers: Fields.plainText, body: ByteBuffer(string: text))
         }
         return answer(result, accept: nil)
+    }
+
+    /// The text of `payload` when it is exactly one MessagePack string of ASCII characters (the
+    /// common answer, `true`), read in place; nil for anything else, which the full decoder reads.
+    private static func asciiString(_ payload: [UInt8]) -> ArraySlice<UInt8>? {
+        guard let first = payload.first else { return nil }
+        let start: Int
+        let length: Int
+        switch first {
+        case 0xa0...0xbf:
+            (start, length) = (1, Int(first & 0x1f))
+        case 0xd9 where payload.count >= 2:
+            (start, length) = (2, Int(payload[1]))
+        default:
+            return nil
+        }
+        guard payload.count == start + length else { return nil }
+        let text = payload[start...]
+        return text.allSatisfy { $0 < 0x80 } ? text : nil
+    }
+
+    /// Answers' content types, made once: building `HTTPFields` for each answer cost more than
+    /// writing the whole head.
+    private enum Fields {
+        static let plainText: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
+        static let json: HTTPFields = [.contentType: "application/json"]
+        static let messagePack: HTTPFields = [.contentType: "application/msgpack"]
+        static let octetStream: HTTPFields = [.contentType: "application/octet-stream"]
     }
 
     /// A form body (`name=foo&x=1`) as a MessagePack map of strings, as the book's hosts build it.

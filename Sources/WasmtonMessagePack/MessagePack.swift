@@ -44,9 +44,12 @@ public enum MessagePack {
         return (value, reader.position)
     }
 
-    /// Converts JSON text to MessagePack bytes, with the mapping of `MessagePackValue.fromJSON(_:)`.
+    /// Converts JSON text to MessagePack bytes, with the mapping of `MessagePackValue.fromJSON(_:)`:
+    /// the bytes of `encode(try MessagePackValue.fromJSON(json))`, written straight from the text
+    /// for everyday shapes (small objects and arrays, plain strings, integers).
     public static func fromJSON(_ json: [UInt8]) throws(MessagePackError) -> [UInt8] {
-        encode(try MessagePackValue.fromJSON(json))
+        if let bytes = JSONTranscoder.messagePack(json) { return bytes }
+        return encode(try MessagePackValue.fromJSON(json))
     }
 
     /// Converts one MessagePack value (all of `bytes`) to compact JSON text, UTF-8 encoded, with

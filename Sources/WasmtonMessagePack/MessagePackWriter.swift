@@ -1,6 +1,7 @@
 /// Appends the MessagePack encoding of values to a byte array, always in the smallest format.
 struct MessagePackWriter {
-    private(set) var bytes: [UInt8] = []
+    /// The encoding so far (``JSONTranscoder`` also writes to it directly).
+    var bytes: [UInt8] = []
 
     mutating func write(_ value: MessagePackValue) {
         switch value {

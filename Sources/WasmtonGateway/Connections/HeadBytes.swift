@@ -124,6 +124,12 @@ struct HeadBytes {
         append("\r\n")
     }
 
+    /// The body after the head, in the same buffer (taken from ``buffer`` only afterwards, so
+    /// that the write does not copy the head first).
+    mutating func append(_ body: inout ByteBuffer) {
+        buffer.writeBuffer(&body)
+    }
+
     mutating func append(_ text: StaticString) {
         buffer.writeStaticString(text)
     }

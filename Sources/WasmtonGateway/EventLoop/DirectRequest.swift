@@ -8,7 +8,10 @@ import WasmtonMessagePack
 /// Anything this type does not recognise exactly as Hummingbird's router would (another method,
 /// a percent-encoded path segment, an unknown module, `Expect`, a body over the gateway's limit)
 /// is left to Hummingbird, so the two paths never answer the same request differently.
-struct DirectRequest: Sendable {
+///
+/// A class of constants: the responder, the answer's writer and a call on a guest thread share
+/// one of these by reference instead of copying its strings at every step.
+final class DirectRequest: Sendable {
     enum Target: Sendable {
         case health
         case ready
@@ -16,8 +19,8 @@ struct DirectRequest: Sendable {
         /// A served module's operation. The module's pool is looked up when the body is in, not
         /// at the head: a reload may swap it in between, and the old one then shuts down.
         case call(module: String, operation: String)
-        /// The default route, with the JSON of `?key=` when the query has one.
-        case defaultCall(module: String, operation: String, key: String?)
+        /// The default route, with the JSON of `?key=` (percent-decoded, UTF-8) when the query has one.
+        case defaultCall(module: String, operation: String, key: [UInt8]?)
     }
 
     /// What the request's answer is, now or after a call on a guest thread.
@@ -39,8 +42,6 @@ struct DirectRequest: Sendable {
     /// The connection closes after this answer (`connection: close`, or HTTP/1.0 without keep-alive).
     let closes: Bool
     let start: ContinuousClock.Instant
-    /// The request's body, whole once the ``ConnectionFront`` says it has all arrived.
-    private(set) var body = ByteBuffer()
 
     /// The request for `head`, or nil when Hummingbird's router should answer it.
     init?(_ head: RequestHead, gateway: Gateway) {
@@ -57,9 +58,9 @@ struct DirectRequest: Sendable {
             guard let (module, operation) = gateway.defaultFunction, gateway.functions[module] != nil else {
                 return nil
             }
-            var key: String?
+            var key: [UInt8]?
             if let query {
-                switch Self.lookUp("key", in: full[full.index(after: query)...]) {
+                switch Self.lookUpKey(in: full[full.index(after: query)...]) {
                 case .found(let value): key = value
                 case .absent: break
                 case .unclear: return nil
@@ -85,16 +86,6 @@ struct DirectRequest: Sendable {
         start = .now
     }
 
-    /// Adds the next bytes of the body.
-    mutating func append(_ bytes: ByteBuffer) {
-        if body.readableBytes == 0 {
-            body = bytes
-        } else {
-            var bytes = bytes
-            body.writeBuffer(&bytes)
-        }
-    }
-
     /// The method's name, for the access log.
     var methodName: String { isPost ? "POST" : "GET" }
 
@@ -106,9 +97,9 @@ struct DirectRequest: Sendable {
         }
     }
 
-    /// The answer, worked out here when it can be (a probe, a call that finishes in its time
-    /// slice, a refused request), or a call to make on a guest thread.
-    func outcome(in gateway: Gateway) -> Outcome {
+    /// The answer to the request with `body`, worked out here when it can be (a probe, a call
+    /// that finishes in its time slice, a refused request), or a call to make on a guest thread.
+    func outcome(body: ByteBuffer, in gateway: Gateway) -> Outcome {
         switch target {
         case .health: return .now(gateway.healthAnswer)
         case .ready: return .now(gateway.readyAnswer)
@@ -139,25 +130,24 @@ struct DirectRequest: Sendable {
     }
 
     private enum QueryLookup {
-        case found(String)
+        case found([UInt8])
         case absent
         /// A value Hummingbird might read differently (a `+`, bad percent-encoding).
         case unclear
     }
 
-    /// The percent-decoded value of `name` in `query`, read byte by byte (Foundation's string
+    /// The percent-decoded value of `key` in `query`, read byte by byte (Foundation's string
     /// search and decoding cost more than the rest of a cheap request).
-    private static func lookUp(_ name: String, in query: Substring) -> QueryLookup {
+    private static func lookUpKey(in query: Substring) -> QueryLookup {
         var query = query
         return query.withUTF8 { bytes in
-            let key = Array(name.utf8)
             var start = 0
             while start <= bytes.count {
                 var end = start
                 while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
                 let field = UnsafeBufferPointer(rebasing: bytes[start..<end])
                 let equals = field.firstIndex(of: UInt8(ascii: "=")) ?? field.count
-                if field[..<equals].elementsEqual(key) {
+                if equals == 3, field[0] == UInt8(ascii: "k"), field[1] == UInt8(ascii: "e"), field[2] == UInt8(ascii: "y") {
                     let value = UnsafeBufferPointer(rebasing: field[min(equals + 1, field.count)...])
                     guard !value.contains(UInt8(ascii: "+")), let decoded = percentDecoded(value) else { return .unclear }
                     return .found(decoded)
@@ -169,8 +159,8 @@ struct DirectRequest: Sendable {
     }
 
     /// `%XX` escapes decoded; nil for a bad escape or bytes that are not UTF-8.
-    private static func percentDecoded(_ text: UnsafeBufferPointer<UInt8>) -> String? {
-        guard text.contains(UInt8(ascii: "%")) else { return UTF8Text.string(text) }
+    private static func percentDecoded(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard text.contains(UInt8(ascii: "%")) else { return isUTF8(text) ? Array(text) : nil }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count)
         var index = 0
@@ -187,7 +177,11 @@ struct DirectRequest: Sendable {
             index += 2
             bytes.append(high << 4 | low)
         }
-        return UTF8Text.string(bytes[...])
+        return bytes.withUnsafeBufferPointer { isUTF8($0) } ? bytes : nil
+    }
+
+    private static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 < 0x80 } || UTF8Text.string(bytes) != nil
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -17,6 +17,8 @@ final class EventLoopResponder: RequestTaker {
     private let dates = HTTPDateCache()
     /// The taken request, while its body arrives.
     private var request: DirectRequest?
+    /// The taken request's body so far.
+    private var requestBody = ByteBuffer()
 
     init(gateway: Gateway) {
         self.gateway = gateway
@@ -32,13 +34,21 @@ final class EventLoopResponder: RequestTaker {
     }
 
     func body(_ bytes: ByteBuffer, front: ConnectionFront) {
-        request?.append(bytes)
+        guard request != nil else { return }
+        if requestBody.readableBytes == 0 {
+            requestBody = bytes
+        } else {
+            var bytes = bytes
+            requestBody.writeBuffer(&bytes)
+        }
     }
 
     func bodyEnded(front: ConnectionFront) {
         guard let request else { return }
         self.request = nil
-        switch request.outcome(in: gateway) {
+        let body = requestBody
+        requestBody = ByteBuffer()
+        switch request.outcome(body: body, in: gateway) {
         case .now(let answer):
             write(answer, for: request, front: front)
         case .later(let start):
@@ -55,6 +65,7 @@ final class EventLoopResponder: RequestTaker {
 
     func connectionClosed() {
         request = nil
+        requestBody = ByteBuffer()
     }
 
     private func write(_ answer: GatewayAnswer, for request: DirectRequest, front: ConnectionFront) {
@@ -70,15 +81,14 @@ final class EventLoopResponder: RequestTaker {
         if answer.status != .noContent { head.contentLength(length) }
         head.connection(closes: request.closes, http10: request.isHTTP10)
         head.append("\r\n")
-        var out = head.buffer
         var body = answer.body
-        out.writeBuffer(&body)
+        head.append(&body)
         gateway.countEventLoopAnswer()
         gateway.accessLog.record(
             requestID: request.requestID, method: request.methodName, path: request.path,
             status: answer.status.code, start: request.start, bytesIn: request.contentLength, bytesOut: length,
             call: .some(request.call))
-        front.write(out)
+        front.write(head.buffer)
         front.finished()
     }
 }
