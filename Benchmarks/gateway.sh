@@ -5,7 +5,8 @@
 # The baseline is Benchmarks/gateway/node_wapc_host.js: the book's node_cuckoo_http design
 # (chapter 6) with Node's built-in WebAssembly and node:wasi instead of the npm packages
 # @wapc/host and @msgpack/msgpack; one guest instance on Node's one JavaScript thread.
-# Builds the release wasmton (incremental) into .build-release, then for each row starts one
+# Builds wasmton as the container image ships it (release, Swift runtime linked statically, as
+# deploy/image/build.sh does) into .build-release (incremental), then for each row starts one
 # server on loopback, checks one answer with curl, warms it up with wrk, measures with wrk, and
 # stops it (only the server under test runs during a measurement):
 #
@@ -107,7 +108,7 @@ if measures wasmtime; then
 fi
 if { measures wasmton || measures wasmtime; } && [ -z "${GATEWAY_BENCH_WASMTON:-}" ]; then
     say "building wasmton (release) into $scratch — 10+ minutes the first time, incremental after"
-    swift build -c release --product wasmton --scratch-path "$scratch" 2>&1 | tail -n 3 >&2 ||
+    swift build -c release --product wasmton --static-swift-stdlib --scratch-path "$scratch" 2>&1 | tail -n 3 >&2 ||
         die "swift build failed"
 fi
 if measures wasmton || measures wasmtime; then

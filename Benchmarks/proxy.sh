@@ -23,7 +23,8 @@
 # "Hello world from 127.0.0.1:PORT" (and absent on the other rows), so a request that missed the
 # filter counts as a non-2xx response and fails the run. Before each row a curl of /x-hello (nginx
 # echoes the x-hello it got) shows what the upstream sees.
-# Builds the release wasmton (incremental) into .build-release. Every step is bounded in time; a
+# Builds wasmton as the container image ships it (release, Swift runtime linked statically, as
+# deploy/image/build.sh does) into .build-release (incremental). Every step is bounded in time; a
 # response of status 400 or more, a socket error, a wrong answer or a dead server fails the script
 # (exit 1) after the table is printed. nginx is stopped at the end (also on error or Ctrl-C).
 #
@@ -112,7 +113,7 @@ nginx_version=$("$nginx" -v 2>&1 | sed 's/^nginx version: //')
 # --- wasmton (release) and the filter ----------------------------------------------------------
 if [ -z "${PROXY_BENCH_WASMTON:-}" ]; then
     say "building wasmton (release) into $scratch — 10+ minutes the first time, incremental after"
-    timeout -k 10 "$build_timeout" swift build -c release --product wasmton --scratch-path "$scratch" 2>&1 | tail -n 3 >&2 ||
+    timeout -k 10 "$build_timeout" swift build -c release --product wasmton --static-swift-stdlib --scratch-path "$scratch" 2>&1 | tail -n 3 >&2 ||
         die "swift build failed or took more than ${build_timeout}s"
 fi
 [ -x "$wasmton" ] || die "no wasmton binary at $wasmton"

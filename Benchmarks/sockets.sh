@@ -70,8 +70,8 @@ if port_busy "$port"; then die "port $port is in use (SOCKETS_BENCH_PORT picks a
 # --- wasmton (release) and the guests --------------------------------------------------------
 if [ -z "$wasmton" ]; then
     wasmton="$scratch/release/wasmton"
-    say "swift build -c release --product wasmton --scratch-path ${scratch#"$repo"/} (10+ minutes the first time)"
-    swift build -c release --product wasmton --scratch-path "$scratch" >&2
+    say "swift build -c release --product wasmton --static-swift-stdlib --scratch-path ${scratch#"$repo"/} (10+ minutes the first time)"
+    swift build -c release --product wasmton --static-swift-stdlib --scratch-path "$scratch" >&2
 fi
 [ -x "$wasmton" ] || die "no wasmton binary at $wasmton"
 "$wasmton" process --help 2>&1 | grep -q -- --allow-connect || die "$wasmton has no --allow-connect (too old)"

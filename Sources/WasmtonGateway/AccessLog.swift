@@ -11,10 +11,13 @@ struct AccessLog: Sendable {
     let logger: Logger
     let defaultRoute: (module: String, operation: String)?
     private let metrics = GatewayMetrics()
+    /// The logger's level, read once: asking the log handler costs a copy of it per request.
+    private let logsRequests: Bool
 
     init(logger: Logger, defaultRoute: (module: String, operation: String)?) {
         self.logger = logger
         self.defaultRoute = defaultRoute
+        logsRequests = logger.logLevel <= .info
     }
 
     /// One request answered: `start` is when its head arrived. `call` is the module and
@@ -29,7 +32,7 @@ struct AccessLog: Sendable {
             metrics.request(module: module, operation: operation, status: status, duration: duration)
         }
         // Building the line costs more than the rest of a cheap request: skip it when not logged.
-        guard logger.logLevel <= .info else { return }
+        guard logsRequests else { return }
         var metadata: Logger.Metadata = [
             "request_id": "\(requestID)", "method": "\(method)", "path": "\(path)", "status": "\(status)",
             "duration_ms": "\(String(format: "%.3f", duration.seconds * 1000))",
@@ -55,7 +58,15 @@ struct AccessLog: Sendable {
     /// request cost a `getrandom` system call each time.
     static func newRequestID() -> String {
         let count = requestCounter.wrappingAdd(1, ordering: .relaxed).newValue
-        return String(scrambled(count ^ requestKey.low, key: requestKey.high), radix: 16)
+        let id = scrambled(count ^ requestKey.low, key: requestKey.high)
+        // Written digit by digit into a fixed buffer: `String(_:radix:)` and
+        // `String(unsafeUninitializedCapacity:)` cost several times as much.
+        var text: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &text) { raw in
+            let digits: StaticString = "0123456789abcdef"
+            for index in 0..<16 { raw[index] = digits.utf8Start[Int(truncatingIfNeeded: id >> (60 - 4 * index)) & 0xF] }
+            return String(decoding: raw.bindMemory(to: UInt8.self), as: UTF8.self)
+        }
     }
 
     /// The key of ``newRequestID()``'s scrambling, drawn once per process.

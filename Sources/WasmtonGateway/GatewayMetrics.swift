@@ -55,7 +55,9 @@ struct GatewayMetrics: Sendable {
             return made
         }
         handles.count.increment()
-        handles.duration.record(duration: duration)
+        // `Timer.record(duration:)` works the components out twice.
+        let (seconds, attoseconds) = duration.components
+        handles.duration.recordNanoseconds(seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000)
     }
 
     func guestFailure(module: String, operation: String, kind: String) {

@@ -165,8 +165,33 @@ public final class InstancePool<Instance: AnyObject & Sendable>: Sendable {
     /// With `reuse` off, the instance is made here for this call and closed after it (a fresh
     /// instance per call, as ``run(until:_:)`` gives, without the hop; if it cannot be made, the
     /// call is left to ``run(until:_:)``, which reports why).
+    ///
+    /// Inlinable so that it is specialized for the caller's result: a generic call across
+    /// modules looked its result types up and copied them through value witnesses, which cost
+    /// more than the pool's own work.
+    @inlinable
     public func runHere<R: Sendable>(_ body: (Instance) throws -> R?) throws -> HereOutcome<R> {
         guard configuration.reuse else { return try runFreshHere(body) }
+        guard let taken = takeIdle() else { return .notRun }
+        let value: R?
+        do {
+            value = try body(taken)
+        } catch {
+            settle(taken, failure: error)
+            throw error
+        }
+        guard let value else {
+            // Gave up part-way: the instance is spent.
+            settle(taken, spent: true)
+            return .notRun
+        }
+        settle(taken, spent: false)
+        return .finished(value)
+    }
+
+    /// An idle instance for ``runHere(_:)``, counted busy; nil when none is idle or calls wait.
+    @usableFromInline
+    func takeIdle() -> Instance? {
         let size = configuration.size
         let idle = state.withLock { state -> AnyObject? in
             guard !state.isClosed, state.waiters.isEmpty, state.busy < size, let instance = state.idle.popLast()
@@ -174,31 +199,31 @@ public final class InstancePool<Instance: AnyObject & Sendable>: Sendable {
             state.busy += 1
             return instance
         }
-        guard let idle else { return .notRun }
-        let taken = unsafeDowncast(idle, to: Instance.self)
-        let value: R?
-        do {
-            value = try body(taken)
-        } catch {
-            if configuration.discards(error) {
-                close(taken)
-                release(returning: nil, discarded: true)
-            } else {
-                release(returning: taken, discarded: false)
-            }
-            throw error
-        }
-        guard let value else {
-            // Gave up part-way: the instance is spent.
-            close(taken)
-            release(returning: nil, discarded: true)
-            return .notRun
-        }
-        release(returning: taken, discarded: false)
-        return .finished(value)
+        guard let idle else { return nil }
+        return unsafeDowncast(idle, to: Instance.self)
     }
 
-    private func runFreshHere<R: Sendable>(_ body: (Instance) throws -> R?) throws -> HereOutcome<R> {
+    /// Gives back an instance that ``runHere(_:)`` used: to the idle ones, or (`spent`) closed
+    /// and replaced.
+    @usableFromInline
+    func settle(_ instance: Instance, spent: Bool) {
+        if spent {
+            close(instance)
+            release(returning: nil, discarded: true)
+        } else {
+            release(returning: instance, discarded: false)
+        }
+    }
+
+    /// Gives back an instance whose call in ``runHere(_:)`` threw `failure`, closed when the
+    /// error poisons it.
+    @usableFromInline
+    func settle(_ instance: Instance, failure: any Error) {
+        settle(instance, spent: configuration.discards(failure))
+    }
+
+    @usableFromInline
+    func runFreshHere<R: Sendable>(_ body: (Instance) throws -> R?) throws -> HereOutcome<R> {
         let admitted = state.withLock { state -> Bool in
             guard !state.isClosed, state.waiters.isEmpty, state.busy < configuration.size else { return false }
             state.busy += 1

@@ -169,6 +169,22 @@ struct EventLoopResponderTests {
         }
     }
 
+    @Test("a request without x-request-id gets its own: 16 hex digits, never the same twice")
+    func madeRequestIDs() async throws {
+        try await withWapcGateway(onEventLoop: true) { _, port in
+            let ids = try await RawHTTP.onThread { () -> [String] in
+                let connection = try RawHTTPConnection(port: port, timeout: .seconds(10))
+                return try (0..<300).map { _ in
+                    try connection.exchange(path: "/healthz", headers: [RawHeader("Host", "w")]).headers.first("x-request-id")
+                        ?? ""
+                }
+            }
+            let hexDigits = Set("0123456789abcdef")
+            #expect(ids.allSatisfy { $0.count == 16 && $0.allSatisfy(hexDigits.contains) }, "\(ids.prefix(3))")
+            #expect(Set(ids).count == ids.count)
+        }
+    }
+
     @Test(
         "a request sent a byte at a time, HTTP/1.0 keep-alive, then a chunked request that hands the connection to NIO's decoder")
     func unusualWire() async throws {

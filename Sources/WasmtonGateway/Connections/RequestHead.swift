@@ -126,11 +126,11 @@ struct RequestHead {
             let methodBytes = bytes[line.lowerBound..<firstSpace]
             guard !methodBytes.isEmpty, methodBytes.allSatisfy(HeaderText.isTokenByte) else { throw Unframed() }
             let method: Method
-            if methodBytes.elementsEqual("GET".utf8) {
+            if spells(methodBytes, "GET") {
                 method = .get
-            } else if methodBytes.elementsEqual("POST".utf8) {
+            } else if spells(methodBytes, "POST") {
                 method = .post
-            } else if methodBytes.elementsEqual("CONNECT".utf8) {
+            } else if spells(methodBytes, "CONNECT") {
                 throw Unframed()
             } else {
                 method = .other
@@ -139,9 +139,9 @@ struct RequestHead {
             guard versionStart > firstSpace + 1, bytes[versionStart - 1] == 32 else { throw Unframed() }
             let version = bytes[versionStart..<line.upperBound]
             let isHTTP10: Bool
-            if version.elementsEqual("HTTP/1.1".utf8) {
+            if spells(version, "HTTP/1.1") {
                 isHTTP10 = false
-            } else if version.elementsEqual("HTTP/1.0".utf8) {
+            } else if spells(version, "HTTP/1.0") {
                 isHTTP10 = true
             } else {
                 throw Unframed()
@@ -152,6 +152,18 @@ struct RequestHead {
                 throw Unframed()
             }
             return (method, String(decoding: target, as: UTF8.self), isHTTP10)
+        }
+
+        /// Whether `bytes` are exactly `text` (compared in place: the generic `elementsEqual`
+        /// against a `String.UTF8View` cost more than reading the rest of the line).
+        private static func spells(_ bytes: Slice<UnsafeRawBufferPointer>, _ text: StaticString) -> Bool {
+            guard bytes.count == text.utf8CodeUnitCount else { return false }
+            var offset = 0
+            for byte in bytes {
+                guard byte == text.utf8Start[offset] else { return false }
+                offset += 1
+            }
+            return true
         }
     }
 

@@ -49,18 +49,18 @@ final class DirectRequest: Sendable {
         let isGet = head.method == .get
         let full = head.uri
         let query = full.utf8.firstIndex(of: UInt8(ascii: "?"))
-        let path = full[..<(query ?? full.endIndex)]
-        switch path {
-        case "/healthz" where isGet: target = .health
-        case "/readyz" where isGet: target = .ready
-        case "/metrics" where isGet && gateway.metricsText != nil: target = .metrics
-        case "/":
+        var path = full[..<(query ?? full.endIndex)]
+        switch path.withUTF8(Self.fixedPath) {
+        case .health where isGet: target = .health
+        case .ready where isGet: target = .ready
+        case .metrics where isGet && gateway.metricsText != nil: target = .metrics
+        case .root:
             guard let (module, operation) = gateway.defaultFunction, gateway.functions[module] != nil else {
                 return nil
             }
             var key: [UInt8]?
             if let query {
-                switch Self.lookUpKey(in: full[full.index(after: query)...]) {
+                switch Self.lookUpKey(in: full[full.utf8.index(after: query)...]) {
                 case .found(let value): key = value
                 case .absent: break
                 case .unclear: return nil
@@ -126,6 +126,26 @@ final class DirectRequest: Sendable {
             } catch {
                 return .now(error.answer)
             }
+        }
+    }
+
+    /// The paths the responder knows by name.
+    private enum FixedPath {
+        case health, ready, metrics, root, other
+    }
+
+    /// Which of the fixed paths `path` is, compared byte by byte (a `String` comparison costs
+    /// more than the rest of reading the head).
+    private static func fixedPath(_ path: UnsafeBufferPointer<UInt8>) -> FixedPath {
+        func spells(_ text: StaticString) -> Bool {
+            path.count == text.utf8CodeUnitCount && path.indices.allSatisfy { path[$0] == text.utf8Start[$0] }
+        }
+        switch path.count {
+        case 1 where path[0] == UInt8(ascii: "/"): return .root
+        case 7 where spells("/readyz"): return .ready
+        case 8 where spells("/healthz"): return .health
+        case 8 where spells("/metrics"): return .metrics
+        default: return .other
         }
     }
 
