@@ -119,11 +119,11 @@ final class CallContext {
     /// checks the deadline, checks what the body returns against the signature, and turns
     /// foreign errors into ``GuestError/hostFunctionFailed(name:message:)``.
     func invoke(
-        _ prepared: PreparedHostFunction, memory: LinearMemory?, reentry: GuestReentry, arguments: [WasmValue]
+        _ prepared: PreparedHostFunction, memory: consuming LinearMemory?, reentry: GuestReentry, arguments: [WasmValue]
     ) throws(GuestError) -> [WasmValue] {
         try refuseInSlice(prepared.qualifiedName, runsInSlice: prepared.function.runsInSlice)
         try checkDeadline()
-        var call = HostCall(memory: memory, context: self, reentry: reentry)
+        var call = HostCall(memory: consume memory, context: self, reentry: reentry)
         do {
             let produced = try prepared.function.body(&call, arguments)
             guard Self.kinds(of: produced, match: prepared.function.signature.results) else {

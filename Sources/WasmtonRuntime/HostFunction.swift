@@ -41,7 +41,7 @@ public struct HostCall {
     /// How to reach the calling instance, for ``callGuest(_:_:)``.
     let reentry: GuestReentry?
 
-    init(memory: LinearMemory?, context: CallContext? = nil, reentry: GuestReentry? = nil) {
+    init(memory: consuming LinearMemory?, context: CallContext? = nil, reentry: GuestReentry? = nil) {
         self.memory = memory
         self.context = context.map { Unmanaged.passUnretained($0) }
         self.reentry = reentry
