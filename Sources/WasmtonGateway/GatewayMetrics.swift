@@ -19,7 +19,15 @@ struct GatewayMetrics: Sendable {
         var duration: Timer
     }
 
-    private static let requestHandles = Mutex<[RequestKey: RequestHandles]>([:])
+    /// The handles made so far, and the last ones used: a gateway answers mostly one module's
+    /// operation with one status, and comparing the same strings again is far cheaper than
+    /// hashing them.
+    private struct RequestHandleCache {
+        var all: [RequestKey: RequestHandles] = [:]
+        var last: (key: RequestKey, handles: RequestHandles)?
+    }
+
+    private static let requestHandles = Mutex(RequestHandleCache())
 
     /// The handles of one served module's pool, made with the pool.
     struct PoolHandles: Sendable {
@@ -42,7 +50,11 @@ struct GatewayMetrics: Sendable {
     func request(module: String, operation: String, status: Int, duration: Duration) {
         let key = RequestKey(module: module, operation: operation, status: status)
         let handles = Self.requestHandles.withLock { cache in
-            if let known = cache[key] { return known }
+            if let last = cache.last, last.key == key { return last.handles }
+            if let known = cache.all[key] {
+                cache.last = (key, known)
+                return known
+            }
             let made = RequestHandles(
                 count: Counter(
                     label: "wasmton_http_requests_total",
@@ -51,7 +63,8 @@ struct GatewayMetrics: Sendable {
                     label: "wasmton_http_request_duration_seconds",
                     dimensions: [("module", module), ("operation", operation)], preferredDisplayUnit: .seconds))
             // Operations come from request paths: bound the table so unknown names cannot grow it forever.
-            if cache.count < 4_096 { cache[key] = made }
+            if cache.all.count < 4_096 { cache.all[key] = made }
+            cache.last = (key, made)
             return made
         }
         handles.count.increment()

@@ -13,7 +13,9 @@ final class QuickOperations: Sendable {
     /// How long a call may run in a slice.
     let slice: Duration
     private let threshold: Duration
-    private let streaks = Mutex<[String: Int]>([:])
+    /// Each operation's run of quick calls, and the operation last found quick (comparing the
+    /// same name again is far cheaper than hashing it).
+    private let streaks = Mutex<(all: [String: Int], lastQuick: String?)>(([:], nil))
 
     init(slice: Duration) {
         self.slice = slice
@@ -22,21 +24,27 @@ final class QuickOperations: Sendable {
 
     /// Whether `operation` is tried in a slice.
     func isQuick(_ operation: String) -> Bool {
-        streaks.withLock { ($0[operation] ?? 0) >= Self.proof }
+        streaks.withLock { streaks in
+            if streaks.lastQuick == operation { return true }
+            guard (streaks.all[operation] ?? 0) >= Self.proof else { return false }
+            streaks.lastQuick = operation
+            return true
+        }
     }
 
     /// Notes a run of `operation` on a guest thread that took `took`, or (nil) a call cut off in a slice.
     func record(_ operation: String, took: Duration?) {
         streaks.withLock { streaks in
             guard let took, took < threshold else {
-                streaks[operation] = 0
+                streaks.all[operation] = 0
+                if streaks.lastQuick == operation { streaks.lastQuick = nil }
                 return
             }
-            let streak = streaks[operation] ?? 0
+            let streak = streaks.all[operation] ?? 0
             guard streak < Self.proof else { return }
             // Operation names come from request paths: bound the table.
-            if streak == 0 && streaks.count >= 1_024 { return }
-            streaks[operation] = streak + 1
+            if streak == 0 && streaks.all.count >= 1_024 { return }
+            streaks.all[operation] = streak + 1
         }
     }
 }

@@ -49,7 +49,9 @@ public final class GuestAccounting: Sendable {
     public let metersFuel: Bool
     /// At most this many operations get series of their own.
     public let operationLimit: Int
-    private let operations = Mutex<[String: Operation]>([:])
+    /// The operations' series, and the name last asked for with its series (comparing the
+    /// same name again is far cheaper than hashing it).
+    private let operations = Mutex<(all: [String: Operation], last: (name: String, operation: Operation)?)>(([:], nil))
     private let traps = Mutex<[String: Counter]>([:])
     private let instances: Counter
     private let memory: Gauge
@@ -92,12 +94,21 @@ public final class GuestAccounting: Sendable {
     /// Callers keep the result for names that recur (a lookup takes a lock).
     public func operation(_ name: String) -> Operation {
         operations.withLock { operations in
-            if let known = operations[name] { return known }
-            let label = operations.count < operationLimit ? name : Self.otherOperation
-            if let other = operations[label] { return other }
-            let made = Operation(module: module, name: label, metersFuel: metersFuel)
-            operations[label] = made
-            return made
+            if let last = operations.last, last.name == name { return last.operation }
+            let found: Operation
+            if let known = operations.all[name] {
+                found = known
+            } else {
+                let label = operations.all.count < operationLimit ? name : Self.otherOperation
+                if let other = operations.all[label] {
+                    found = other
+                } else {
+                    found = Operation(module: module, name: label, metersFuel: metersFuel)
+                    operations.all[label] = found
+                }
+            }
+            operations.last = (name, found)
+            return found
         }
     }
 
@@ -156,7 +167,7 @@ public final class GuestAccounting: Sendable {
     /// takes a batch's bucket counts at once has no swift-metrics counterpart).
     public static func renderHistograms() -> [UInt8] {
         let histograms = all.withLock { Array($0.values) }.sorted { $0.module < $1.module }.flatMap { accounting in
-            accounting.operations.withLock { Array($0.values) }.compactMap(\.histogram).sorted { $0.operation < $1.operation }
+            accounting.operations.withLock { Array($0.all.values) }.compactMap(\.histogram).sorted { $0.operation < $1.operation }
         }
         guard !histograms.isEmpty else { return [] }
         var text = "# HELP \(FuelHistogram.name) Fuel (about one unit per Wasm operator) burned per guest call.\n"
