@@ -44,6 +44,7 @@ wasmtime) WASMTON_WASMTIME_LIB="$(scripts/install-wasmtime.sh)" && export WASMTO
 esac
 if [ ! -x "$wasmton" ]; then
     echo "== building wasmton (release)" >&2
+    scripts/install-deps.sh >&2
     swift build -c release --product wasmton --static-swift-stdlib --scratch-path .build-release >&2
 fi
 objcopy --strip-debug "$wasmton" "$out/wasmton"

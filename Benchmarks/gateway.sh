@@ -108,6 +108,7 @@ if measures wasmtime; then
 fi
 if { measures wasmton || measures wasmtime; } && [ -z "${GATEWAY_BENCH_WASMTON:-}" ]; then
     say "building wasmton (release) into $scratch — 10+ minutes the first time, incremental after"
+    "$repo/scripts/install-deps.sh" >&2
     swift build -c release --product wasmton --static-swift-stdlib --scratch-path "$scratch" 2>&1 | tail -n 3 >&2 ||
         die "swift build failed"
 fi

@@ -113,6 +113,7 @@ nginx_version=$("$nginx" -v 2>&1 | sed 's/^nginx version: //')
 # --- wasmton (release) and the filter ----------------------------------------------------------
 if [ -z "${PROXY_BENCH_WASMTON:-}" ]; then
     say "building wasmton (release) into $scratch — 10+ minutes the first time, incremental after"
+    "$repo/scripts/install-deps.sh" >&2
     timeout -k 10 "$build_timeout" swift build -c release --product wasmton --static-swift-stdlib --scratch-path "$scratch" 2>&1 | tail -n 3 >&2 ||
         die "swift build failed or took more than ${build_timeout}s"
 fi

@@ -71,6 +71,7 @@ if port_busy "$port"; then die "port $port is in use (SOCKETS_BENCH_PORT picks a
 if [ -z "$wasmton" ]; then
     wasmton="$scratch/release/wasmton"
     say "swift build -c release --product wasmton --static-swift-stdlib --scratch-path ${scratch#"$repo"/} (10+ minutes the first time)"
+    "$repo/scripts/install-deps.sh" >&2
     swift build -c release --product wasmton --static-swift-stdlib --scratch-path "$scratch" >&2
 fi
 [ -x "$wasmton" ] || die "no wasmton binary at $wasmton"

@@ -41,6 +41,7 @@ for tool in valgrind objcopy callgrind_annotate; do
 done
 if [ ! -x "$wasmton" ]; then
     echo "== building wasmton (release)" >&2
+    scripts/install-deps.sh >&2
     swift build -c release --product wasmton --static-swift-stdlib --scratch-path .build-release >&2
 fi
 for engine in "${engines[@]}"; do

@@ -105,6 +105,7 @@ command -v kcat >/dev/null || die "kcat is missing and could not be installed"
 # --- wasmton (release), guests, helpers ------------------------------------------------------
 if [ ! -x "$wasmton" ]; then
     say "building wasmton (release) into $scratch — this takes 10+ minutes the first time"
+    "$repo/scripts/install-deps.sh" >&2
     swift build -c release --product wasmton --static-swift-stdlib --scratch-path "$scratch" >&2
 fi
 [ -x "$wasmton" ] || die "no wasmton binary at $wasmton"

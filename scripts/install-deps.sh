@@ -5,8 +5,10 @@
 #   wasi-libc, libclang-rt-dev-wasm32   C guests (clang --target=wasm32-wasi)
 #   librdkafka-dev           the Kafka client (headers and link library)
 #   libsqlite3-dev           the stream engine's state stores (--state-dir)
+#   zlib1g-dev               zlib for a wasmton linked with the Swift runtime statically (the
+#                            container image's build, and the benchmarks, which build it so)
 set -euo pipefail
-packages=(wabt wasi-libc libclang-rt-dev-wasm32 make librdkafka-dev libsqlite3-dev)
+packages=(wabt wasi-libc libclang-rt-dev-wasm32 make librdkafka-dev libsqlite3-dev zlib1g-dev)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
