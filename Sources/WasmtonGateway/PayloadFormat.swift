@@ -60,32 +60,10 @@ enum PayloadFormat {
 
     /// The book's answer: a string result as plain text (`true`), anything else as JSON.
     static func plainAnswer(_ result: [UInt8]) -> GatewayAnswer {
-        if let text = asciiString(result) {
+        if let text = MessagePack.stringBytes(result) {
             return GatewayAnswer(status: .ok, headers: Fields.plainText, body: ByteBuffer(bytes: text))
         }
-        if case .string(let text)? = try? MessagePack.decode(result) {
-            return GatewayAnswer(status: .ok, headers: Fields.plainText, body: ByteBuffer(string: text))
-        }
         return answer(result, accept: nil)
-    }
-
-    /// The text of `payload` when it is exactly one MessagePack string of ASCII characters (the
-    /// common answer, `true`), read in place; nil for anything else, which the full decoder reads.
-    private static func asciiString(_ payload: [UInt8]) -> ArraySlice<UInt8>? {
-        guard let first = payload.first else { return nil }
-        let start: Int
-        let length: Int
-        switch first {
-        case 0xa0...0xbf:
-            (start, length) = (1, Int(first & 0x1f))
-        case 0xd9 where payload.count >= 2:
-            (start, length) = (2, Int(payload[1]))
-        default:
-            return nil
-        }
-        guard payload.count == start + length else { return nil }
-        let text = payload[start...]
-        return text.allSatisfy { $0 < 0x80 } ? text : nil
     }
 
     /// Answers' content types, made once: building `HTTPFields` for each answer cost more than

@@ -83,7 +83,7 @@ struct JSONTranscoder {
         return false
     }
 
-    /// A string (at its opening quote) of printable ASCII without escapes, as fixstr or str 8.
+    /// A string (at its opening quote) of printable ASCII without escapes, up to 255 bytes.
     private mutating func string(isKey: Bool) -> Bool {
         let start = position + 1
         var end = start
@@ -97,13 +97,7 @@ struct JSONTranscoder {
         guard end < json.count, length <= 255, !(isKey && length > 0 && json[start] == UInt8(ascii: "$")) else {
             return false
         }
-        if length < 32 {
-            writer.bytes.append(0xa0 | UInt8(length))
-        } else {
-            writer.bytes.append(0xd9)
-            writer.bytes.append(UInt8(length))
-        }
-        writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: json[start..<end]))
+        writer.writeString(utf8: UnsafeBufferPointer(rebasing: json[start..<end]))
         position = end + 1
         return true
     }

@@ -44,6 +44,26 @@ public enum MessagePack {
         return (value, reader.position)
     }
 
+    /// The UTF-8 text of `bytes` when they are exactly one MessagePack string, read in place
+    /// (checked to be UTF-8, as `decode` checks it); nil for any other value, or invalid input.
+    /// For answers that pass a string on as it is, without making a `String` of it first.
+    public static func stringBytes(_ bytes: [UInt8]) -> ArraySlice<UInt8>? {
+        guard let first = bytes.first else { return nil }
+        var start = 1
+        var length = 0
+        switch first {
+        case 0xa0...0xbf: length = Int(first & 0x1f)
+        case 0xd9, 0xda, 0xdb:
+            start += 1 << Int(first - 0xd9)
+            guard bytes.count >= start else { return nil }
+            for byte in bytes[1..<start] { length = length << 8 | Int(byte) }
+        default: return nil
+        }
+        guard bytes.count - start == length else { return nil }
+        let text = bytes[start...]
+        return text.withUnsafeBufferPointer(UTF8Text.isValid) ? text : nil
+    }
+
     /// Converts JSON text to MessagePack bytes, with the mapping of `MessagePackValue.fromJSON(_:)`:
     /// the bytes of `encode(try MessagePackValue.fromJSON(json))`, written straight from the text
     /// for everyday shapes (small objects and arrays, plain strings, integers).

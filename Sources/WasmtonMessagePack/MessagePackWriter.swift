@@ -20,9 +20,8 @@ struct MessagePackWriter {
             bytes.append(0xcb)
             appendBigEndian(number.bitPattern)
         case .string(let text):
-            let utf8 = text.utf8
-            writeHeader(count: utf8.count, fix: 0xa0, fixLimit: 32, width8: 0xd9, width16: 0xda, width32: 0xdb, kind: "string")
-            bytes.append(contentsOf: utf8)
+            var text = text
+            text.withUTF8 { writeString(utf8: $0) }
         case .binary(let data):
             writeHeader(count: data.count, fix: nil, fixLimit: 0, width8: 0xc4, width16: 0xc5, width32: 0xc6, kind: "binary")
             bytes.append(contentsOf: data)
@@ -49,6 +48,12 @@ struct MessagePackWriter {
             bytes.append(UInt8(bitPattern: type))
             bytes.append(contentsOf: data)
         }
+    }
+
+    /// A string of the UTF-8 bytes `utf8` (the caller checked them).
+    mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
+        writeHeader(count: utf8.count, fix: 0xa0, fixLimit: 32, width8: 0xd9, width16: 0xda, width32: 0xdb, kind: "string")
+        bytes.append(contentsOf: utf8)
     }
 
     /// Positive fixint, uint 8, 16, 32 or 64.

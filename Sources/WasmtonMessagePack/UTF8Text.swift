@@ -13,6 +13,11 @@ package enum UTF8Text {
         return text.utf8.elementsEqual(bytes) ? text : nil
     }
 
+    /// Whether `bytes` are valid UTF-8 (ASCII checked without decoding).
+    package static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 < 0x80 } || string(bytes) != nil
+    }
+
     /// ``string(_:)`` for an array's slice.
     package static func string(_ bytes: ArraySlice<UInt8>) -> String? {
         bytes.withUnsafeBufferPointer { string($0) }

@@ -121,4 +121,25 @@ struct DecodeTests {
         #expect(duplicate["a"] == 1)
         #expect(MessagePackValue(integerLiteral: 0) == .uint(0))
     }
+
+    @Test("stringBytes reads exactly one string in place, and nothing else")
+    func stringBytes() {
+        for text in [
+            "", "true", "é€", String(repeating: "a", count: 31), String(repeating: "b", count: 40),
+            String(repeating: "c", count: 300), String(repeating: "d", count: 70_000),
+        ] {
+            let packed = MessagePack.encode(.string(text))
+            #expect(
+                MessagePack.stringBytes(packed).map { Array($0) } == Array(text.utf8),
+                "\(text.prefix(8))… (\(text.utf8.count) bytes)")
+        }
+        let notOneString: [[UInt8]] = [
+            [], [0xc3], MessagePack.encode([1, 2]), MessagePack.encode(.binary([0x61])),
+            MessagePack.encode(.string("ab")) + [0xc0],  // trailing bytes
+            [0xa3, 0x61, 0x62],  // truncated
+            [0xa2, 0xff, 0xfe],  // not UTF-8
+            [0xd9],  // str 8 without its length
+        ]
+        for bytes in notOneString { #expect(MessagePack.stringBytes(bytes) == nil, "\(bytes)") }
+    }
 }

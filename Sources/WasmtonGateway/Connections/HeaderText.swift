@@ -22,6 +22,19 @@ enum HeaderText {
         return true
     }
 
+    /// Whether `bytes` are exactly `text`, case included (a method, a version, a path, a query
+    /// key), compared in place: the generic `elementsEqual` against a `String.UTF8View` cost
+    /// more than reading the rest of a request line.
+    static func spells<Bytes: Collection<UInt8>>(_ bytes: Bytes, _ text: StaticString) -> Bool {
+        guard bytes.count == text.utf8CodeUnitCount else { return false }
+        var index = 0
+        for byte in bytes {
+            guard byte == text.utf8Start[index] else { return false }
+            index += 1
+        }
+        return true
+    }
+
     private static func lowered(_ byte: UInt8) -> UInt8 {
         byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }

@@ -126,11 +126,11 @@ struct RequestHead {
             let methodBytes = bytes[line.lowerBound..<firstSpace]
             guard !methodBytes.isEmpty, methodBytes.allSatisfy(HeaderText.isTokenByte) else { throw Unframed() }
             let method: Method
-            if spells(methodBytes, "GET") {
+            if HeaderText.spells(methodBytes, "GET") {
                 method = .get
-            } else if spells(methodBytes, "POST") {
+            } else if HeaderText.spells(methodBytes, "POST") {
                 method = .post
-            } else if spells(methodBytes, "CONNECT") {
+            } else if HeaderText.spells(methodBytes, "CONNECT") {
                 throw Unframed()
             } else {
                 method = .other
@@ -139,9 +139,9 @@ struct RequestHead {
             guard versionStart > firstSpace + 1, bytes[versionStart - 1] == 32 else { throw Unframed() }
             let version = bytes[versionStart..<line.upperBound]
             let isHTTP10: Bool
-            if spells(version, "HTTP/1.1") {
+            if HeaderText.spells(version, "HTTP/1.1") {
                 isHTTP10 = false
-            } else if spells(version, "HTTP/1.0") {
+            } else if HeaderText.spells(version, "HTTP/1.0") {
                 isHTTP10 = true
             } else {
                 throw Unframed()
@@ -152,18 +152,6 @@ struct RequestHead {
                 throw Unframed()
             }
             return (method, String(decoding: target, as: UTF8.self), isHTTP10)
-        }
-
-        /// Whether `bytes` are exactly `text` (compared in place: the generic `elementsEqual`
-        /// against a `String.UTF8View` cost more than reading the rest of the line).
-        private static func spells(_ bytes: Slice<UnsafeRawBufferPointer>, _ text: StaticString) -> Bool {
-            guard bytes.count == text.utf8CodeUnitCount else { return false }
-            var offset = 0
-            for byte in bytes {
-                guard byte == text.utf8Start[offset] else { return false }
-                offset += 1
-            }
-            return true
         }
     }
 

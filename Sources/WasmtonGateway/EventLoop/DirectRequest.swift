@@ -137,16 +137,11 @@ final class DirectRequest: Sendable {
     /// Which of the fixed paths `path` is, compared byte by byte (a `String` comparison costs
     /// more than the rest of reading the head).
     private static func fixedPath(_ path: UnsafeBufferPointer<UInt8>) -> FixedPath {
-        func spells(_ text: StaticString) -> Bool {
-            path.count == text.utf8CodeUnitCount && path.indices.allSatisfy { path[$0] == text.utf8Start[$0] }
-        }
-        switch path.count {
-        case 1 where path[0] == UInt8(ascii: "/"): return .root
-        case 7 where spells("/readyz"): return .ready
-        case 8 where spells("/healthz"): return .health
-        case 8 where spells("/metrics"): return .metrics
-        default: return .other
-        }
+        if HeaderText.spells(path, "/") { return .root }
+        if HeaderText.spells(path, "/healthz") { return .health }
+        if HeaderText.spells(path, "/readyz") { return .ready }
+        if HeaderText.spells(path, "/metrics") { return .metrics }
+        return .other
     }
 
     private enum QueryLookup {
@@ -167,7 +162,7 @@ final class DirectRequest: Sendable {
                 while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
                 let field = UnsafeBufferPointer(rebasing: bytes[start..<end])
                 let equals = field.firstIndex(of: UInt8(ascii: "=")) ?? field.count
-                if equals == 3, field[0] == UInt8(ascii: "k"), field[1] == UInt8(ascii: "e"), field[2] == UInt8(ascii: "y") {
+                if HeaderText.spells(field[..<equals], "key") {
                     let value = UnsafeBufferPointer(rebasing: field[min(equals + 1, field.count)...])
                     guard !value.contains(UInt8(ascii: "+")), let decoded = percentDecoded(value) else { return .unclear }
                     return .found(decoded)
@@ -180,7 +175,7 @@ final class DirectRequest: Sendable {
 
     /// `%XX` escapes decoded; nil for a bad escape or bytes that are not UTF-8.
     private static func percentDecoded(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard text.contains(UInt8(ascii: "%")) else { return isUTF8(text) ? Array(text) : nil }
+        guard text.contains(UInt8(ascii: "%")) else { return UTF8Text.isValid(text) ? Array(text) : nil }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count)
         var index = 0
@@ -197,11 +192,7 @@ final class DirectRequest: Sendable {
             index += 2
             bytes.append(high << 4 | low)
         }
-        return bytes.withUnsafeBufferPointer { isUTF8($0) } ? bytes : nil
-    }
-
-    private static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        bytes.allSatisfy { $0 < 0x80 } || UTF8Text.string(bytes) != nil
+        return bytes.withUnsafeBufferPointer(UTF8Text.isValid) ? bytes : nil
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {
